@@ -1,0 +1,74 @@
+/**
+ * Dense Cholesky factorisation and triangular solves in Float64 (row-major, lower factor).
+ * Used by the certifier (a failed factorisation means "not positive definite") and by the
+ * ADMM's normal-equation solve.
+ */
+
+/**
+ * In-place Cholesky A = L Lᵀ of the n×n row-major matrix `a` (lower triangle read, L written to
+ * the lower triangle; the strict upper triangle is zeroed). Returns false — leaving `a` partly
+ * overwritten — as soon as a pivot is not strictly positive (or not finite).
+ */
+export function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let s = a[rj + j];
+    for (let k = 0; k < j; k++) s -= a[rj + k] * a[rj + k];
+    if (!(s > 0) || !Number.isFinite(s)) return false;
+    const ljj = Math.sqrt(s);
+    a[rj + j] = ljj;
+    const inv = 1 / ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let t = a[ri + j];
+      for (let k = 0; k < j; k++) t -= a[ri + k] * a[rj + k];
+      a[ri + j] = t * inv;
+    }
+    for (let k = j + 1; k < n; k++) a[rj + k] = 0;
+  }
+  return true;
+}
+
+/** Solves L y = b in place (L lower triangular n×n row-major). */
+export function forwardSubst(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[ri + k] * b[k];
+    b[i] = s / l[ri + i];
+  }
+}
+
+/** Solves Lᵀ x = y in place. */
+export function backSubst(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * b[k];
+    b[i] = s / l[i * n + i];
+  }
+}
+
+/** Solves (L Lᵀ) x = b in place, given the Cholesky factor. */
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void {
+  forwardSubst(l, n, b);
+  backSubst(l, n, b);
+}
+
+/**
+ * Solves L X = B in place for a row-major n×m right-hand side B (forward substitution on all
+ * columns at once, row by row so the inner loop is contiguous).
+ */
+export function forwardSubstMany(l: Float64Array, n: number, b: Float64Array, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    const bi = i * m;
+    for (let k = 0; k < i; k++) {
+      const lik = l[ri + k];
+      if (lik === 0) continue;
+      const bk = k * m;
+      for (let j = 0; j < m; j++) b[bi + j] -= lik * b[bk + j];
+    }
+    const inv = 1 / l[ri + i];
+    for (let j = 0; j < m; j++) b[bi + j] *= inv;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Small dense helpers on row-major Float64 matrices. Kept deliberately plain: the heavy lifting
+ * (eigendecomposition, Cholesky) lives in eig.ts and cholesky.ts.
+ */
+import type { Matrix } from '../model/ir.js';
+
+export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
+  const d = data ?? new Float64Array(rows * cols);
+  if (d.length !== rows * cols) throw new Error(`matrix: ${rows}x${cols} needs ${rows * cols} entries, got ${d.length}`);
+  return { rows, cols, data: d };
+}
+
+export function identity(n: number): Matrix {
+  const m = matrix(n, n);
+  for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
+  return m;
+}
+
+/** C = A B. */
+export function matmul(a: Matrix, b: Matrix): Matrix {
+  if (a.cols !== b.rows) throw new Error(`matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
+  const c = matrix(a.rows, b.cols);
+  const n = b.cols;
+  for (let i = 0; i < a.rows; i++) {
+    const ci = i * n;
+    for (let k = 0; k < a.cols; k++) {
+      const aik = a.data[i * a.cols + k];
+      if (aik === 0) continue;
+      const bk = k * n;
+      for (let j = 0; j < n; j++) c.data[ci + j] += aik * b.data[bk + j];
+    }
+  }
+  return c;
+}
+
+export function transpose(a: Matrix): Matrix {
+  const t = matrix(a.cols, a.rows);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
+  return t;
+}
+
+/** G = Aᵀ A (cols × cols). */
+export function gram(a: Matrix): Matrix {
+  return matmul(transpose(a), a);
+}
+
+/** G = A Aᵀ (rows × rows). */
+export function gramRows(a: Matrix): Matrix {
+  return matmul(a, transpose(a));
+}
+
+export function scale(a: Matrix, s: number): Matrix {
+  return matrix(a.rows, a.cols, a.data.map((v) => v * s));
+}
+
+/** y = A x */
+export function matvec(a: Matrix, x: Float64Array, y = new Float64Array(a.rows)): Float64Array {
+  for (let i = 0; i < a.rows; i++) {
+    let s = 0;
+    const r = i * a.cols;
+    for (let j = 0; j < a.cols; j++) s += a.data[r + j] * x[j];
+    y[i] = s;
+  }
+  return y;
+}
+
+/** y = Aᵀ x */
+export function matTvec(a: Matrix, x: Float64Array, y = new Float64Array(a.cols)): Float64Array {
+  y.fill(0);
+  for (let i = 0; i < a.rows; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const r = i * a.cols;
+    for (let j = 0; j < a.cols; j++) y[j] += a.data[r + j] * xi;
+  }
+  return y;
+}
+
+export function norm2(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+}
+
+export function dot(x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+export function frobenius(a: Matrix): number {
+  return norm2(a.data);
+}
+
+/**
+ * Spectral norm ‖A‖₂ estimated by power iteration on AᵀA (converges from below; callers that
+ * need an upper bound must not use this — see bounds/naive.ts for the certified variant).
+ */
+export function spectralNormEstimate(a: Matrix, iters = 200, tol = 1e-12): number {
+  let v = new Float64Array(a.cols);
+  // Deterministic start that is not orthogonal to the top singular vector in practice.
+  for (let j = 0; j < a.cols; j++) v[j] = 1 + 0.37 * Math.sin(j + 1);
+  let nv = norm2(v);
+  for (let j = 0; j < a.cols; j++) v[j] /= nv;
+  let sigma = 0;
+  const av = new Float64Array(a.rows);
+  for (let it = 0; it < iters; it++) {
+    matvec(a, v, av);
+    const w = matTvec(a, av);
+    const nw = norm2(w);
+    if (nw === 0) return 0;
+    const next = Math.sqrt(nw);
+    for (let j = 0; j < a.cols; j++) w[j] /= nw;
+    v = w;
+    if (Math.abs(next - sigma) <= tol * next) {
+      sigma = next;
+      break;
+    }
+    sigma = next;
+  }
+  nv = norm2(matvec(a, v));
+  return Math.max(sigma, nv);
+}

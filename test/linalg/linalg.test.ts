@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { symEig, projectPsdInPlace } from '../../src/linalg/eig.js';
+import { choleskyInPlace, choleskySolve } from '../../src/linalg/cholesky.js';
+import { freshSeed, mulberry32, randomSymmetric } from '../helpers/random.js';
+
+function reconstruct(values: Float64Array, vectors: Float64Array, n: number): Float64Array {
+  const a = new Float64Array(n * n);
+  for (let k = 0; k < n; k++)
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) a[i * n + j] += values[k] * vectors[k * n + i] * vectors[k * n + j];
+  return a;
+}
+
+describe('symEig (Householder + implicit QR)', () => {
+  for (const n of [1, 2, 3, 7, 33, 64, 101]) {
+    it(`reconstructs a random symmetric ${n}x${n} matrix with orthonormal vectors`, () => {
+      const seed = freshSeed();
+      const a = randomSymmetric(n, mulberry32(seed));
+      const { values, vectors } = symEig(a, n);
+      const r = reconstruct(values, vectors, n);
+      let err = 0;
+      let scale = 0;
+      for (let i = 0; i < n * n; i++) {
+        err = Math.max(err, Math.abs(r[i] - a[i]));
+        scale = Math.max(scale, Math.abs(a[i]));
+      }
+      expect(err / scale, `seed ${seed}`).toBeLessThan(1e-12 * n);
+      for (let p = 0; p < n; p++)
+        for (let q = 0; q < n; q++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += vectors[p * n + i] * vectors[q * n + i];
+          expect(Math.abs(s - (p === q ? 1 : 0)), `seed ${seed}`).toBeLessThan(1e-12 * n);
+        }
+      for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
+    });
+  }
+
+  it('handles repeated eigenvalues and diagonal input', () => {
+    const n = 5;
+    const a = new Float64Array(n * n);
+    [3, 1, 3, 1, 3].forEach((v, i) => (a[i * n + i] = v));
+    const { values } = symEig(a, n);
+    expect(Array.from(values)).toEqual([1, 1, 3, 3, 3]);
+  });
+});
+
+describe('projectPsdInPlace', () => {
+  it('gives the nearest PSD matrix: eigenvalues clipped, residual is NSD and orthogonal', () => {
+    const seed = freshSeed();
+    const n = 40;
+    const a = randomSymmetric(n, mulberry32(seed));
+    const p = Float64Array.from(a);
+    projectPsdInPlace(p, n);
+    const { values: pv } = symEig(p, n);
+    expect(pv[0], `seed ${seed}`).toBeGreaterThan(-1e-10);
+    const r = a.map((v, i) => v - p[i]); // A − Π(A) = −Π(−A) is NSD and ⟂ Π(A)
+    const { values: rv } = symEig(r, n);
+    expect(rv[n - 1]).toBeLessThan(1e-10);
+    let ip = 0;
+    for (let i = 0; i < n * n; i++) ip += r[i] * p[i];
+    expect(Math.abs(ip)).toBeLessThan(1e-9);
+  });
+});
+
+describe('cholesky', () => {
+  it('factors an SPD matrix and solves with it; rejects an indefinite one', () => {
+    const seed = freshSeed();
+    const rand = mulberry32(seed);
+    const n = 30;
+    const b = randomSymmetric(n, rand);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += b[i * n + k] * b[j * n + k];
+    for (let i = 0; i < n; i++) a[i * n + i] += 1;
+    const l = Float64Array.from(a);
+    expect(choleskyInPlace(l, n)).toBe(true);
+    const x = new Float64Array(n).map(() => rand() - 0.5);
+    const rhs = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rhs[i] += a[i * n + j] * x[j];
+    choleskySolve(l, n, rhs);
+    for (let i = 0; i < n; i++) expect(Math.abs(rhs[i] - x[i]), `seed ${seed}`).toBeLessThan(1e-8);
+    const ind = Float64Array.from(a);
+    ind[0] = -1;
+    expect(choleskyInPlace(ind, n)).toBe(false);
+  });
+});
