@@ -1,0 +1,53 @@
+/**
+ * The reference Lipschitz bound of an FC chain from an external SDP solver: build the SDP
+ * (normalised, because interior-point solvers are far more accurate on it), solve, undo the
+ * normalisation.
+ */
+import type { FcChain } from '../model/ir.js';
+import { buildLayeredSdp, buildLipSdpNeuron, type SdpFormulation } from '../lmi/sdpa.js';
+import type { SdpSolver } from './binaries.js';
+import { solveSdpa, type SolveResult } from './solve.js';
+
+export interface LipOracleOptions {
+  /** Default 'lipsdp-neuron' (far fewer variables; same optimum for chains, method.md §2). */
+  readonly formulation?: SdpFormulation;
+  /** Default true. */
+  readonly normalise?: boolean;
+  readonly timeoutMs?: number;
+  readonly workDir?: string;
+  readonly tolerance?: number;
+}
+
+export interface LipOracleResult {
+  /** sqrt(rho): the l2 Lipschitz bound of the given (unnormalised) chain. */
+  readonly L: number;
+  /** Optimal ρ of the given chain (normalisation undone). */
+  readonly rho: number;
+  /** Solver wall time. */
+  readonly timeMs: number;
+  readonly status: SolveResult['status'];
+  /** The raw solve, for the normalised problem (its x and objective are not unscaled). */
+  readonly solve: SolveResult;
+}
+
+/** Throws when the solver reports anything but 'optimal' or 'inaccurate' (message has its tail). */
+export async function lipSdpOracle(
+  chain: FcChain,
+  solver: SdpSolver = 'csdp',
+  opts: LipOracleOptions = {},
+): Promise<LipOracleResult> {
+  const build = (opts.formulation ?? 'lipsdp-neuron') === 'layered' ? buildLayeredSdp : buildLipSdpNeuron;
+  const problem = build(chain, { normalise: opts.normalise ?? true });
+  const solve = await solveSdpa(problem, {
+    solver,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
+    ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
+  });
+  if (solve.status !== 'optimal' && solve.status !== 'inaccurate') {
+    const lastLine = solve.solverOutput.trim().split('\n').slice(-1)[0] ?? '';
+    throw new Error(`lipdp oracle: ${solver} ended with status '${solve.status}' (${lastLine.trim()})`);
+  }
+  const rho = solve.x[problem.rhoIndex]! * problem.rhoScale;
+  return { L: Math.sqrt(Math.max(rho, 0)), rho, timeMs: solve.timeMs, status: solve.status, solve };
+}

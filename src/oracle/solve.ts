@@ -1,0 +1,163 @@
+/**
+ * Run DSDP or CSDP on an SdpaProblem and read the solution back. This is an oracle for tests and
+ * benchmarks (an independent optimum to compare against), not part of the certified path: the
+ * x it returns is whatever the solver printed and is not re-verified here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { toSdpaText, type SdpaProblem } from '../lmi/sdpa.js';
+import { requireSolverBinary, type SdpSolver } from './binaries.js';
+import { parseCsdpOutput, parseDsdpOutput, parseSolutionVector, type ParsedRun, type SdpStatus } from './parse.js';
+
+export interface SolveOptions {
+  readonly solver: SdpSolver;
+  /** Wall-clock limit; the solver process is killed (SIGKILL) when it is exceeded. Default 120 s. */
+  readonly timeoutMs?: number;
+  /** Parent directory for the per-run temporary directory (default: the OS temp directory). */
+  readonly workDir?: string;
+  /** Keep the run directory (problem file, parameters, solution) instead of deleting it. */
+  readonly keepFiles?: boolean;
+  /** Requested relative accuracy (CSDP axtol/atytol/objtol, DSDP gaptol). Default 1e-9. */
+  readonly tolerance?: number;
+}
+
+export interface SolveResult {
+  readonly status: SdpStatus;
+  /**
+   * Primal objective cᵀx of the returned x (for the Lipschitz SDPs: ρ of the problem as built,
+   * i.e. still to be multiplied by problem.rhoScale). NaN when no x was read back.
+   */
+  readonly objective: number;
+  /** Lower bound on the optimum from the solver's dual (X) problem, when it printed one. */
+  readonly dualObjective?: number;
+  /** Solution vector in the problem's variable order (empty when none was read back). */
+  readonly x: Float64Array;
+  /** Wall time of the solver process, including file I/O. */
+  readonly timeMs: number;
+  /** Last few kB of the solver's stdout and stderr, for messages. */
+  readonly solverOutput: string;
+  /** The run directory, when keepFiles was set. */
+  readonly runDir?: string;
+}
+
+const OUTPUT_TAIL_CHARS = 4000;
+/** We keep at most this much of a chatty solver's output in memory; only the tail is useful. */
+const OUTPUT_KEEP_CHARS = 1 << 20;
+
+export async function solveSdpa(problem: SdpaProblem, opts: SolveOptions): Promise<SolveResult> {
+  const binary = requireSolverBinary(opts.solver);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const tol = opts.tolerance ?? 1e-9;
+  const dir = await mkdtemp(join(opts.workDir ?? tmpdir(), `lipdp-${opts.solver}-`));
+  try {
+    const probFile = 'problem.dat-s';
+    const solFile = 'solution.txt';
+    await writeFile(join(dir, probFile), toSdpaText(problem));
+    let args: string[];
+    if (opts.solver === 'csdp') {
+      // CSDP reads param.csdp from its working directory.
+      await writeFile(join(dir, 'param.csdp'), csdpParams(tol));
+      args = [probFile, solFile];
+    } else {
+      args = dsdpArgs(probFile, solFile, tol);
+    }
+
+    const t0 = performance.now();
+    const run = await runProcess(binary, args, dir, timeoutMs);
+    const timeMs = performance.now() - t0;
+
+    let parsed: ParsedRun;
+    if (run.timedOut) parsed = { status: 'timeout' };
+    else if (opts.solver === 'csdp') parsed = parseCsdpOutput(run.output, run.code);
+    else parsed = parseDsdpOutput(run.output);
+
+    const solText = run.timedOut ? '' : await readFile(join(dir, solFile), 'utf8').catch(() => '');
+    const x = parseSolutionVector(solText, problem.c.length);
+    let status = parsed.status;
+    if (!x && (status === 'optimal' || status === 'inaccurate')) status = 'failed';
+    let objective = Number.NaN;
+    if (x) {
+      objective = 0;
+      for (let i = 0; i < x.length; i++) objective += problem.c[i]! * x[i]!;
+    }
+    const tail = run.output.length > OUTPUT_TAIL_CHARS ? run.output.slice(-OUTPUT_TAIL_CHARS) : run.output;
+    return {
+      status,
+      objective,
+      ...(parsed.dualObjective !== undefined ? { dualObjective: parsed.dualObjective } : {}),
+      x: x ?? new Float64Array(0),
+      timeMs,
+      solverOutput: tail,
+      ...(opts.keepFiles ? { runDir: dir } : {}),
+    };
+  } finally {
+    if (!opts.keepFiles) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * CSDP 6.2 parses param.csdp as key=value lines. Defaults are 1e-8 tolerances; we tighten them
+ * because the tests compare optima to 1e-4 relative and ρ is an objective of an ill-posed-ish SDP
+ * (the multipliers' optimal set is often unbounded). perturbobj=0: the default objective
+ * perturbation shifts the optimum by more than our tolerance.
+ */
+export function csdpParams(tol: number): string {
+  return [
+    `axtol=${tol}`,
+    `atytol=${tol}`,
+    `objtol=${tol}`,
+    'pinftol=1.0e8',
+    'dinftol=1.0e8',
+    'maxiter=300',
+    'minstepfrac=0.90',
+    'maxstepfrac=0.97',
+    'minstepp=1.0e-8',
+    'minstepd=1.0e-8',
+    'usexzgap=1',
+    'tweakgap=0',
+    'affine=0',
+    'printlevel=1',
+    'perturbobj=0',
+    'fastmode=0',
+  ].join('\n') + '\n';
+}
+
+/** DSDP 5.8 command line: tight relative gap, more iterations than the default 200. */
+export function dsdpArgs(probFile: string, solFile: string, tol: number): string[] {
+  return [probFile, '-save', solFile, '-gaptol', String(tol), '-maxit', '500'];
+}
+
+interface ProcessRun {
+  code: number | null;
+  output: string;
+  timedOut: boolean;
+}
+
+function runProcess(binary: string, args: string[], cwd: string, timeoutMs: number): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const append = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > OUTPUT_KEEP_CHARS) output = output.slice(-OUTPUT_KEEP_CHARS / 2);
+    };
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`lipdp oracle: could not run ${binary}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}
