@@ -1,0 +1,55 @@
+/**
+ * The seam between the ADMM loop and the hardware (design.md §6), in the spirit of SCS/OSQP: the
+ * solver is written once against these few operations; `cpu` (Float64Array) and `webgpu` (f32
+ * WGSL kernels) implement them. The solver never branches on which backend it has.
+ *
+ * Two vector spaces exist: X (the decision variables ρ, λ, Q) and S (every LMI block as a full
+ * symmetric matrix, then the λ ≥ 0 copy). Vectors are opaque handles owned by the backend, so a
+ * GPU backend keeps them resident; only `read`/`norms` cross back to the host.
+ */
+import type { LayeredSdp } from '../lmi/problem.js';
+
+export type Space = 'x' | 's';
+
+export interface Vec {
+  readonly space: Space;
+  readonly length: number;
+}
+
+export interface AdapterInfo {
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly device?: string;
+  readonly description?: string;
+}
+
+/** Operations on one prepared problem. Calls are enqueued in order; only Promise-returning ones sync. */
+export interface ProblemOps {
+  createVector(space: Space, init?: Float64Array): Vec;
+  write(v: Vec, data: Float64Array): void;
+  read(v: Vec): Promise<Float64Array>;
+  /** out ← a·x + b·y + c·z; y/z may be omitted (their coefficients then ignored). `out` may alias inputs. */
+  lincomb(out: Vec, a: number, x: Vec, b?: number, y?: Vec, c?: number, z?: Vec): void;
+  /** out (S) ← A x (linear part only). */
+  applyA(x: Vec, out: Vec): void;
+  /** out (X) ← Aᵀ s. */
+  applyAT(s: Vec, out: Vec): void;
+  /** out (X) ← (AᵀA)⁻¹ r. */
+  solveNormal(r: Vec, out: Vec): void;
+  /** v (S) ← Π_K(v): PSD projection of every block, max(·,0) on the λ part. */
+  projectCone(v: Vec): void;
+  /** Euclidean norms of several vectors, in one round trip. */
+  norms(vs: readonly Vec[]): Promise<number[]>;
+  /** Bytes of device/host buffers held for this problem (for reports and benchmarks). */
+  bufferBytes(): number;
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Arithmetic of the iterations ('f64' on the CPU, 'f32' on WebGPU). */
+  readonly precision: 'f64' | 'f32';
+  readonly adapter?: AdapterInfo;
+  prepare(problem: LayeredSdp): Promise<ProblemOps>;
+  dispose(): void;
+}
