@@ -97,7 +97,7 @@ export function frobenius(a: Matrix): number {
  * need an upper bound must not use this — see bounds/naive.ts for the certified variant).
  */
 export function spectralNormEstimate(a: Matrix, iters = 200, tol = 1e-12): number {
-  let v = new Float64Array(a.cols);
+  let v: Float64Array = new Float64Array(a.cols);
   // Deterministic start that is not orthogonal to the top singular vector in practice.
   for (let j = 0; j < a.cols; j++) v[j] = 1 + 0.37 * Math.sin(j + 1);
   let nv = norm2(v);
