@@ -13,3 +13,4 @@ export type { LtiSsm, Conv1dSsm } from './oned.js';
 export { ssmDims, simulateLti, ssmOfConv1d, simulateConv1dSsm, conv1dDirect } from './oned.js';
 export type { ExpandedKernel2d } from './kernel.js';
 export { effectiveExtent, expandKernel2d, expandKernel1d } from './kernel.js';
+export { roesserOfConvLayer, layerDelay, denseKernelOfGrouped } from './layer.js';

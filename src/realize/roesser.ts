@@ -113,8 +113,9 @@ export function roesserFull(sys: RoesserSystem): RoesserFull {
  * Roesser realization of the conv with OIHW kernel (cout × cin × kh × kw), equal stride s in
  * both axes and the given dilation. Any s ≥ 1 is accepted; when s exceeds an axis' dilated
  * extent the kernel is end-padded with zero taps up to s (see kernel.ts for why that is exact).
- * Non-square strides are rejected by the type (a single number); convert at the call site and
- * fail there with the layer name if the layer has stride[0] ≠ stride[1].
+ * The stride is a single number, so non-square strides cannot be expressed; `roesserOfConvLayer`
+ * (layer.ts) rejects IR layers with stride[0] ≠ stride[1] by name and expands groups. Padding
+ * does not enter the realization; the PyTorch ↔ Roesser index map is `convDelay` (delay.ts).
  */
 export function roesserOfConv(
   kernel: Float64Array,
