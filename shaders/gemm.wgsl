@@ -1,0 +1,74 @@
+// Batched, strided, tiled GEMM:  C ← α·op(A)·op(B) + β·C  for every problem in `descs`.
+// One problem per workgroup_id.z; 16×16 output tile per workgroup, K consumed in 16-wide tiles
+// staged in workgroup memory. op(X) is X or Xᵀ (flags), each operand has its own element offset
+// and leading dimension, so sub-blocks of a bigger matrix (a corner of an LMI block, a Q_k inside
+// the x vector) are addressed in place — the same kernel serves the dense-layer products
+// (WᵀΛW, S·Wᵀ, …) and, later, the Roesser products of conv layers (AᵀPA, BᵀPB, CᵀΛ, …).
+// β = 0 never reads C (so an uninitialised C is fine).
+
+struct Gemm {
+  M: u32,
+  N: u32,
+  K: u32,
+  flags: u32, // bit 0: op(A) = Aᵀ; bit 1: op(B) = Bᵀ
+  aOff: u32,
+  lda: u32,
+  bOff: u32,
+  ldb: u32,
+  cOff: u32,
+  ldc: u32,
+  alpha: f32,
+  beta: f32,
+}
+
+const T: u32 = 16u;
+
+@group(0) @binding(0) var<storage, read> Am: array<f32>;
+@group(0) @binding(1) var<storage, read> Bm: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Cm: array<f32>;
+@group(0) @binding(3) var<storage, read> descs: array<Gemm>;
+
+var<workgroup> ta: array<f32, 256>; // ta[i*16 + k] = op(A)[row0+i, k0+k]
+var<workgroup> tb: array<f32, 256>; // tb[k*16 + j] = op(B)[k0+k, col0+j]
+
+@compute @workgroup_size(16, 16)
+fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let d = descs[wid.z];
+  let row0 = wid.y * T;
+  let col0 = wid.x * T;
+  // Uniform per workgroup: tiles beyond this problem's extent (the grid covers the largest one).
+  if (row0 >= d.M || col0 >= d.N) { return; }
+  let i = lid.y;
+  let j = lid.x;
+  let ta_t = (d.flags & 1u) != 0u;
+  let tb_t = (d.flags & 2u) != 0u;
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < d.K; k0 = k0 + T) {
+    // Thread (i, j) loads op(A)[row0+i, k0+j] and op(B)[k0+i, col0+j]; zero outside the matrix.
+    let ar = row0 + i;
+    let ak = k0 + j;
+    var av = 0.0;
+    if (ar < d.M && ak < d.K) {
+      if (ta_t) { av = Am[d.aOff + ak * d.lda + ar]; } else { av = Am[d.aOff + ar * d.lda + ak]; }
+    }
+    ta[i * T + j] = av;
+    let bk = k0 + i;
+    let bc = col0 + j;
+    var bv = 0.0;
+    if (bk < d.K && bc < d.N) {
+      if (tb_t) { bv = Bm[d.bOff + bc * d.ldb + bk]; } else { bv = Bm[d.bOff + bk * d.ldb + bc]; }
+    }
+    tb[i * T + j] = bv;
+    workgroupBarrier();
+    for (var k = 0u; k < T; k = k + 1u) { acc = acc + ta[i * T + k] * tb[k * T + j]; }
+    workgroupBarrier();
+  }
+  let r = row0 + i;
+  let c = col0 + j;
+  if (r < d.M && c < d.N) {
+    let ci = d.cOff + r * d.ldc + c;
+    var v = d.alpha * acc;
+    if (d.beta != 0.0) { v = v + d.beta * Cm[ci]; }
+    Cm[ci] = v;
+  }
+}
