@@ -118,10 +118,6 @@ class Importer {
     return v;
   }
 
-  private isConst(name: string): boolean {
-    return this.consts.has(name) || this.initializers.has(name);
-  }
-
   /** NaN/Inf in an initializer is reported with the node that uses it. */
   private checkInitializer(name: string, node: NodeProto): void {
     if (!this.initializers.has(name) || this.checkedInit.has(name)) return;
@@ -172,15 +168,12 @@ class Importer {
     this.inputName = chosen.name ?? '';
     this.inputDims = dims.map((d, i) => {
       const v = d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : 0;
-      if (i === 0) return 1; // batch, whatever it is declared as
+      if (i === 0) return 1; // batch: whatever is declared, one sample is analysed
       if (!(v > 0)) {
         this.err('UNSUPPORTED_STRUCTURE', `input '${chosen.name}' has a symbolic or unknown dimension '${d.dimParam ?? '?'}' at axis ${i}`);
       }
       return v;
     });
-    if (toNumber(dims[0]!.dimValue ?? 1) > 1) {
-      // A fixed batch > 1 would only replicate samples; analyse one sample.
-    }
     this.dyn.set(this.inputName, { dims: this.inputDims });
   }
 
@@ -643,7 +636,6 @@ class Importer {
   private pool(node: NodeProto, x: DynTensor): void {
     const at = new Attrs(node);
     const m = this.mapOf(node, x);
-    const outs = node.output ?? [];
     const kernel = this.pair(node, 'kernel_shape', 0);
     if (!(kernel[0] > 0 && kernel[1] > 0)) this.err('MALFORMED_MODEL', `${node.opType} ${this.where(node)} has no kernel_shape`);
     const stride = this.pair(node, 'strides', 1);
@@ -663,7 +655,6 @@ class Importer {
       countIncludePad: at.int('count_include_pad', 0) === 1,
       name: nodeLabel(node),
     };
-    void outs;
     this.addDyn(node, [(node.input ?? [])[0]!], [layer], { dims: [1, m[0], ho, wo] });
   }
 
