@@ -25,9 +25,9 @@ async function check(sizes: number[], nmaxOverride?: number): Promise<number> {
   blocks.forEach((b, k) => host.set(mats[k], b.offset));
   const buf = c.storage(off * 4, 'psd test');
   c.write(buf, 0, host);
-  const plan = kernel.plan(buf, blocks);
+  const plan = kernel.plan(blocks);
   const out = await noGpuErrors(c, async () => {
-    c.run((pass) => plan.record(pass));
+    c.run((pass) => plan.record(pass, buf));
     return readF32(c, buf, off);
   });
   let worst = 0;
@@ -75,8 +75,8 @@ describe.skipIf(!ctx)('webgpu PSD projection (Jacobi) vs f64 eig', () => {
     host.set(g.map((v) => -v), n * n);
     const buf = c.storage(host.byteLength, 'psd test 2');
     c.write(buf, 0, host);
-    const plan = kernel.plan(buf, [{ offset: 0, size: n }, { offset: n * n, size: n }]);
-    c.run((pass) => plan.record(pass));
+    const plan = kernel.plan([{ offset: 0, size: n }, { offset: n * n, size: n }]);
+    c.run((pass) => plan.record(pass, buf));
     const out = await readF32(c, buf, 2 * n * n);
     expect(relErr(out.subarray(0, n * n), Float32Array.from(g))).toBeLessThan(1e-4);
     expect(relErr(out.subarray(n * n), new Float64Array(n * n))).toBeLessThan(1e-4);

@@ -33,9 +33,9 @@ export class PsdKernel {
     return new PsdKernel(ctx, nmax, a, b);
   }
 
-  /** Prepares descriptors and scratch for a fixed set of blocks inside `target`. */
-  plan(target: GPUBuffer, blocks: readonly PsdBlock[]): PsdPlan {
-    return new PsdPlan(this.ctx, this, target, blocks);
+  /** Prepares descriptors and scratch for a fixed block layout; the target buffer is bound per call. */
+  plan(blocks: readonly PsdBlock[]): PsdPlan {
+    return new PsdPlan(this.ctx, this, blocks);
   }
 
   /** @internal */
@@ -45,20 +45,20 @@ export class PsdKernel {
 }
 
 export class PsdPlan {
-  private readonly small: { group: GPUBindGroup; count: number } | undefined;
-  private readonly big: { group: GPUBindGroup; count: number } | undefined;
+  private readonly small: { desc: GPUBuffer; count: number } | undefined;
+  private readonly big: { desc: GPUBuffer; scratch: GPUBuffer; count: number } | undefined;
   private readonly owned: GPUBuffer[] = [];
+  private readonly groups = new Map<GPUBuffer, [GPUBindGroup | undefined, GPUBindGroup | undefined]>();
 
-  constructor(ctx: GpuContext, kernel: PsdKernel, target: GPUBuffer, blocks: readonly PsdBlock[]) {
+  constructor(private readonly ctx: GpuContext, kernel: PsdKernel, blocks: readonly PsdBlock[]) {
     const lim = ctx.gpu.limits.maxComputeWorkgroupsPerDimension;
     const small = blocks.filter((b) => b.size > 0 && b.size <= kernel.nmax);
     const big = blocks.filter((b) => b.size > kernel.nmax);
     if (small.length > lim || big.length > lim) throw new Error(`psd: more than ${lim} blocks in one batch`);
-    const { shared, global } = kernel.pipelines;
     if (small.length) {
       const desc = ctx.upload(new Uint32Array(small.flatMap((b) => [b.offset, b.size])), 'psd blocks');
       this.owned.push(desc);
-      this.small = { group: ctx.bindGroup(shared, [target, desc]), count: small.length };
+      this.small = { desc, count: small.length };
     }
     if (big.length) {
       let soff = 0;
@@ -73,23 +73,32 @@ export class PsdPlan {
       const desc = ctx.upload(new Uint32Array(d), 'psd big blocks');
       const scratch = ctx.storage(bytes, 'psd scratch');
       this.owned.push(desc, scratch);
-      this.big = { group: ctx.bindGroup(global, [target, desc, scratch]), count: big.length };
+      this.big = { desc, scratch, count: big.length };
     }
     this.kernel = kernel;
   }
 
   private readonly kernel: PsdKernel;
 
-  record(pass: GPUComputePassEncoder): void {
+  /** Records the projection of every planned block of `target`, in place. */
+  record(pass: GPUComputePassEncoder, target: GPUBuffer): void {
     const { shared, global } = this.kernel.pipelines;
+    let g = this.groups.get(target);
+    if (!g) {
+      g = [
+        this.small && this.ctx.bindGroup(shared, [target, this.small.desc]),
+        this.big && this.ctx.bindGroup(global, [target, this.big.desc, this.big.scratch]),
+      ];
+      this.groups.set(target, g);
+    }
     if (this.small) {
       pass.setPipeline(shared);
-      pass.setBindGroup(0, this.small.group);
+      pass.setBindGroup(0, g[0]!);
       pass.dispatchWorkgroups(this.small.count);
     }
     if (this.big) {
       pass.setPipeline(global);
-      pass.setBindGroup(0, this.big.group);
+      pass.setBindGroup(0, g[1]!);
       pass.dispatchWorkgroups(this.big.count);
     }
   }
