@@ -1,0 +1,226 @@
+/**
+ * Kernel benchmarks, CPU (f64 reference) vs WebGPU (f32): time and GFLOP/s against block and
+ * batch size for the PSD projection, Cholesky / triangular solves, GEMM, and one ADMM iteration's
+ * worth of ProblemOps calls. Prints Markdown tables.   Run: npx tsx bench/kernels.ts [--quick]
+ *
+ * FLOP counts are nominal (the work of the textbook dense algorithm, not what each implementation
+ * executes): PSD projection 10n³ per block (≈ 9n³ for a symmetric eigendecomposition with vectors
+ * plus the reconstruction), Cholesky n³/3, the two triangular solves 2n², GEMM 2MNK.
+ * GPU times include submission and a wait for queue completion (no read-back).
+ */
+import { WebGpuBackend } from '../src/backend/webgpu/webgpu-backend.js';
+import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
+import { acquireGpu } from '../src/backend/webgpu/device.js';
+import { GpuContext } from '../src/backend/webgpu/context.js';
+import { PsdKernel } from '../src/backend/webgpu/kernels/psd.js';
+import { GemmKernel } from '../src/backend/webgpu/kernels/gemm.js';
+import { CholeskyKernels, NO_TRANSPOSE } from '../src/backend/webgpu/kernels/cholesky.js';
+import { projectPsdInPlace } from '../src/linalg/eig.js';
+import { choleskyInPlace, choleskySolve } from '../src/linalg/cholesky.js';
+import { layoutFcChain } from '../src/lmi/problem.js';
+import type { ProblemOps } from '../src/backend/backend.js';
+
+const quick = process.argv.includes('--quick');
+const MIN_TIME = quick ? 0.05 : 0.3; // seconds per measurement
+
+let seed = 12345;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+
+function sym(n: number): Float64Array {
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rnd();
+  return a;
+}
+
+function spd(n: number): Float64Array {
+  const g = new Float64Array(n * n).map(rnd);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = i === j ? 1 : 0;
+      for (let k = 0; k < n; k++) s += (g[i * n + k] * g[j * n + k]) / n;
+      a[i * n + j] = a[j * n + i] = s;
+    }
+  return a;
+}
+
+/** Mean seconds per call of a synchronous CPU function. */
+function timeCpu(f: () => void): number {
+  f();
+  let reps = 0;
+  const t0 = performance.now();
+  do {
+    f();
+    reps++;
+  } while ((performance.now() - t0) / 1000 < MIN_TIME);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+/** Mean seconds per call of GPU work (enqueue, then wait for the queue). */
+async function timeGpu(dev: GPUDevice, f: () => void | Promise<unknown>): Promise<number> {
+  await f();
+  await dev.queue.onSubmittedWorkDone();
+  let reps = 0;
+  const t0 = performance.now();
+  do {
+    await f();
+    await dev.queue.onSubmittedWorkDone();
+    reps++;
+  } while ((performance.now() - t0) / 1000 < MIN_TIME);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+const ms = (s: number) => (s * 1e3).toFixed(s < 1e-3 ? 3 : 2);
+const gf = (flops: number, s: number) => (flops / s / 1e9).toFixed(3);
+
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  console.log(`\n### ${title}\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+async function main(): Promise<void> {
+  const gpu = await acquireGpu();
+  const ctx = new GpuContext(gpu);
+  const dev = ctx.device;
+  const info = gpu.info;
+  console.log(`Adapter: ${info.vendor ?? '?'} / ${info.architecture ?? '?'} / ${info.device ?? '?'} (${info.description ?? ''})`);
+
+  // ---- PSD projection ----
+  const psd = await PsdKernel.create(ctx);
+  const psdRows: (string | number)[][] = [];
+  const psdCases: [number, number][] = quick
+    ? [[16, 1], [16, 64], [63, 16], [100, 1]]
+    : [[8, 1], [8, 256], [16, 1], [16, 64], [32, 16], [32, 64], [63, 1], [63, 16], [63, 64], [100, 1], [100, 8], [129, 4]];
+  for (const [n, batch] of psdCases) {
+    const mats = Array.from({ length: batch }, () => sym(n));
+    const host = new Float32Array(batch * n * n);
+    mats.forEach((m, k) => host.set(m, k * n * n));
+    const buf = ctx.upload(host, 'psd bench');
+    const plan = psd.plan(mats.map((_, k) => ({ offset: k * n * n, size: n })));
+    const tg = await timeGpu(dev, () => {
+      ctx.write(buf, 0, host); // fresh input each time (projection is idempotent otherwise)
+      ctx.run((pass) => plan.record(pass, buf));
+    });
+    const work = mats.map((m) => m.slice());
+    const tc = timeCpu(() => work.forEach((m, k) => (m.set(mats[k]), projectPsdInPlace(m, n))));
+    const flops = 10 * n ** 3 * batch;
+    psdRows.push([n, batch, n <= psd.nmax ? 'shared' : 'global', ms(tc), gf(flops, tc), ms(tg), gf(flops, tg), (tc / tg).toFixed(2)]);
+    plan.destroy();
+    buf.destroy();
+  }
+  table(`PSD projection (shared-memory Jacobi up to n = ${psd.nmax})`, ['n', 'batch', 'GPU route', 'CPU ms', 'CPU GFLOP/s', 'GPU ms', 'GPU GFLOP/s', 'CPU/GPU'], psdRows);
+
+  // ---- Cholesky and triangular solves ----
+  const chol = await CholeskyKernels.create(ctx);
+  const cholRows: (string | number)[][] = [];
+  const cholCases: [number, number][] = quick ? [[33, 8], [129, 1]] : [[17, 64], [33, 16], [65, 8], [129, 1], [129, 8], [257, 1], [513, 1]];
+  for (const [n, batch] of cholCases) {
+    const mats = Array.from({ length: batch }, () => spd(n));
+    const host = new Float32Array(batch * n * n);
+    mats.forEach((m, k) => host.set(m, k * n * n));
+    const buf = ctx.upload(host, 'chol bench');
+    const info = ctx.storage(4 * batch, 'info');
+    const fplan = chol.planFactor(buf, mats.map((_, k) => ({ off: k * n * n, n })), info);
+    const tgF = await timeGpu(dev, () => {
+      ctx.write(buf, 0, host);
+      ctx.run((pass) => fplan.record(pass));
+    });
+    const rhs = ctx.storage(4 * n * batch, 'rhs');
+    const tplan = chol.planTri('solve', buf, mats.map((_, k) => ({ n, lOff: k * n * n, uOff: NO_TRANSPOSE, bOff: k * n })));
+    const tgS = await timeGpu(dev, () => ctx.run((pass) => tplan.record(pass, rhs)));
+    const work = mats.map((m) => m.slice());
+    const tcF = timeCpu(() => work.forEach((m, k) => (m.set(mats[k]), choleskyInPlace(m, n))));
+    const b = new Float64Array(n);
+    const tcS = timeCpu(() => work.forEach((m) => (b.fill(1), choleskySolve(m, n, b))));
+    cholRows.push([n, batch, ms(tcF), gf((n ** 3 / 3) * batch, tcF), ms(tgF), gf((n ** 3 / 3) * batch, tgF), ms(tcS), ms(tgS)]);
+    fplan.destroy();
+    tplan.destroy();
+    [buf, info, rhs].forEach((x) => x.destroy());
+  }
+  table('Cholesky factorisation and the two triangular solves', ['n', 'batch', 'CPU factor ms', 'CPU GFLOP/s', 'GPU factor ms', 'GPU GFLOP/s', 'CPU solve ms', 'GPU solve ms'], cholRows);
+
+  // ---- GEMM ----
+  const gemm = await GemmKernel.create(ctx);
+  const gemmRows: (string | number)[][] = [];
+  const gemmCases: [number, number][] = quick ? [[64, 8], [256, 1]] : [[33, 64], [64, 16], [128, 4], [256, 1], [256, 4], [512, 1]];
+  for (const [n, batch] of gemmCases) {
+    const A = new Float64Array(batch * n * n).map(rnd);
+    const B = new Float64Array(batch * n * n).map(rnd);
+    const ab = ctx.upload(A, 'A'), bb = ctx.upload(B, 'B'), cb = ctx.storage(batch * n * n * 4, 'C');
+    const plan = gemm.plan(Array.from({ length: batch }, (_, k) => ({ M: n, N: n, K: n, transA: true, aOff: k * n * n, lda: n, bOff: k * n * n, ldb: n, cOff: k * n * n, ldc: n, alpha: 1, beta: 0 })));
+    const tg = await timeGpu(dev, () => ctx.run((pass) => plan.record(pass, ab, bb, cb, 'bench')));
+    const C = new Float64Array(n * n);
+    const tc = timeCpu(() => {
+      for (let k = 0; k < batch; k++) {
+        const o = k * n * n;
+        C.fill(0);
+        for (let kk = 0; kk < n; kk++)
+          for (let i = 0; i < n; i++) {
+            const a = A[o + kk * n + i];
+            for (let j = 0; j < n; j++) C[i * n + j] += a * B[o + kk * n + j];
+          }
+      }
+    });
+    const flops = 2 * n ** 3 * batch;
+    gemmRows.push([`${n}×${n}×${n}`, batch, ms(tc), gf(flops, tc), ms(tg), gf(flops, tg), (tc / tg).toFixed(2)]);
+    plan.destroy();
+    [ab, bb, cb].forEach((x) => x.destroy());
+  }
+  table('GEMM C = AᵀB (f64 triple loop on the CPU vs tiled f32 WGSL)', ['shape', 'batch', 'CPU ms', 'CPU GFLOP/s', 'GPU ms', 'GPU GFLOP/s', 'CPU/GPU'], gemmRows);
+
+  // ---- One ADMM iteration of ProblemOps ----
+  const wgpu = await WebGpuBackend.create();
+  const cpu = new CpuBackend();
+  const iterRows: (string | number)[][] = [];
+  const nets = quick ? [[16, 32, 32, 10]] : [[16, 32, 32, 10], [32, 64, 64, 64, 10], [64, 128, 128, 10]];
+  for (const widths of nets) {
+    const layers = widths.slice(1).map((rows, k) => {
+      const cols = widths[k];
+      const W = { rows, cols, data: new Float64Array(rows * cols).map(() => rnd() / Math.sqrt(cols)) };
+      return k < widths.length - 2 ? { W, alpha: 0, beta: 1 } : { W };
+    });
+    const p = layoutFcChain(layers);
+    const iterate = async (o: ProblemOps) => {
+      const x = o.createVector('x', new Float64Array(p.xLength).map(rnd));
+      const s = o.createVector('s', new Float64Array(p.sLength).map(rnd));
+      const y = o.createVector('s');
+      const r = o.createVector('x');
+      const t = o.createVector('s');
+      // One SCS-like iteration: x-update (rhs, normal solve), s-update (A x, blend, cone), dual update, residual norms.
+      return async () => {
+        o.applyAT(s, r);
+        o.lincomb(r, 1, r, -1, x);
+        o.solveNormal(r, x);
+        o.applyA(x, t);
+        o.lincomb(t, 1.6, t, -0.6, s, 1, y);
+        o.projectCone(t);
+        o.lincomb(y, 1, y, 1, t, -1, s);
+        o.lincomb(s, 1, t);
+        await o.norms([x, s, y]);
+      };
+    };
+    const G = await wgpu.prepare(p);
+    const C = await cpu.prepare(p);
+    const gi = await iterate(G);
+    const ci = await iterate(C);
+    const tg = await timeGpu(dev, gi);
+    const t0 = performance.now();
+    let reps = 0;
+    do {
+      await ci();
+      reps++;
+    } while ((performance.now() - t0) / 1000 < MIN_TIME);
+    const tc = (performance.now() - t0) / 1000 / reps;
+    const sizes = p.blocks.map((b) => b.size).join(', ');
+    iterRows.push([widths.join('-'), sizes, p.sLength, ms(tc), ms(tg), (tc / tg).toFixed(2), (G.bufferBytes() / 2 ** 20).toFixed(2)]);
+    G.dispose();
+    C.dispose();
+  }
+  table('One ADMM iteration (applyAT, solveNormal, applyA, projectCone, 4 lincombs, norms of 3)', ['widths', 'block sizes', 's length', 'CPU ms', 'GPU ms', 'CPU/GPU', 'GPU MiB'], iterRows);
+  wgpu.dispose();
+  dev.destroy();
+}
+
+await main();
