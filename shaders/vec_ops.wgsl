@@ -71,7 +71,8 @@ fn clamp_nonneg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   if (v < 0.0) { rv[k] = 0.0; }
 }
 
-// ---- norms: pass 1 writes one partial sum of squares per workgroup, pass 2 folds them ----
+// ---- norms and inner products: pass 1 writes one partial Σ a·b per workgroup (a = b for a
+// squared norm; binding one buffer twice read-only is allowed), pass 2 folds them ----
 
 struct NormParams {
   n: u32,
@@ -82,7 +83,8 @@ struct NormParams {
 
 @group(0) @binding(0) var<uniform> NP: NormParams;
 @group(0) @binding(1) var<storage, read> nv: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(2) var<storage, read> nv2: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partials: array<f32>;
 
 var<workgroup> red: array<f32, 256>;
 
@@ -95,13 +97,10 @@ fn tree_reduce(lid: u32) {
 }
 
 @compute @workgroup_size(256)
-fn sumsq_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn dot_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   let step = NP.groups * 256u;
-  for (var i = wid.x * 256u + lid; i < NP.n; i = i + step) {
-    let v = nv[i];
-    acc = acc + v * v;
-  }
+  for (var i = wid.x * 256u + lid; i < NP.n; i = i + step) { acc = acc + nv[i] * nv2[i]; }
   red[lid] = acc;
   workgroupBarrier();
   tree_reduce(lid);
@@ -119,10 +118,10 @@ struct FoldParams {
 @group(0) @binding(1) var<storage, read> fin: array<f32>;
 @group(0) @binding(2) var<storage, read_write> fout: array<f32>;
 
-// One workgroup per vector (slot = workgroup_id.x): fout[slot] = Σ partials (sum of squares;
-// the square root is taken on the host in f64).
+// One workgroup per pair (slot = workgroup_id.x): fout[slot] = Σ partials (for norms the square
+// root is taken on the host in f64).
 @compute @workgroup_size(256)
-fn sumsq_fold(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn dot_fold(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var i = lid; i < FP.groups; i = i + 256u) { acc = acc + fin[wid.x * FP.stride + i]; }
   red[lid] = acc;

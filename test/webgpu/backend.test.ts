@@ -140,6 +140,16 @@ describe.skipIf(!ctx)('WebGpuBackend ProblemOps vs CpuBackend', () => {
       const cn = (await Promise.all([gx, gs, gx1, gp].map((v) => G.read(v)))).map((a) => Math.sqrt(a.reduce((t, v) => t + v * v, 0)));
       errs.norms = Math.max(...gn.map((v, i) => Math.abs(v - cn[i]) / Math.max(1, cn[i])));
 
+      // dots: same-space pairs (incl. a vector with itself), vs f64 dots of the GPU-held f32 vectors
+      const pairs = [[gx, gx1], [gs, gp], [gx, gx]] as const;
+      const gd = await G.dots(pairs);
+      const hd = await Promise.all(pairs.map(async ([a, b]) => {
+        const [u, v] = [await G.read(a), await G.read(b)];
+        let d = 0, nu = 0, nv = 0;
+        for (let i = 0; i < u.length; i++) { d += u[i] * v[i]; nu += u[i] * u[i]; nv += v[i] * v[i]; }
+        return [d, Math.sqrt(nu * nv)];
+      }));
+      errs.dots = Math.max(...gd.map((v, i) => Math.abs(v - hd[i][0]) / Math.max(1, hd[i][1])));
       expect(G.bufferBytes()).toBeGreaterThan(0);
       // Bounds (f32, inputs O(1)): elementwise ops ~1e-6; block products are short dot products
       // (≤ 65 terms) then the normal solve amplifies by cond(reduced system); the Jacobi PSD
@@ -147,7 +157,7 @@ describe.skipIf(!ctx)('WebGpuBackend ProblemOps vs CpuBackend', () => {
       const maxN = Math.max(...p.blocks.map((b) => b.size));
       const bound: Record<string, number> = {
         applyA: 1e-5, applyAT: 1e-5, solveNormal: 1e-4, solveNormalAliased: 1e-4, projectCone: 2e-5 * maxN,
-        lincomb3: 1e-6, lincombAliased: 1e-6, lincomb1: 1e-7, lincombZnoY: 1e-6, norms: 1e-6,
+        lincomb3: 1e-6, lincombAliased: 1e-6, lincomb1: 1e-7, lincombZnoY: 1e-6, norms: 1e-6, dots: 1e-6,
       };
       console.log(`${tc.name}: ${Object.entries(errs).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
       for (const [k, v] of Object.entries(errs)) expect(v, `${tag} ${k}`).toBeLessThan(bound[k]);

@@ -228,6 +228,14 @@ export class WebGpuProblemOps implements ProblemOps {
     return this.k.vec.norms(gs);
   }
 
+  async dots(pairs: readonly (readonly [Vec, Vec])[]): Promise<number[]> {
+    const gs = pairs.map(([a, b], i) => {
+      const ga = this.check(a, a.space, `dots[${i}][0]`);
+      return [ga, this.check(b, a.space, `dots[${i}][1]`)] as const;
+    });
+    return this.k.vec.dots(gs);
+  }
+
   bufferBytes(): number {
     let b = 0;
     for (const o of this.owned) b += o.size;

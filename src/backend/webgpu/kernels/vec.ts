@@ -1,6 +1,7 @@
 /**
- * Host side of shaders/vec_ops.wgsl: fused linear combinations, the λ ≥ 0 clamp, and sums of
- * squares of several vectors folded into one small buffer so `norms` costs one read-back.
+ * Host side of shaders/vec_ops.wgsl: fused linear combinations, the λ ≥ 0 clamp, and inner
+ * products / squared norms of several vectors folded into one small buffer, so `norms` and
+ * `dots` cost one read-back each.
  */
 import { GpuContext, Readback } from '../context.js';
 
@@ -43,8 +44,8 @@ export class VecKernels {
     const [a, b, c, d] = await Promise.all([
       ctx.pipeline('vec_ops', 'lincomb'),
       ctx.pipeline('vec_ops', 'clamp_nonneg'),
-      ctx.pipeline('vec_ops', 'sumsq_partial'),
-      ctx.pipeline('vec_ops', 'sumsq_fold'),
+      ctx.pipeline('vec_ops', 'dot_partial'),
+      ctx.pipeline('vec_ops', 'dot_fold'),
     ]);
     return new VecKernels(ctx, a, b, c, d);
   }
@@ -116,7 +117,14 @@ export class VecKernels {
 
   /** Euclidean norms (f64 on the host from f32 sums of squares), one read-back for all. */
   async norms(vs: readonly VecBuf[]): Promise<number[]> {
-    if (vs.length === 0) return [];
+    return (await this.dots(vs.map((v) => [v, v] as const))).map((s) => Math.sqrt(Math.max(0, s)));
+  }
+
+  /** Inner products ⟨a, b⟩ of same-length pairs, one read-back for all. */
+  async dots(pairs: readonly (readonly [VecBuf, VecBuf])[]): Promise<number[]> {
+    if (pairs.length === 0) return [];
+    for (const [a, b] of pairs) if (a.length !== b.length) throw new Error(`dots: lengths differ (${a.length} vs ${b.length})`);
+    const vs = pairs.map(([a]) => a);
     this.ensureSlots(vs.length);
     const partials = this.partials!;
     const sums = this.sums!;
@@ -134,7 +142,8 @@ export class VecKernels {
           this.normParams.set(key, u);
         }
         pass.setPipeline(this.pPartial);
-        pass.setBindGroup(0, this.cachedGroup(`norm:${key}:${this.id(v.buffer)}:${this.id(partials)}`, this.pPartial, [u, v.buffer, partials]));
+        const w = pairs[slot][1].buffer;
+        pass.setBindGroup(0, this.cachedGroup(`norm:${key}:${this.id(v.buffer)}:${this.id(w)}:${this.id(partials)}`, this.pPartial, [u, v.buffer, w, partials]));
         pass.dispatchWorkgroups(groups);
       });
       let f = this.foldParams.get(maxGroups);
@@ -147,7 +156,7 @@ export class VecKernels {
       pass.dispatchWorkgroups(vs.length);
     }, 'norms');
     const s = await this.readback.read(sums, 0, vs.length * 4);
-    return Array.from(s, (v) => Math.sqrt(v));
+    return Array.from(s);
   }
 
   get bytes(): number {
