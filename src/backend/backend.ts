@@ -40,6 +40,8 @@ export interface ProblemOps {
   projectCone(v: Vec): void;
   /** Euclidean norms of several vectors, in one round trip. */
   norms(vs: readonly Vec[]): Promise<number[]>;
+  /** Inner products ⟨a, b⟩ of several same-space pairs, in one round trip. */
+  dots(pairs: readonly (readonly [Vec, Vec])[]): Promise<number[]>;
   /** Bytes of device/host buffers held for this problem (for reports and benchmarks). */
   bufferBytes(): number;
   dispose(): void;

@@ -21,6 +21,8 @@ export interface ScaledFcSdp {
   readonly sdp: LayeredSdp;
   /** s_k per layer (powers of two). */
   readonly scales: readonly number[];
+  /** β_k of the activation after layer k (1 for the last layer). */
+  readonly slopeBetas: readonly number[];
   /** ρ_original = ρ_solver · rhoFactor (= Π s_k², exact). */
   readonly rhoFactor: number;
   /** Whether the first layer was compressed. */
@@ -28,11 +30,17 @@ export interface ScaledFcSdp {
 }
 
 export function buildFcSdp(chain: FcChain): ScaledFcSdp {
-  const scales = chain.layers.map((l) => powerOfTwoNear(spectralNormEstimate(l.W)));
+  // Slope normalisation: φ with slopes [α, β] is β·ψ with ψ ∈ [α/β, 1]; β moves into the next W.
+  const betaBefore = chain.layers.map((_, k) => (k === 0 ? 1 : chain.layers[k - 1].activation?.slope.beta ?? 1));
+  const gains = chain.layers.map((l, k) => spectralNormEstimate(l.W) * Math.abs(betaBefore[k]));
+  const scales = gains.map((g) => powerOfTwoNear(g));
   const specs = chain.layers.map((l, k) => {
-    const s = scales[k];
-    const W: Matrix = { rows: l.W.rows, cols: l.W.cols, data: l.W.data.map((v) => v / s) };
-    return l.activation ? { W, alpha: l.activation.slope.alpha, beta: l.activation.slope.beta } : { W };
+    const f = betaBefore[k] / scales[k];
+    const W: Matrix = { rows: l.W.rows, cols: l.W.cols, data: l.W.data.map((v) => v * f) };
+    const act = l.activation;
+    if (!act) return { W };
+    const b = act.slope.beta;
+    return b > 0 ? { W, alpha: act.slope.alpha / b, beta: 1 } : { W, alpha: act.slope.alpha, beta: b };
   });
   let compressedFirst = false;
   if (specs.length > 1 && specs[0].W.cols > specs[0].W.rows) {
@@ -40,14 +48,22 @@ export function buildFcSdp(chain: FcChain): ScaledFcSdp {
     compressedFirst = true;
   }
   const rhoFactor = scales.reduce((acc, s) => acc * s * s, 1);
-  return { sdp: layoutFcChain(specs), scales, rhoFactor, compressedFirst };
+  const slopeBetas = chain.layers.map((l) => l.activation?.slope.beta ?? 1);
+  return { sdp: layoutFcChain(specs), scales, slopeBetas, rhoFactor, compressedFirst };
 }
 
-/** Maps solver-space multipliers λ'_k to the original chain: λ_k = λ'_k · Π_{j>k} s_j². */
-export function unscaleLambdas(lambdas: readonly Float64Array[], scales: readonly number[]): Float64Array[] {
+/**
+ * Maps solver-space multipliers λ'_k to the original chain. With W'_k = β_{k−1} W_k / s_k and
+ * unit-β slopes: λ_k = λ'_k · Π_{j>k} s_j² / β_k². The certifier re-optimises ρ and re-verifies
+ * everything, so this map only has to be good, not exact (it is exact up to rounding).
+ */
+export function unscaleLambdas(lambdas: readonly Float64Array[], scaled: Pick<ScaledFcSdp, 'scales' | 'slopeBetas'>): Float64Array[] {
+  const { scales, slopeBetas } = scaled;
   return lambdas.map((lam, k) => {
     let f = 1;
     for (let j = k + 1; j < scales.length; j++) f *= scales[j] * scales[j];
+    const b = slopeBetas[k];
+    if (b > 0) f /= b * b;
     return lam.map((v) => v * f);
   });
 }

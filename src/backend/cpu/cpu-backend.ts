@@ -88,6 +88,16 @@ class CpuProblemOps implements ProblemOps {
     });
   }
 
+  async dots(pairs: readonly (readonly [Vec, Vec])[]): Promise<number[]> {
+    return pairs.map(([a, b]) => {
+      const x = d(a);
+      const y = d(b);
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+      return s;
+    });
+  }
+
   bufferBytes(): number {
     return this.bytes;
   }

@@ -1,0 +1,141 @@
+/**
+ * The FC-chain pipeline after import: lmi (scaled, compressed layered SDP) → closed-form warm
+ * start → ADMM on the chosen backend, with the f64 certificate run periodically on the current
+ * multipliers → the best certified bound. Every bound that leaves this module came out of
+ * certifyFcChain; the solver's own ρ is never reported as a bound.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { FcChain } from '../model/ir.js';
+import { buildFcSdp, lambdasOf, unscaleLambdas } from '../lmi/build-fc.js';
+import { constantB } from '../lmi/fc-ops.js';
+import { spectralNormEstimate } from '../linalg/dense.js';
+import { scalarFeasiblePoint } from '../bounds/feasible.js';
+import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
+import { admm, type AdmmProgress } from '../solver/admm.js';
+import type { LayeredSdp } from '../lmi/problem.js';
+
+export interface FcSolveOptions {
+  readonly maxIter: number;
+  /** ADMM relative residual tolerance. */
+  readonly tol: number;
+  /** Stop when the certified bound improved by less than this (relative) over `patience` checks. */
+  readonly certTol: number;
+  readonly patience?: number;
+  readonly checkEvery?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: FcProgress) => void;
+}
+
+export interface FcProgress extends AdmmProgress {
+  readonly phase: 'solve';
+  /** Best certified L so far (original scale), or null. */
+  readonly bestBound: number | null;
+  readonly maxIter: number;
+}
+
+export interface FcSolveResult {
+  /** The certificate from the ADMM multipliers (best over checks), if any verified. */
+  readonly admmCertificate: FcCertificate | null;
+  /** The certificate from the closed-form scalar multipliers. */
+  readonly closedFormCertificate: FcCertificate;
+  readonly iterations: number;
+  readonly primalResidual: number;
+  readonly dualResidual: number;
+  readonly solverStatus: string;
+  readonly blockSizes: number[];
+  readonly bufferBytes: number;
+  readonly timings: { build: number; solve: number; certify: number };
+}
+
+export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSolveOptions): Promise<FcSolveResult> {
+  let tCertify = 0;
+  const t0 = performance.now();
+  const scaled = buildFcSdp(chain);
+  const { sdp, rhoFactor } = scaled;
+  const x0 = warmStart(sdp);
+  const b = constantB(sdp);
+  const c = new Float64Array(sdp.xLength);
+  c[sdp.rhoIndex] = 1;
+  const tBuild = performance.now() - t0;
+
+  const certify = (lambdasSolver: Float64Array[], rhoGuess: number): FcCertificate => {
+    const t = performance.now();
+    const cert = certifyFcChain(chain, unscaleLambdas(lambdasSolver, scaled), { rhoGuess });
+    tCertify += performance.now() - t;
+    return cert;
+  };
+  const closedForm = certify(lambdasOf(sdp, x0), x0[0] * rhoFactor);
+
+  const certifyBeforeSolve = tCertify;
+  const t1 = performance.now();
+  const ops = await backend.prepare(sdp);
+  let best: FcCertificate | null = null;
+  const history: number[] = [];
+  const patience = opts.patience ?? 3;
+  const result = await admm(
+    ops,
+    b,
+    c,
+    x0,
+    { maxIter: opts.maxIter, tol: opts.tol, checkEvery: opts.checkEvery ?? 25, ...(opts.signal ? { signal: opts.signal } : {}) },
+    {
+      onResiduals: (p) => opts.onProgress?.({ ...p, phase: 'solve', bestBound: best?.L ?? null, maxIter: opts.maxIter }),
+      onCheck: (x) => {
+        const lam = lambdasOf(sdp, x).map((l) => l.map((v) => Math.max(v, 0)));
+        const guess = Math.max(x[0], 1e-300) * rhoFactor;
+        const cert = certify(lam, best ? best.rho : guess);
+        if (cert.status === 'certified' && (!best || cert.rho < best.rho)) best = cert;
+        history.push(best ? best.rho : Infinity);
+        if (history.length > patience) {
+          const old = history[history.length - 1 - patience];
+          const now = history[history.length - 1];
+          if (Number.isFinite(now) && old - now <= opts.certTol * now) return true;
+        }
+        return false;
+      },
+    },
+  );
+  // Final check on the last iterate (it may be better than the last periodic check).
+  const lamFinal = lambdasOf(sdp, result.x).map((l) => l.map((v) => Math.max(v, 0)));
+  const finalCert = certify(lamFinal, best ? (best as FcCertificate).rho : Math.max(result.x[0], 1e-300) * rhoFactor);
+  if (finalCert.status === 'certified' && (!best || finalCert.rho < (best as FcCertificate).rho)) best = finalCert;
+  const bufferBytes = ops.bufferBytes();
+  ops.dispose();
+  const tSolveTotal = performance.now() - t1;
+  return {
+    admmCertificate: best,
+    closedFormCertificate: closedForm,
+    iterations: result.iterations,
+    primalResidual: result.primalResidual,
+    dualResidual: result.dualResidual,
+    solverStatus: result.status,
+    blockSizes: sdp.blocks.map((bl) => bl.size),
+    bufferBytes,
+    timings: { build: tBuild, solve: tSolveTotal - (tCertify - certifyBeforeSolve), certify: tCertify },
+  };
+}
+
+/**
+ * Closed-form feasible point in solver space: Λ_k = t_k I, Q_k = q_k I with ρ chosen so that the
+ * last block holds (the scalar recursion is homogeneous of degree 1 in ρ).
+ */
+export function warmStart(sdp: LayeredSdp): Float64Array {
+  const hidden = sdp.blocks.filter((b) => b.kind === 'fc').map((b) => ({ sigma: spectralNormEstimate(b.W), alpha: b.alpha, beta: b.beta }));
+  const lastBlock = sdp.blocks[sdp.blocks.length - 1];
+  const sigmaLast = spectralNormEstimate(lastBlock.W);
+  const unit = scalarFeasiblePoint(hidden, 1);
+  const qLastUnit = hidden.length === 0 ? 1 : unit.q[unit.q.length - 1];
+  const rho = qLastUnit > 0 ? ((sigmaLast * sigmaLast) / qLastUnit) * (1 + 1e-3) : 1;
+  const pt = scalarFeasiblePoint(hidden, rho);
+  const x = new Float64Array(sdp.xLength);
+  x[sdp.rhoIndex] = rho;
+  let k = 0;
+  for (const b of sdp.blocks) {
+    if (b.kind !== 'fc') continue;
+    x.fill(pt.t[k], b.lambdaOffset, b.lambdaOffset + b.W.rows);
+    const q = sdp.qVars[b.qOut];
+    for (let i = 0; i < q.size; i++) x[q.offset + i * q.size + i] = pt.q[k];
+    k++;
+  }
+  return x;
+}
