@@ -72,3 +72,18 @@ export function forwardSubstMany(l: Float64Array, n: number, b: Float64Array, m:
     for (let j = 0; j < m; j++) b[bi + j] *= inv;
   }
 }
+
+/** Solves Lᵀ X = B in place for a row-major n×m right-hand side B. */
+export function backSubstMany(l: Float64Array, n: number, b: Float64Array, m: number): void {
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = i * m;
+    for (let k = i + 1; k < n; k++) {
+      const lki = l[k * n + i];
+      if (lki === 0) continue;
+      const bk = k * m;
+      for (let j = 0; j < m; j++) b[bi + j] -= lki * b[bk + j];
+    }
+    const inv = 1 / l[i * n + i];
+    for (let j = 0; j < m; j++) b[bi + j] *= inv;
+  }
+}

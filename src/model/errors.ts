@@ -10,7 +10,9 @@ export type LipdpErrorCode =
   | 'UNSUPPORTED_STRUCTURE'
   | 'IO'
   | 'INVALID_ARGUMENT'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'ABORTED'
+  | 'NO_DEVICE';
 
 export class LipdpError extends Error {
   readonly code: LipdpErrorCode;

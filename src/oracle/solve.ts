@@ -35,10 +35,14 @@ export interface SolveResult {
   readonly dualObjective?: number;
   /** Solution vector in the problem's variable order (empty when none was read back). */
   readonly x: Float64Array;
-  /** Wall time of the solver process, including file I/O. */
+  /** Wall time of the solver process(es), including file I/O; summed over attempts. */
   readonly timeMs: number;
-  /** Last few kB of the solver's stdout and stderr, for messages. */
+  /** Last few kB of the solver's stdout and stderr (of the last attempt), for messages. */
   readonly solverOutput: string;
+  /** Command-line arguments of the attempt whose result this is (after the file names). */
+  readonly solverArgs: readonly string[];
+  /** Number of solver runs (DSDP is retried with other settings when a run fails). */
+  readonly attempts: number;
   /** The run directory, when keepFiles was set. */
   readonly runDir?: string;
 }
@@ -56,34 +60,43 @@ export async function solveSdpa(problem: SdpaProblem, opts: SolveOptions): Promi
     const probFile = 'problem.dat-s';
     const solFile = 'solution.txt';
     await writeFile(join(dir, probFile), toSdpaText(problem));
-    let args: string[];
     if (opts.solver === 'csdp') {
       // CSDP reads param.csdp from its working directory.
       await writeFile(join(dir, 'param.csdp'), csdpParams(tol));
-      args = [probFile, solFile];
-    } else {
-      args = dsdpArgs(probFile, solFile, tol);
     }
-
-    const t0 = performance.now();
-    const run = await runProcess(binary, args, dir, timeoutMs);
-    const timeMs = performance.now() - t0;
-
-    let parsed: ParsedRun;
-    if (run.timedOut) parsed = { status: 'timeout' };
-    else if (opts.solver === 'csdp') parsed = parseCsdpOutput(run.output, run.code);
-    else parsed = parseDsdpOutput(run.output);
-
-    const solText = run.timedOut ? '' : await readFile(join(dir, solFile), 'utf8').catch(() => '');
-    const x = parseSolutionVector(solText, problem.c.length);
-    let status = parsed.status;
-    if (!x && (status === 'optimal' || status === 'inaccurate')) status = 'failed';
+    const deadline = performance.now() + timeoutMs;
+    const attemptFlags = opts.solver === 'csdp' ? [[]] : DSDP_FALLBACK_FLAGS;
+    let timeMs = 0;
+    let attempts = 0;
+    let last: { parsed: ParsedRun; x: Float64Array | undefined; output: string; flags: readonly string[] } | undefined;
+    for (const flags of attemptFlags) {
+      const left = deadline - performance.now();
+      if (attempts > 0 && left <= 0) break;
+      attempts++;
+      await rm(join(dir, solFile), { force: true });
+      const args = opts.solver === 'csdp' ? [probFile, solFile] : [...dsdpArgs(probFile, solFile, tol), ...flags];
+      const t0 = performance.now();
+      const run = await runProcess(binary, args, dir, Math.max(left, 1));
+      timeMs += performance.now() - t0;
+      let parsed: ParsedRun;
+      if (run.timedOut) parsed = { status: 'timeout' };
+      else if (opts.solver === 'csdp') parsed = parseCsdpOutput(run.output, run.code);
+      else parsed = parseDsdpOutput(run.output);
+      const solText = run.timedOut ? '' : await readFile(join(dir, solFile), 'utf8').catch(() => '');
+      const x = parseSolutionVector(solText, problem.c.length);
+      if (!x && (parsed.status === 'optimal' || parsed.status === 'inaccurate')) parsed = { ...parsed, status: 'failed' };
+      last = { parsed, x, output: run.output, flags: args.slice(1) };
+      // Retry only where other settings can help: not on timeouts or on a (certified) infeasibility.
+      if (!RETRYABLE.has(parsed.status)) break;
+    }
+    const { parsed, x, output, flags } = last!;
+    const status = parsed.status;
     let objective = Number.NaN;
     if (x) {
       objective = 0;
       for (let i = 0; i < x.length; i++) objective += problem.c[i]! * x[i]!;
     }
-    const tail = run.output.length > OUTPUT_TAIL_CHARS ? run.output.slice(-OUTPUT_TAIL_CHARS) : run.output;
+    const tail = output.length > OUTPUT_TAIL_CHARS ? output.slice(-OUTPUT_TAIL_CHARS) : output;
     return {
       status,
       objective,
@@ -91,6 +104,8 @@ export async function solveSdpa(problem: SdpaProblem, opts: SolveOptions): Promi
       x: x ?? new Float64Array(0),
       timeMs,
       solverOutput: tail,
+      solverArgs: flags,
+      attempts,
       ...(opts.keepFiles ? { runDir: dir } : {}),
     };
   } finally {
@@ -124,6 +139,15 @@ export function csdpParams(tol: number): string {
     'fastmode=0',
   ].join('\n') + '\n';
 }
+
+/**
+ * DSDP settings tried in turn while a run ends 'failed' or 'max_iterations'. On random Lipschitz
+ * SDPs the default dynamic-ρ strategy occasionally stalls far from the optimum (a few % off, caught
+ * by the duality gap); a fixed larger potential parameter, a different initial barrier, or no
+ * Schur-matrix reuse then converge.
+ */
+export const DSDP_FALLBACK_FLAGS: readonly (readonly string[])[] = [[], ['-rho', '10'], ['-mu0', '1'], ['-reuse', '0']];
+const RETRYABLE: ReadonlySet<SdpStatus> = new Set<SdpStatus>(['failed', 'max_iterations']);
 
 /** DSDP 5.8 command line: tight relative gap, more iterations than the default 200. */
 export function dsdpArgs(probFile: string, solFile: string, tol: number): string[] {

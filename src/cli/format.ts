@@ -1,0 +1,33 @@
+/** Human-readable rendering of a LipschitzReport for the terminal. */
+import type { LipschitzReport } from '../report/types.js';
+
+export function formatReport(r: LipschitzReport): string {
+  const lines: string[] = [];
+  const num = (v: number | null): string => (v === null ? 'none' : Number.isFinite(v) ? v.toPrecision(7) : String(v));
+  lines.push(`model            ${r.network.source}`);
+  lines.push(`network          ${r.network.inputSize} inputs → ${r.network.outputSize} outputs, ${r.network.layers.length} layers`);
+  for (const l of r.network.layers) lines.push(`                   ${l}`);
+  lines.push('');
+  lines.push(`certified L      ${num(r.upperBound)}   (${r.status}; ℓ2 → ℓ2, certificate in f64 from ${r.certificate.source} multipliers)`);
+  lines.push(`lower bound      ${num(r.lowerBound)}   (empirical, max difference quotient)`);
+  lines.push(`naive bound      ${num(r.naiveBound)}   (product of certified layer norms)`);
+  if (r.certificate.closedFormBound !== null) lines.push(`closed form      ${num(r.certificate.closedFormBound)}   (scalar multipliers)`);
+  if (r.upperBound !== null && r.lowerBound > 0) lines.push(`gap              upper/lower = ${(r.upperBound / r.lowerBound).toFixed(4)}`);
+  if (r.certificate.rhoInterval) {
+    const [lo, hi] = r.certificate.rhoInterval;
+    lines.push(`ρ = L² interval  [${lo.toPrecision(10)}, ${hi.toPrecision(10)}]  (lo infeasible, hi verified)`);
+  }
+  lines.push('');
+  const adapter = r.adapter ? ` on ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description || r.adapter.device].filter(Boolean).join(' / ')}` : '';
+  lines.push(`backend          ${r.backend} (${r.solverPrecision} iterations)${adapter}`);
+  lines.push(
+    `solver           ADMM ${r.solver.iterations} it (${r.solver.status}), primal ${r.solver.primalResidual.toExponential(2)}, dual ${r.solver.dualResidual.toExponential(2)}; f64 refinement ${r.solver.refineIterations} it`,
+  );
+  lines.push(`LMI sizes        ${r.solver.lmiSizes.join(', ')}`);
+  const t = r.timings;
+  lines.push(
+    `time (ms)        import ${t.import.toFixed(0)}, bounds ${t.bounds.toFixed(0)}, build ${t.build.toFixed(0)}, solve ${t.solve.toFixed(0)}, certify ${t.certify.toFixed(0)}, total ${t.total.toFixed(0)}`,
+  );
+  for (const n of r.notices) lines.push(`note             ${n}`);
+  return lines.join('\n');
+}

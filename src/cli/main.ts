@@ -1,0 +1,125 @@
+/**
+ * The `lipdp` command line: a thin layer over the library. Progress goes to stderr, the report to
+ * stdout; bad input ends with one line `lipdp: error: …` and exit code 2 (1 for internal errors).
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, CommanderError } from 'commander';
+import cliProgress from 'cli-progress';
+import { estimateLipschitz, DEFAULTS } from '../estimate.js';
+import { isLipdpError, LipdpError } from '../model/errors.js';
+import { importOnnx } from '../model/import.js';
+import { toFcChain } from '../model/lower.js';
+import { buildLayeredSdp, buildLipSdpNeuron, toSdpaText } from '../lmi/sdpa.js';
+import type { BackendChoice, ProgressEvent } from '../report/types.js';
+import { formatReport } from './format.js';
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a nonnegative integer');
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('lipdp')
+    .description('Certified upper bounds on the l2 Lipschitz constant of neural networks (layer-wise LipSDP, WebGPU)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('estimate')
+    .description('certify an upper bound on the Lipschitz constant of an ONNX model')
+    .argument('<model>', 'ONNX file (external data .onnx.data is read from the same folder)')
+    .option('--backend <name>', 'cpu | webgpu | auto', 'cpu')
+    .option('--json', 'print the report as JSON')
+    .option('--tol <x>', 'ADMM relative residual tolerance', positiveNumber, DEFAULTS.tol)
+    .option('--max-iter <n>', 'ADMM iteration limit', positiveInt, DEFAULTS.maxIter)
+    .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
+    .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
+    .option('--quiet', 'no progress output')
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; certTol: number; refine: boolean; quiet?: boolean }) => {
+      if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
+      const bar = !opts.quiet && process.stderr.isTTY ? new ProgressView() : undefined;
+      try {
+        const report = await estimateLipschitz(model, {
+          backend: opts.backend as BackendChoice,
+          tol: opts.tol,
+          maxIter: opts.maxIter,
+          certTol: opts.certTol,
+          noRefine: !opts.refine,
+          ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
+        });
+        bar?.stop();
+        for (const n of report.notices) process.stderr.write(`lipdp: ${n}\n`);
+        process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
+        if (report.status === 'failed') exitCode = 3;
+      } finally {
+        bar?.stop();
+      }
+    });
+
+  program
+    .command('export-sdpa')
+    .description('write the SDP of an FC network in SDPA sparse format (for DSDP, CSDP, SDPA, …)')
+    .argument('<model>', 'ONNX file')
+    .requiredOption('-o, --output <file>', 'output .dat-s file')
+    .option('--formulation <name>', 'layered | lipsdp-neuron', 'lipsdp-neuron')
+    .option('--no-normalise', 'keep the original weight scale')
+    .action(async (model: string, opts: { output: string; formulation: string; normalise: boolean }) => {
+      const chain = toFcChain(await importOnnx(model));
+      if (opts.formulation !== 'layered' && opts.formulation !== 'lipsdp-neuron')
+        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use layered or lipsdp-neuron)`);
+      const build = opts.formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron;
+      const problem = build(chain, { normalise: opts.normalise });
+      writeFileSync(opts.output, toSdpaText(problem));
+      process.stderr.write(`lipdp: wrote ${opts.output} (${opts.formulation}; ρ_original = ρ_file × ${problem.rhoScale}, L = √ρ)\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isLipdpError(e)) {
+      process.stderr.write(`lipdp: error: ${e.message}\n`);
+      return 2;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`lipdp: internal error: ${msg.split('\n')[0]}\n`);
+    if (process.env.LIPDP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+/** Progress bar on stderr while solving (cli-progress). */
+class ProgressView {
+  private readonly bar = new cliProgress.SingleBar(
+    { format: 'lipdp {phase} |{bar}| {value}/{total} it  best L {best}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  private started = false;
+  private stopped = false;
+
+  update(e: ProgressEvent): void {
+    if (this.stopped) return;
+    const best = e.bestBound != null ? e.bestBound.toPrecision(6) : '-';
+    if (!this.started) {
+      this.bar.start(e.maxIterations ?? 1, 0, { phase: e.phase, best });
+      this.started = true;
+    }
+    if (e.maxIterations !== undefined) this.bar.setTotal(e.maxIterations);
+    this.bar.update(e.iteration ?? 0, { phase: e.phase, best });
+  }
+
+  stop(): void {
+    if (this.started && !this.stopped) this.bar.stop();
+    this.stopped = true;
+  }
+}
