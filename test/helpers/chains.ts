@@ -18,3 +18,41 @@ export function randomLayers(
   }
   return out;
 }
+
+import type { ActivationFn, FcChain, Network, Layer } from '../../src/model/ir.js';
+
+export interface ActSpec {
+  readonly fn: ActivationFn;
+  readonly param?: number;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+export const ACTIVATIONS: Record<string, ActSpec> = {
+  relu: { fn: 'relu', alpha: 0, beta: 1 },
+  leaky: { fn: 'leaky_relu', param: 0.1, alpha: 0.1, beta: 1 },
+  tanh: { fn: 'tanh', alpha: 0, beta: 1 },
+  sigmoid: { fn: 'sigmoid', alpha: 0, beta: 0.25 },
+};
+
+/** A random fully connected network as IR (biases random too: they must not matter). */
+export function randomFcNetwork(widths: number[], seed: number, act: ActSpec): { net: Network; chain: FcChain } {
+  const specs = randomLayers(widths, seed, { alpha: act.alpha, beta: act.beta });
+  const g = gaussian(mulberry32(seed + 99));
+  const layers: Layer[] = [];
+  const chainLayers: FcChain['layers'][number][] = [];
+  specs.forEach((s, k) => {
+    const bias = new Float64Array(s.W.rows).map(() => 0.1 * g());
+    layers.push({ kind: 'dense', W: s.W, bias, name: `fc${k}` });
+    const last = k === specs.length - 1;
+    if (!last) {
+      const activation = { fn: act.fn, ...(act.param !== undefined ? { param: act.param } : {}), slope: { alpha: act.alpha, beta: act.beta } };
+      layers.push({ kind: 'activation', ...activation, name: `act${k}` });
+      chainLayers.push({ W: s.W, bias, activation });
+    } else chainLayers.push({ W: s.W, bias });
+  });
+  return {
+    net: { inputShape: [widths[0]], layers, outputSize: widths[widths.length - 1], source: `random-${seed}` },
+    chain: { inputSize: widths[0], layers: chainLayers },
+  };
+}
