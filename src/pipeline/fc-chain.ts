@@ -125,7 +125,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
     scored.sort((a, b2) => a.g - b2.g);
     if (scored.length > 0) {
       const refined = refineMultipliers(problem, scored[0].lam, {
-        maxIter: opts.refineMaxIter ?? 600,
+        maxIter: opts.refineMaxIter ?? 2000,
         ...(opts.signal ? { signal: opts.signal } : {}),
         onIteration: (it, g) => opts.onRefine?.(it, Math.sqrt(g * rhoFactor)),
       });

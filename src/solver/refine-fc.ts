@@ -200,7 +200,7 @@ export function evaluateG(
 export function refineMultipliers(p: RefineProblem, start: readonly Float64Array[], opts: RefineOptions = {}): RefineResult {
   const sizes = start.map((l) => l.length);
   const dim = sizes.reduce((a, b) => a + b, 0);
-  const maxIter = opts.maxIter ?? 400;
+  const maxIter = opts.maxIter ?? 2000;
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
   const relTol = opts.relTol ?? 1e-9;
   const split = (theta: Float64Array): Float64Array[] => {
@@ -222,9 +222,14 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
   let iterations = 0;
   let bestTheta = theta;
   let bestG = g0;
+  // Smoothing levels relative to the current value of g. A level is repeated while it still
+  // halves g (a far-away start, e.g. the closed-form point of a deep net, is 1000× off).
   const stages = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
-  for (const rel of stages) {
-    const mu = rel * bestG;
+  let stage = 0;
+  while (stage < stages.length) {
+    const rel = stages[stage];
+    const gStart = bestG;
+    const mu = rel * gStart;
     const fg = (th: Float64Array): { f: number; grad: Float64Array } => {
       const lam = split(th);
       const r = evaluateG(p, lam, true, mu);
@@ -237,8 +242,12 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
       });
       return { f: r.g, grad };
     };
-    const budget = Math.max(1, Math.floor((maxIter - iterations) / 2));
-    const res = lbfgs(fg, theta, budget, relTol, deadline, opts.signal, (g) => opts.onIteration?.(++iterations, g));
+    // Each level only needs solving to about the smoothing error it introduces (≤ μ·log p), so
+    // coarse levels stop early and the budget goes to the fine ones.
+    const stagesLeft = stages.length - stage;
+    const budget = Math.max(1, Math.floor((maxIter - iterations) / stagesLeft));
+    const stageTol = Math.max(relTol, 0.01 * rel);
+    const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => opts.onIteration?.(++iterations, g));
     theta = res.theta;
     const exact = evaluateG(p, split(theta), false).g;
     if (exact < bestG) {
@@ -246,6 +255,7 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
       bestTheta = theta;
     }
     if (iterations >= maxIter || Date.now() > deadline || opts.signal?.aborted) break;
+    if (!(bestG < 0.5 * gStart)) stage++;
   }
   return { lambdas: split(bestTheta), g: bestG, iterations };
 }
