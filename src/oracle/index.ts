@@ -3,7 +3,7 @@ export { findSolverBinary, missingSolverMessage, requireSolverBinary, solverAvai
 export type { SdpSolver } from './binaries.js';
 export { parseCsdpOutput, parseDsdpOutput, parseSolutionVector } from './parse.js';
 export type { ParsedRun, SdpStatus } from './parse.js';
-export { csdpParams, dsdpArgs, solveSdpa } from './solve.js';
+export { csdpParams, dsdpArgs, DSDP_FALLBACK_FLAGS, solveSdpa } from './solve.js';
 export type { SolveOptions, SolveResult } from './solve.js';
 export { lipSdpOracle } from './lipsdp.js';
 export type { LipOracleOptions, LipOracleResult } from './lipsdp.js';

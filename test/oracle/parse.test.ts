@@ -42,10 +42,12 @@ describe('oracle parsers', () => {
     expect(parseDsdpOutput('DSDP Primal Unbounded, Dual Infeasible\n').status).toBe('infeasible');
     expect(parseDsdpOutput('DSDP Dual Unbounded, Primal Infeasible\n').status).toBe('unbounded');
     expect(parseDsdpOutput('DSDP Terminated Due Maximum Number of Iterations\n').status).toBe('max_iterations');
-    expect(parseDsdpOutput('DSDP Terminated Due to Small Steps\nDSDP Solution: -1.5e+00\n')).toEqual({
-      status: 'inaccurate',
-      printedObjective: 1.5,
-    });
+    // Stops without "Converged" count only when the printed duality gap is small.
+    const smallGap = 'DSDP Terminated Due to Small Steps\nP Objective  :  -1.49999999e+00\nDSDP Solution: -1.5e+00\n';
+    expect(parseDsdpOutput(smallGap)).toEqual({ status: 'inaccurate', printedObjective: 1.5, dualObjective: 1.49999999 });
+    const stalled = 'DSDP Finished\n\nP Objective  :  -4.29808587e-01\nDSDP Solution:  -5.20905298e-01\n';
+    expect(parseDsdpOutput(stalled).status).toBe('failed');
+    expect(parseDsdpOutput('DSDP Terminated Due to Small Steps\nDSDP Solution: -1.5e+00\n').status).toBe('failed');
     expect(parseDsdpOutput('Cannot open file x !Problem reading SDPA file').status).toBe('failed');
   });
 
