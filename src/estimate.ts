@@ -20,7 +20,8 @@ export type ModelInput = string | Uint8Array | Network;
 
 export const DEFAULTS = {
   tol: 1e-5,
-  maxIter: 400,
+  maxIter: 200,
+  admmTimeBudgetMs: 15_000,
   certTol: 1e-4,
   lowerBoundSamples: 6,
 } as const;
@@ -53,6 +54,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
       maxIter,
       tol: options.tol ?? DEFAULTS.tol,
       certTol: options.certTol ?? DEFAULTS.certTol,
+      admmTimeBudgetMs: options.admmTimeBudgetMs ?? DEFAULTS.admmTimeBudgetMs,
       ...(options.noRefine ? { noRefine: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) =>

@@ -41,10 +41,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the report as JSON')
     .option('--tol <x>', 'ADMM relative residual tolerance', positiveNumber, DEFAULTS.tol)
     .option('--max-iter <n>', 'ADMM iteration limit', positiveInt, DEFAULTS.maxIter)
+    .option('--admm-time <s>', 'ADMM time budget in seconds', positiveNumber, DEFAULTS.admmTimeBudgetMs / 1000)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
     .option('--quiet', 'no progress output')
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; certTol: number; refine: boolean; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; quiet?: boolean }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       const bar = !opts.quiet && process.stderr.isTTY ? new ProgressView() : undefined;
       try {
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
           backend: opts.backend as BackendChoice,
           tol: opts.tol,
           maxIter: opts.maxIter,
+          admmTimeBudgetMs: opts.admmTime * 1000,
           certTol: opts.certTol,
           noRefine: !opts.refine,
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),

@@ -29,7 +29,7 @@ export interface SolverStats {
   readonly iterations: number;
   readonly primalResidual: number;
   readonly dualResidual: number;
-  /** converged | max_iter | stopped (certified bound stalled) | aborted */
+  /** converged | max_iter | time_limit | stopped (certified bound stalled) | aborted */
   readonly status: string;
   /** Iterations of the f64 multiplier refinement after ADMM (0 if skipped). */
   readonly refineIterations: number;
@@ -93,6 +93,8 @@ export interface EstimateOptions {
   /** ADMM relative residual tolerance. */
   readonly tol?: number;
   readonly maxIter?: number;
+  /** ADMM wall-clock budget in ms; the f64 refinement afterwards does the fine work. */
+  readonly admmTimeBudgetMs?: number;
   /** Relative improvement of the certified bound below which the solve stops. */
   readonly certTol?: number;
   /** Skip the f64 multiplier refinement after ADMM. */

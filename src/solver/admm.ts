@@ -33,6 +33,8 @@ export interface AdmmOptions {
   /** Iterations between onCheck calls. */
   readonly checkEvery?: number;
   readonly signal?: AbortSignal;
+  /** Wall-clock budget in ms (status 'time_limit' when it runs out). */
+  readonly timeBudgetMs?: number;
 }
 
 export interface AdmmProgress {
@@ -53,7 +55,7 @@ export interface AdmmResult {
   readonly iterations: number;
   readonly primalResidual: number;
   readonly dualResidual: number;
-  readonly status: 'converged' | 'max_iter' | 'stopped' | 'aborted';
+  readonly status: 'converged' | 'max_iter' | 'time_limit' | 'stopped' | 'aborted';
 }
 
 export async function admm(
@@ -94,9 +96,14 @@ export async function admm(
   let haveAx = false;
   const progress = (): AdmmProgress => ({ iteration: it, primalResidual: primal, dualResidual: dual, sigma });
 
+  const deadline = opts.timeBudgetMs !== undefined ? performance.now() + opts.timeBudgetMs : Infinity;
   for (it = 1; it <= opts.maxIter; it++) {
     if (opts.signal?.aborted) {
       status = 'aborted';
+      break;
+    }
+    if (performance.now() > deadline) {
+      status = 'time_limit';
       break;
     }
     // s = Π(w), u = w − s
@@ -152,7 +159,7 @@ export async function admm(
     }
   }
   const xOut = await ops.read(x);
-  return { x: xOut, iterations: Math.min(it, opts.maxIter), primalResidual: primal, dualResidual: dual, status };
+  return { x: xOut, iterations: Math.min(status === 'max_iter' ? it : it - 1, opts.maxIter), primalResidual: primal, dualResidual: dual, status };
 }
 
 /**

@@ -24,7 +24,7 @@ describe.skipIf(!gpu)('webgpu backend end to end', () => {
   for (const path of models) {
     const name = path.split('/').pop();
     it(`${name}: webgpu certified bound matches cpu within 0.5%`, { timeout: 300_000 }, async () => {
-      const opts = { maxIter: 30, lowerBoundSamples: 2 } as const;
+      const opts = { maxIter: 30, admmTimeBudgetMs: 600_000, lowerBoundSamples: 2 } as const;
       const cpu = await estimateLipschitz(path, { ...opts, backend: 'cpu' });
       const web = await estimateLipschitz(path, { ...opts, backend: 'webgpu' });
       expect(web.backend).toBe('webgpu');
@@ -38,7 +38,7 @@ describe.skipIf(!gpu)('webgpu backend end to end', () => {
   }
 
   it('the GPU ADMM multipliers alone (no f64 refinement) give a certified bound', { timeout: 300_000 }, async () => {
-    const r = await estimateLipschitz(`${FIX}/mnist_relu_3_50.onnx`, { backend: 'webgpu', maxIter: 40, noRefine: true, lowerBoundSamples: 2 });
+    const r = await estimateLipschitz(`${FIX}/mnist_relu_3_50.onnx`, { backend: 'webgpu', maxIter: 40, admmTimeBudgetMs: 600_000, noRefine: true, lowerBoundSamples: 2 });
     expect(r.status).toBe('certified');
     expect(r.certificate.source).toBe('solver');
     expect(r.solver.refineIterations).toBe(0);
