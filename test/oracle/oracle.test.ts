@@ -52,6 +52,7 @@ interface Row {
   timeMs: number;
   vars: number;
   maxViolation: number;
+  attempts?: number;
 }
 const rows: Row[] = [];
 const lowerBoundRatios: { label: string; lb: number; L: number }[] = [];
@@ -61,7 +62,7 @@ afterAll(() => {
   const lines = rows.map(
     (r) =>
       `${r.label.padEnd(34)} ${r.formulation.padEnd(13)} ${r.solver} m=${String(r.vars).padStart(5)} L=${r.L.toPrecision(10)} ` +
-      `rel.diff=${r.relDiff.toExponential(2)} viol=${Number.isFinite(r.maxViolation) ? r.maxViolation.toExponential(1) : '-'} t=${r.timeMs.toFixed(0)}ms`,
+      `rel.diff=${r.relDiff.toExponential(2)} viol=${Number.isFinite(r.maxViolation) ? r.maxViolation.toExponential(1) : '-'} t=${r.timeMs.toFixed(0)}ms${r.attempts && r.attempts > 1 ? ` attempts=${r.attempts}` : ''}`,
   );
   console.log(`[oracle.test] summary (seed ${seed}; rel.diff vs CSDP LipSDP-Neuron)\n${lines.join('\n')}`);
   if (lowerBoundRatios.length) {
@@ -92,7 +93,7 @@ async function solveChecked(chain: FcChain, formulation: 'layered' | 'lipsdp-neu
   // iterates are usually strictly feasible, so this is typically negative (a margin).
   let maxViolation = -Infinity;
   mins.forEach((mn, b) => (maxViolation = Math.max(maxViolation, -mn / Math.max(maxAbs(blocks[b]!), 1e-300))));
-  return { rho, L: Math.sqrt(rho), timeMs: r.timeMs, vars: p.c.length, maxViolation };
+  return { rho, L: Math.sqrt(rho), timeMs: r.timeMs, vars: p.c.length, maxViolation, attempts: r.attempts };
 }
 
 /** max over random inputs of ‖J(x)‖₂: every value is a true local gain, so a lower bound on L. */
@@ -143,7 +144,7 @@ describe.skipIf(skipSolverTests)('SDP oracle (DSDP, CSDP)', () => {
         const ref = runs[0]!.r.L; // CSDP, LipSDP-Neuron
         for (const { f, s, r } of runs) {
           const relDiff = Math.abs(r.L - ref) / ref;
-          rows.push({ label: c.label, formulation: f, solver: s, L: r.L, relDiff, timeMs: r.timeMs, vars: r.vars, maxViolation: r.maxViolation });
+          rows.push({ label: c.label, formulation: f, solver: s, L: r.L, relDiff, timeMs: r.timeMs, vars: r.vars, maxViolation: r.maxViolation, attempts: r.attempts });
           expect(relDiff, `${f}/${s}: L=${r.L} vs ${ref}`).toBeLessThan(REL_TOL);
           expect(r.maxViolation, `${f}/${s}: LMI violation`).toBeLessThan(1e-6);
         }
