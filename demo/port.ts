@@ -6,7 +6,10 @@ export function parsePort(argv: readonly string[], env: Readonly<Record<string, 
   let raw: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--port') raw = argv[i + 1];
+    if (a === '--port') {
+      raw = argv[i + 1];
+      if (raw === undefined) throw new Error('--port needs a value (0 picks a free port)');
+    }
     else if (a.startsWith('--port=')) raw = a.slice('--port='.length);
   }
   raw ??= env.LIPDP_DEMO_PORT ?? env.PORT;

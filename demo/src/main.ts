@@ -1,7 +1,8 @@
 /**
  * The demo page: wires the controls to the solver worker, the live plot and the report.
  * The page's state is mirrored in #app[data-state] (loading | idle | running | done | error |
- * cancelled) so that tests and scripts can wait on it.
+ * cancelled), and #app[data-runs] counts finished runs, so that tests and scripts can wait on a
+ * run's end even when it settles faster than they can observe 'running'.
  */
 import { SolverClient } from './worker-client.js';
 import { ConvergenceTrace } from './trace.js';
@@ -164,6 +165,7 @@ async function run(): Promise<void> {
     showError('DEMO', e instanceof Error ? e.message : String(e));
     setState('error');
   } finally {
+    ui.app.dataset.runs = String(Number(ui.app.dataset.runs ?? '0') + 1);
     clearInterval(timer);
     ui.elapsed.textContent = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }

@@ -88,9 +88,12 @@ export function logTicks(lo: number, hi: number): number[] {
 
 /** About `count` round-valued ticks spanning [lo, hi] (linear axis). */
 export function linearTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo) || !Number.isFinite(hi - lo)) return Number.isFinite(lo) ? [lo] : [];
   const raw = (hi - lo) / Math.max(count, 1);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // The round step (1, 2 or 5 times a power of ten) giving the tick count closest to `count`.
+  const steps = [1, 2, 5, 10].map((m) => m * mag);
+  const step = steps.reduce((best, s) => (Math.abs((hi - lo) / s - count) < Math.abs((hi - lo) / best - count) ? s : best));
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
