@@ -1,0 +1,32 @@
+/**
+ * From the --methods / --backend choice to the list of child-process jobs per network, and the
+ * labels those jobs carry in tables and plots.
+ */
+import type { BackendId, JobSpec, MethodId } from './types.js';
+
+export function methodLabel(job: JobSpec): string {
+  if (job.kind === 'lipdp') return `lipdp-${job.backend}`;
+  return `${job.solver}-${job.formulation === 'lipsdp-neuron' ? 'neuron' : 'layered'}`;
+}
+
+export interface PlannedJob {
+  readonly method: string;
+  readonly job: JobSpec;
+}
+
+/**
+ * naive, closed-form and lower are read off lipdp's report, so asking for any of them runs lipdp
+ * (on the CPU when lipdp itself was not asked for). Peers run LipSDP-Neuron first: it is the
+ * smaller SDP and the classic LipSDP formulation.
+ */
+export function planJobs(methods: readonly MethodId[], backends: readonly BackendId[]): PlannedJob[] {
+  const jobs: JobSpec[] = [];
+  const needsLipdp = methods.some((m) => m === 'lipdp' || m === 'naive' || m === 'closed-form' || m === 'lower');
+  if (needsLipdp) for (const backend of methods.includes('lipdp') ? backends : (['cpu'] as const)) jobs.push({ kind: 'lipdp', backend });
+  for (const solver of ['dsdp', 'csdp'] as const) {
+    if (!methods.includes(solver)) continue;
+    jobs.push({ kind: 'sdp', solver, formulation: 'lipsdp-neuron' });
+    jobs.push({ kind: 'sdp', solver, formulation: 'layered' });
+  }
+  return jobs.map((job) => ({ method: methodLabel(job), job }));
+}

@@ -1,0 +1,194 @@
+/**
+ * Markdown rendering of benchmark results: the headline numbers, a one-row-per-network summary and
+ * the full one-row-per-run table. results.md holds all of it; the README's "Latest results" section
+ * holds the same minus the full table.
+ */
+import {
+  fastestPeer,
+  groupByNetwork,
+  headline,
+  lipdpMethods,
+  mainLipdp,
+  methodTimeMs,
+  ratioTo,
+  type Headline,
+  type NetworkRow,
+  type Spread,
+} from './aggregate.js';
+import type { BenchRun, MachineInfo, RunResult } from './types.js';
+
+/** 6 significant digits: enough to see a 0.01 % difference between bounds. */
+export function fmtBound(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return Number(v.toPrecision(6)).toString();
+}
+
+export function fmtRatio(v: number | undefined): string {
+  return v === undefined ? '–' : v.toFixed(5);
+}
+
+export function fmtSeconds(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '–';
+  const s = ms / 1000;
+  if (s >= 100) return s.toFixed(0);
+  if (s >= 10) return s.toFixed(1);
+  if (s >= 0.01) return s.toFixed(2);
+  return s.toFixed(3);
+}
+
+const fmtMiB = (b: number | undefined): string => (b === undefined || !(b > 0) ? '–' : (b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 1 : 0));
+
+/** Keep table cells on one line and free of pipe characters. */
+export function cell(s: string, max = 140): string {
+  const one = s.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** What a run that produced no bound shows instead: its status, with the reason for skips. */
+export function statusText(r: RunResult, withMessage: boolean): string {
+  if (r.status === 'ok') return r.certStatus ?? 'ok';
+  if (r.status === 'skipped' && r.message?.startsWith('too large')) return withMessage ? r.message : 'too large';
+  if (withMessage && r.message) return `${r.status}: ${r.message}`;
+  return r.status;
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function peerCell(row: NetworkRow, solver: 'dsdp' | 'csdp'): string {
+  const best = fastestPeer(row.runs, solver);
+  if (best) return `${fmtSeconds(methodTimeMs(best))} (${best.method.endsWith('neuron') ? 'N' : 'Lay'})`;
+  const tried = row.runs.filter((r) => r.job.kind === 'sdp' && r.job.solver === solver);
+  if (tried.length === 0) return '–';
+  return [...new Set(tried.map((r) => statusText(r, false)))].join(' / ');
+}
+
+function speedCell(row: NetworkRow, lipdp: RunResult | undefined, solver: 'dsdp' | 'csdp'): string {
+  const best = fastestPeer(row.runs, solver);
+  const tOwn = lipdp ? methodTimeMs(lipdp) : undefined;
+  if (!best || tOwn === undefined) return '–';
+  const r = methodTimeMs(best)! / tOwn;
+  return `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`;
+}
+
+export function summaryTable(rows: readonly NetworkRow[], lipdpMethod?: string): string {
+  const head = ['Network', 'lipdp L', 'status', 'best IPM L (by)', 'lipdp / IPM', 'closed-form', 'naive', 'lower', 'lipdp s', 'DSDP s', 'CSDP s', 'DSDP ÷ lipdp', 'CSDP ÷ lipdp'];
+  const body = rows.map((row) => {
+    const own = mainLipdp(row.runs, lipdpMethod);
+    const ref = row.reference;
+    const ip = ref?.interiorPoint ? `${fmtBound(ref.value)} (${ref.source})` : '–';
+    const ownOk = own?.status === 'ok';
+    return [
+      row.network.name,
+      ownOk ? fmtBound(own.bound) : '–',
+      own ? cell(statusText(own, own.status === 'unsupported'), 60) : '–',
+      ip,
+      ref?.interiorPoint && own ? fmtRatio(ratioTo(own, ref)) : '–',
+      ownOk ? fmtBound(own.closedFormBound) : '–',
+      ownOk ? fmtBound(own.naiveBound) : '–',
+      ownOk ? fmtBound(own.lowerBound) : '–',
+      own ? (ownOk ? fmtSeconds(methodTimeMs(own)) : own.status === 'timeout' ? 'timeout' : '–') : '–',
+      peerCell(row, 'dsdp'),
+      peerCell(row, 'csdp'),
+      speedCell(row, own, 'dsdp'),
+      speedCell(row, own, 'csdp'),
+    ];
+  });
+  return table(head, body);
+}
+
+export function runsTable(rows: readonly NetworkRow[]): string {
+  const head = ['Network', 'Method', 'Status', 'Upper bound', 'Ratio', 'Lower', 'Wall s', 'Import s', 'Build s', 'Solve s', 'Certify s', 'Iter', 'Peak RSS MiB', 'GPU MiB', 'Adapter', 'Note'];
+  const body: string[][] = [];
+  for (const row of rows)
+    for (const r of row.runs) {
+      const iter = r.iterations === undefined ? '–' : r.refineIterations ? `${r.iterations}+${r.refineIterations}` : String(r.iterations);
+      const note = [r.status === 'ok' ? undefined : statusText(r, true), ...(r.notices ?? [])].filter((s): s is string => !!s).join('; ');
+      body.push([
+        row.network.name,
+        r.method,
+        r.status === 'ok' ? (r.certStatus ?? 'ok') : r.status === 'skipped' && r.message?.startsWith('too large') ? 'too large' : r.status,
+        fmtBound(r.bound),
+        fmtRatio(ratioTo(r, row.reference)),
+        fmtBound(r.lowerBound),
+        fmtSeconds(r.wallMs),
+        fmtSeconds(r.times.import),
+        fmtSeconds(r.times.build),
+        fmtSeconds(r.times.solve),
+        fmtSeconds(r.times.certify),
+        iter,
+        fmtMiB(r.maxRssBytes),
+        fmtMiB(r.bufferBytes),
+        cell(r.adapter ?? '–', 40),
+        cell(note || '', 160),
+      ]);
+    }
+  return table(head, body);
+}
+
+function fmtSpread(s: Spread | undefined): string {
+  if (!s) return 'no network where both finished';
+  const f = (v: number): string => (v >= 10 ? v.toFixed(0) : v.toFixed(2));
+  return `median ${f(s.median)}×, range ${f(s.min)}×–${f(s.max)}× over ${s.n} network${s.n === 1 ? '' : 's'}`;
+}
+
+export function headlineText(h: Headline): string {
+  const statuses = Object.entries(h.lipdpStatus)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  const lines = [
+    `**${h.lipdpMethod}** on ${Object.values(h.lipdpStatus).reduce((a, b) => a + b, 0)} networks: ${statuses}.`,
+    h.compared > 0
+      ? `Within 0.1 % of the best interior-point optimum on **${h.within01} of ${h.compared}** networks with a reference, within 0.5 % on **${h.within05} of ${h.compared}** (worst ratio ${fmtRatio(h.worstRatio)}).`
+      : 'No network has both a lipdp bound and an interior-point optimum.',
+  ];
+  for (const [name, s] of [['DSDP', h.dsdp], ['CSDP', h.csdp]] as const) {
+    let line = `Speed, ${name} time ÷ lipdp time (> 1: lipdp faster): ${fmtSpread(s.ratio)}`;
+    if (s.peerTimeouts > 0) line += `; ${name} timed out on ${s.peerTimeouts} more where lipdp finished`;
+    if (s.lipdpSlower.length > 0) line += `; lipdp slower on ${s.lipdpSlower.join(', ')}`;
+    lines.push(`${line}.`);
+  }
+  return lines.map((l) => `- ${l}`).join('\n');
+}
+
+export function machineText(m: MachineInfo): string {
+  const gib = (m.memoryBytes / 2 ** 30).toFixed(1);
+  return `${m.cores} cores (${m.cpuModel}), ${gib} GiB RAM, Node ${m.node}, ${m.os}${m.gpu ? `; GPU: ${m.gpu}` : ''}`;
+}
+
+export const COLUMN_NOTES = `Times: "lipdp s" is build + solve (ADMM and f64 refinement) + certify; DSDP/CSDP "s" is SDP
+build + solver run on the fastest formulation that finished (N = LipSDP-Neuron, Lay = layered).
+Model import and lipdp's naive/lower bounds are excluded from both. "best IPM L" is the smallest
+interior-point optimum (DSDP or CSDP, either formulation; not re-verified); "lipdp / IPM" is lipdp's
+certified bound over it.`;
+
+/** The part shared by results.md and the README section. */
+export function summaryMarkdown(run: BenchRun, figureDir?: string, figures: readonly string[] = []): string {
+  const rows = groupByNetwork(run.networks, run.results);
+  const parts: string[] = [];
+  parts.push(`Run ${run.startedAt}${run.finishedAt ? ` – ${run.finishedAt}` : ' (in progress)'}; options: \`${optionsText(run.options)}\`.`);
+  parts.push(`Machine: ${machineText(run.machine)}.`);
+  for (const m of lipdpMethods(run.results)) parts.push(headlineText(headline(rows, m)));
+  parts.push(summaryTable(rows));
+  parts.push(COLUMN_NOTES);
+  if (figures.length > 0) parts.push(figures.map((f) => `![${f}](${figureDir ? `${figureDir}/` : ''}${f})`).join('\n'));
+  return parts.join('\n\n');
+}
+
+function optionsText(o: Record<string, unknown>): string {
+  return Object.entries(o)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+}
+
+export function resultsMarkdown(run: BenchRun, figures: readonly string[] = []): string {
+  const rows = groupByNetwork(run.networks, run.results);
+  return [
+    '# lipdp benchmark results',
+    summaryMarkdown(run, undefined, figures),
+    '## All runs',
+    runsTable(rows),
+    '',
+  ].join('\n\n');
+}

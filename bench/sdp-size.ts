@@ -1,0 +1,22 @@
+/**
+ * The "small enough for an interior-point solver" rule. DSDP and CSDP form and factor the dense
+ * m×m Schur complement every iteration (m = number of SDP variables) and work with dense copies of
+ * every block, so their time grows like m³ and m²·n² and their memory like m² + n². Measured on the
+ * 2-core development machine (bench/README.md): LipSDP-Neuron of mnist_relu_3_50 (m = 111, block
+ * 894) takes DSDP ~30 s, while the layered SDP of the same network (m = 2716, blocks ≤ 834) ran
+ * CSDP for over 10 minutes without finishing. Beyond the limits below a run would only burn the
+ * timeout, so it is recorded as skipped: 'too large'.
+ */
+export interface SdpLimits {
+  readonly maxVars: number;
+  readonly maxBlock: number;
+}
+
+/** A reason string when the SDP is over the limits, else undefined. */
+export function sdpTooLarge(vars: number, blockSizes: readonly number[], limits: SdpLimits): string | undefined {
+  // Diagonal (LP) blocks have negative sizes in SDPA and cost next to nothing.
+  const maxBlock = blockSizes.reduce((a, b) => Math.max(a, b), 0);
+  if (vars > limits.maxVars) return `too large (m = ${vars} variables > ${limits.maxVars})`;
+  if (maxBlock > limits.maxBlock) return `too large (block ${maxBlock} > ${limits.maxBlock})`;
+  return undefined;
+}

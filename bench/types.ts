@@ -1,0 +1,102 @@
+/**
+ * Data types shared by the benchmark harness: what one child process reports (RunResult), the
+ * machine it ran on, and the per-network rows the renderers work from. Kept free of imports from
+ * src/ so that the renderers and their tests never load the solver code.
+ */
+
+/** Method ids as given on the command line. naive/closed-form/lower are read off lipdp's report. */
+export type MethodId = 'lipdp' | 'dsdp' | 'csdp' | 'naive' | 'closed-form' | 'lower';
+export const ALL_METHODS: readonly MethodId[] = ['lipdp', 'dsdp', 'csdp', 'naive', 'closed-form', 'lower'];
+
+export type SuiteId = 'fixtures' | 'mnist' | 'cifar10' | 'glipsdp';
+export type BackendId = 'cpu' | 'webgpu';
+export type Formulation = 'lipsdp-neuron' | 'layered';
+
+/**
+ * One child-process job. `lipdp` jobs run estimateLipschitz on one backend; `sdp` jobs export one
+ * SDP formulation and hand it to DSDP or CSDP.
+ */
+export type JobSpec =
+  | { readonly kind: 'lipdp'; readonly backend: BackendId }
+  | { readonly kind: 'sdp'; readonly solver: 'dsdp' | 'csdp'; readonly formulation: Formulation };
+
+/**
+ * ok:          finished with a bound (certified or not: see `certStatus`).
+ * unsupported: lipdp (or the SDP export) does not handle this network yet.
+ * skipped:     not attempted (e.g. the SDP is too large for an interior-point solver); see `message`.
+ * timeout:     killed at --timeout.
+ * failed:      crashed, ran out of memory, or the solver gave no usable answer; see `message`.
+ */
+export type RunStatus = 'ok' | 'unsupported' | 'skipped' | 'timeout' | 'failed';
+
+export interface PhaseTimes {
+  /** Milliseconds. Missing phases are absent, not 0. */
+  readonly import?: number;
+  readonly build?: number;
+  readonly solve?: number;
+  readonly certify?: number;
+  /** Naive and lower bounds (lipdp only). */
+  readonly bounds?: number;
+}
+
+export interface RunResult {
+  readonly network: string;
+  /** Method label, e.g. "lipdp-cpu", "dsdp-neuron", "csdp-layered". */
+  readonly method: string;
+  readonly job: JobSpec;
+  readonly status: RunStatus;
+  readonly message?: string;
+  /** Upper bound on L: certified for lipdp, the solver's optimum (not re-verified) for DSDP/CSDP. */
+  readonly bound?: number | null;
+  /** lipdp: certified | fallback | failed; DSDP/CSDP: optimal | inaccurate | … */
+  readonly certStatus?: string;
+  readonly lowerBound?: number;
+  readonly naiveBound?: number;
+  readonly closedFormBound?: number | null;
+  readonly times: PhaseTimes;
+  /** Wall time of the whole child process, spawn to exit (ms). */
+  readonly wallMs: number;
+  /** ADMM iterations (+ refinement iterations separately) or interior-point iterations. */
+  readonly iterations?: number;
+  readonly refineIterations?: number;
+  /** Largest resident set of the child (and, sampled, of the solver it started), bytes. */
+  readonly maxRssBytes?: number;
+  /** Solver buffers (device buffers on WebGPU), from lipdp's report. */
+  readonly bufferBytes?: number;
+  readonly adapter?: string;
+  /** SDP size: variables m and block sizes, for DSDP/CSDP runs and the too-large rule. */
+  readonly sdpVars?: number;
+  readonly sdpBlocks?: readonly number[];
+  readonly notices?: readonly string[];
+}
+
+export interface MachineInfo {
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly memoryBytes: number;
+  readonly node: string;
+  readonly os: string;
+  readonly hostname?: string;
+  /** What the harness found about a GPU adapter, if it looked. */
+  readonly gpu?: string;
+}
+
+/** What is known about a network before any method runs. */
+export interface NetworkInfo {
+  readonly name: string;
+  readonly suite: SuiteId;
+  readonly path: string;
+  /** GLipSDP families: depth (layers L or conv layers C) and width (W or channels CH). */
+  readonly family?: 'mlp' | 'cnn';
+  readonly depth?: number;
+  readonly width?: number;
+}
+
+export interface BenchRun {
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly machine: MachineInfo;
+  readonly options: Record<string, unknown>;
+  readonly networks: readonly NetworkInfo[];
+  readonly results: readonly RunResult[];
+}
