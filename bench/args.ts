@@ -30,10 +30,10 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-export const DEFAULT_TIMEOUT_S = 300;
+export const DEFAULT_TIMEOUT_S = 240;
 export const QUICK_TIMEOUT_S = 60;
-export const DEFAULT_SDP_MAX_VARS = 2000;
-export const DEFAULT_SDP_MAX_BLOCK = 2400;
+export const DEFAULT_SDP_MAX_VARS = 1500;
+export const DEFAULT_SDP_MAX_BLOCK = 1100;
 
 export const USAGE = `usage: npx tsx bench/run.ts [options]
   --suite cifar10|mnist|glipsdp|all   networks to run (default all)
