@@ -9,7 +9,7 @@
  * where it runs and fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { buildDemo } from '../../demo/build.js';
 import { serveStatic, type RunningServer } from '../../demo/static-server.js';
 import { estimateLipschitz } from '../../src/estimate.js';
+import { encodeModel, externalFloatTensor, floatTensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium, type Browser } from './browser.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,6 +30,27 @@ const runSuite = chromiumAvailable() || inCi;
 if (!runSuite) console.warn(`\n*** demo e2e SKIPPED: no Chromium at ${CHROMIUM_PATH} (set LIPDP_CHROMIUM); in CI this fails ***\n`);
 
 type Settled = 'done' | 'error' | 'cancelled';
+
+/** FC 6→5 (weight in ext_mlp.onnx.data, at an offset) – ReLU – FC 5→3 (inline weight). */
+function externalDataModel(): { model: Buffer; data: Buffer } {
+  const rand = seededRandom(7);
+  const w1 = randomWeights(rand, 30, 6);
+  const w2 = randomWeights(rand, 15, 5);
+  const data = Buffer.alloc(8 + w1.byteLength);
+  Buffer.from(w1.buffer).copy(data, 8);
+  const model = encodeModel({
+    name: 'ext_mlp',
+    input: { name: 'input', dims: [1, 6] },
+    output: { name: 'output', dims: [1, 3] },
+    nodes: [
+      node('Gemm', ['input', 'fc1.weight'], ['h'], 'fc1', { transB: 1 }),
+      node('Relu', ['h'], ['a'], 'relu1'),
+      node('Gemm', ['a', 'fc2.weight'], ['output'], 'fc2', { transB: 1 }),
+    ],
+    initializers: [externalFloatTensor('fc1.weight', [5, 6], 'ext_mlp.onnx.data', 8, w1.byteLength), floatTensor('fc2.weight', [3, 5], w2)],
+  });
+  return { model: Buffer.from(model), data };
+}
 
 async function openDemo(browser: Browser, url: string, pageErrors: string[]): Promise<Page> {
   const page = await browser.context.newPage();
@@ -78,8 +100,8 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
   it(
     'certifies the bundled MNIST MLP in the page, equal to the Node CPU bound within 0.5%',
     async () => {
-      const node = await estimateLipschitz(join(ROOT, 'test/fixtures', MNIST), { backend: 'cpu' });
-      expect(node.upperBound).not.toBeNull();
+      const nodeCpu = await estimateLipschitz(join(ROOT, 'test/fixtures', MNIST), { backend: 'cpu' });
+      expect(nodeCpu.upperBound).not.toBeNull();
 
       const page = await openDemo(browser, server.url, pageErrors);
       const gpuState = await page.getAttribute('[data-testid="gpu-status"]', 'data-state');
@@ -98,11 +120,11 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
       const naive = Number(await page.getAttribute('[data-testid="naive-bound"]', 'data-value'));
       console.log(
         `demo e2e: page L = ${value} (${status}; ${used}; adapter ${adapter}), lower ${lower}, naive ${naive}; ` +
-          `Node CPU L = ${node.upperBound} (${node.status}); rel. diff ${Math.abs(value / node.upperBound! - 1).toExponential(2)}`,
+          `Node CPU L = ${nodeCpu.upperBound} (${nodeCpu.status}); rel. diff ${Math.abs(value / nodeCpu.upperBound! - 1).toExponential(2)}`,
       );
       expect(used).toContain(backend);
       expect(status).toBe('certified');
-      expect(Math.abs(value / node.upperBound! - 1)).toBeLessThan(5e-3);
+      expect(Math.abs(value / nodeCpu.upperBound! - 1)).toBeLessThan(5e-3);
       expect(lower).toBeLessThanOrEqual(value);
       expect(value).toBeLessThanOrEqual(naive);
       // The plot has drawn the solver's history.
@@ -130,6 +152,36 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     expect(err.text).not.toContain('\n');
     expect(await page.isVisible('[data-testid="error"]')).toBe(true);
     expect(await page.isEnabled('[data-testid="run"]')).toBe(true);
+    await page.close();
+  });
+
+  it('takes a dropped model with its .onnx.data file, and names the data file when it is missing', async () => {
+    const { model, data } = externalDataModel();
+    const dir = mkdtempSync(join(tmpdir(), 'lipdp-ext-'));
+    writeFileSync(join(dir, 'ext_mlp.onnx'), model);
+    writeFileSync(join(dir, 'ext_mlp.onnx.data'), data);
+    const nodeCpu = await estimateLipschitz(join(dir, 'ext_mlp.onnx'), { backend: 'cpu' });
+    rmSync(dir, { recursive: true, force: true });
+
+    const page = await openDemo(browser, server.url, pageErrors);
+    await page.selectOption('[data-testid="backend"]', 'cpu');
+    const bin = 'application/octet-stream';
+    await page.setInputFiles('[data-testid="file-input"]', [
+      { name: 'ext_mlp.onnx', mimeType: bin, buffer: model },
+      { name: 'ext_mlp.onnx.data', mimeType: bin, buffer: data },
+    ]);
+    expect(await page.textContent('[data-testid="model-info"]')).toContain('ext_mlp.onnx.data');
+    expect(await runAndWait(page, 60_000)).toBe('done');
+    const value = Number(await page.getAttribute('[data-testid="upper-bound"]', 'data-value'));
+    console.log(`demo e2e: dropped ext_mlp.onnx + .data → L = ${value}; Node CPU ${nodeCpu.upperBound}`);
+    expect(Math.abs(value / nodeCpu.upperBound! - 1)).toBeLessThan(5e-3);
+
+    await page.setInputFiles('[data-testid="file-input"]', { name: 'ext_mlp.onnx', mimeType: bin, buffer: model });
+    expect(await runAndWait(page, 30_000)).toBe('error');
+    const err = await errorLine(page);
+    console.log(`demo e2e: dropped ext_mlp.onnx alone → [${err.code}] ${err.text}`);
+    expect(err.code).toBe('IO');
+    expect(err.text).toContain('ext_mlp.onnx.data');
     await page.close();
   });
 
