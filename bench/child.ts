@@ -24,6 +24,8 @@ export interface ChildOptions {
   readonly resultFile: string;
   readonly logFile: string;
   readonly cwd: string;
+  /** Extra time before the kill (default GRACE_MS). */
+  readonly graceMs?: number;
 }
 
 /** Killing the whole group; harmless when it is already gone. */
@@ -79,7 +81,7 @@ export function runInChild(input: WorkerInput, opts: ChildOptions): Promise<RunR
     const timer = setTimeout(() => {
       timedOut = true;
       if (pid !== undefined) killGroup(pid);
-    }, input.timeoutMs + GRACE_MS);
+    }, input.timeoutMs + (opts.graceMs ?? GRACE_MS));
 
     let done = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void => {

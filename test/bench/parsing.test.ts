@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { glipsdpFamily, selectNetworks } from '../../bench/networks.js';
+import { parseIpIterations } from '../../bench/worker.js';
+import { pgrpFromStat, vmHwmFromStatus } from '../../bench/proc-mem.js';
+import { sdpTooLarge } from '../../bench/sdp-size.js';
+
+describe('network selection', () => {
+  it('reads GLipSDP family parameters from file names', () => {
+    expect(glipsdpFamily('mlp_L17_W32')).toEqual({ family: 'mlp', depth: 17, width: 32 });
+    expect(glipsdpFamily('cnn_C5_CH16')).toEqual({ family: 'cnn', depth: 5, width: 16 });
+    expect(glipsdpFamily('mnist_relu_3_50')).toBeUndefined();
+  });
+
+  it('suites, the GLipSDP grid, filters, and quick mode with a fallback to the test fixtures', () => {
+    const root = mkdtempSync(join(tmpdir(), 'lipdp-bench-nets-'));
+    const repo = join(root, 'repo');
+    const models = join(root, 'models');
+    for (const d of ['repo/examples', 'repo/test/fixtures', 'models/mnist', 'models/glipsdp', 'models/cifar10']) mkdirSync(join(root, d), { recursive: true });
+    for (const f of ['repo/examples/mlp_tiny.onnx', 'repo/test/fixtures/mnist_relu_3_50.onnx', 'models/mnist/b.onnx', 'models/mnist/a.onnx', 'models/glipsdp/mlp_L3_W16.onnx', 'models/glipsdp/mlp_L5_W16.onnx', 'models/glipsdp/cnn_C3_CH8.onnx', 'models/cifar10/cifar_base_kw.onnx'])
+      writeFileSync(join(root, f), '');
+    const base = { quick: false, models: [], filter: [], modelsDir: models };
+    expect(selectNetworks({ ...base, suites: ['mnist'] }, repo).map((n) => n.name)).toEqual(['a', 'b']);
+    // L5 is not in the benchmarked grid.
+    expect(selectNetworks({ ...base, suites: ['glipsdp'] }, repo).map((n) => n.name)).toEqual(['mlp_L3_W16', 'cnn_C3_CH8']);
+    expect(selectNetworks({ ...base, suites: ['mnist', 'glipsdp'], filter: ['a', 'L3'] }, repo).map((n) => n.name)).toEqual(['a', 'mlp_L3_W16']);
+    const quick = selectNetworks({ ...base, quick: true, suites: ['fixtures', 'mnist', 'cifar10', 'glipsdp'] }, repo);
+    expect(quick.map((n) => n.name)).toEqual(['mlp_tiny', 'mnist_relu_3_50', 'mlp_L3_W16', 'cifar_base_kw']);
+    expect(quick[1]!.path).toBe(join(repo, 'test', 'fixtures', 'mnist_relu_3_50.onnx'));
+    // Without a models directory only the repository's own files remain.
+    expect(selectNetworks({ ...base, modelsDir: undefined, suites: ['fixtures', 'mnist'] }, repo).map((n) => n.name)).toEqual(['mlp_tiny']);
+  });
+});
+
+describe('solver output and /proc parsing', () => {
+  it('interior-point iterations: CSDP "Iter:" lines, DSDP table rows', () => {
+    expect(parseIpIterations('csdp', 'Iter:  0 Ap: 0.00e+00\nIter:  1 Ap: 9.0e-01\nIter: 17 Ap: 1.0e+00\nSuccess')).toBe(17);
+    const dsdp = ['Iter   PP Objective      DD Objective    PInfeas   DInfeas     Nu     StepLength   Pnrm', '   0   1.00000000e+10  -1.50e+03 ', '  34  -7.82462072e+02  -7.82462072e+02   1.5e-12  0.0e+00  1.2e-06  1.00  1.00   2.5e+00', 'DSDP Converged.'].join('\n');
+    expect(parseIpIterations('dsdp', dsdp)).toBe(34);
+    expect(parseIpIterations('dsdp', 'nothing')).toBeUndefined();
+  });
+
+  it('process group from /proc/<pid>/stat (command names may contain spaces and parentheses)', () => {
+    expect(pgrpFromStat('1234 (dsdp5) R 1200 1200 1200 0 -1')).toBe(1200);
+    expect(pgrpFromStat('99 (a b) c)) S 1 42 42 0')).toBe(42);
+    expect(vmHwmFromStatus('Name:\tcsdp\nVmPeak:\t 300 kB\nVmHWM:\t  125880 kB\n')).toBe(125880 * 1024);
+  });
+
+  it('too-large rule on variables and on the largest (non-diagonal) block', () => {
+    const limits = { maxVars: 1500, maxBlock: 1100 };
+    expect(sdpTooLarge(111, [894, -110], limits)).toBeUndefined();
+    expect(sdpTooLarge(2716, [834, 100, 60, 10, -110], limits)).toMatch(/too large \(m = 2716/);
+    expect(sdpTooLarge(513, [1296, -512], limits)).toMatch(/block 1296/);
+    expect(sdpTooLarge(100, [100, -5000], limits)).toBeUndefined();
+  });
+});
