@@ -13,7 +13,9 @@ export type RunOutcome =
   | { readonly kind: 'error'; readonly code: string; readonly message: string }
   | { readonly kind: 'cancelled' };
 
-const CANCEL_GRACE_MS = 800;
+// Long enough for a graceful abort on WebGPU (measured ~0.4 s with SwiftShader: the current
+// iteration and the final f64 check finish first), short enough to feel immediate.
+const CANCEL_GRACE_MS = 1500;
 
 interface Pending {
   readonly id: number;
