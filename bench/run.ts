@@ -8,7 +8,7 @@
  *
  * Output (in --out): runs/<network>__<method>.json (+ .log), results.json, results.md, *.svg.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, UsageError, USAGE, type BenchOptions } from './args.js';
@@ -51,6 +51,17 @@ function writeOutputs(run: BenchRun, outDir: string): string[] {
   return [...plots.keys()];
 }
 
+/** A run recorded earlier in the same output directory (for --resume), if its file is complete. */
+function recordedRun(file: string, network: string, method: string): RunResult | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    return r.network === network && r.method === method && typeof r.status === 'string' && typeof r.wallMs === 'number' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function describe(r: RunResult): string {
   if (r.status === 'ok') return `${r.certStatus ?? 'ok'} L=${fmtBound(r.bound)}`;
   return `${r.status}${r.message ? `: ${r.message.slice(0, 120)}` : ''}`;
@@ -61,8 +72,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   const jobs = planJobs(opts.methods, opts.backends);
   mkdirSync(join(opts.outDir, 'runs'), { recursive: true });
   const results: RunResult[] = [];
+  // A resumed run keeps the start time of the run it continues.
+  const earlier = opts.resume && existsSync(join(opts.outDir, 'results.json')) ? (JSON.parse(readFileSync(join(opts.outDir, 'results.json'), 'utf8')) as BenchRun) : undefined;
   let run: BenchRun = {
-    startedAt: new Date().toISOString(),
+    startedAt: earlier?.startedAt ?? new Date().toISOString(),
     machine: machineInfo(),
     options: optionsRecord(opts),
     networks,
@@ -76,6 +89,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     for (const { method, job } of jobs) {
       done++;
       const base = join(opts.outDir, 'runs', `${safeName(net.name)}__${method}`);
+      const previous = opts.resume ? recordedRun(`${base}.json`, net.name, method) : undefined;
+      if (previous) {
+        results.push(previous);
+        log(`[${done}/${total}] ${net.name} ${method}: recorded earlier: ${describe(previous)}`);
+        continue;
+      }
       const result = await runInChild(
         { network: net.name, path: net.path, method, job, timeoutMs: opts.timeoutS * 1000, limits: { maxVars: opts.sdpMaxVars, maxBlock: opts.sdpMaxBlock } },
         { resultFile: `${base}.json`, logFile: `${base}.log`, cwd: REPO_ROOT },

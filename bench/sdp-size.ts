@@ -5,7 +5,7 @@
  * 2-core development machine (bench/README.md): LipSDP-Neuron of mnist_relu_3_50 (m = 111, block
  * 894) takes DSDP ~30 s, while the layered SDP of the same network (m = 2716, blocks ≤ 834) ran
  * CSDP for over 10 minutes without finishing, and DSDP on LipSDP-Neuron of mnist-net_256x2
- * (m = 513, block 1296) for over 5 minutes. Beyond the limits (args.ts: m ≤ 1500, largest block
+ * (m = 513, block 1296) for over 5 minutes. Beyond the limits (args.ts: m ≤ 1000, largest block
  * ≤ 1100 by default) a run would only burn the timeout, so it is recorded as skipped: 'too large'.
  */
 export interface SdpLimits {

@@ -19,7 +19,7 @@ describe('parseBenchArgs', () => {
   it('defaults: all suites, cpu, all methods, models next to the repo, timestamped out dir', () => {
     const repo = fakeRepo(true);
     const o = parseBenchArgs([], repo, now);
-    expect(o.suites).toEqual(['fixtures', 'mnist', 'cifar10', 'glipsdp']);
+    expect(o.suites).toEqual(['fixtures', 'mnist', 'glipsdp', 'cifar10']);
     expect(o.backends).toEqual(['cpu']);
     expect(o.methods).toEqual(['lipdp', 'dsdp', 'csdp', 'naive', 'closed-form', 'lower']);
     expect(o.timeoutS).toBe(DEFAULT_TIMEOUT_S);
@@ -35,7 +35,7 @@ describe('parseBenchArgs', () => {
 
   it('reads every option', () => {
     const o = parseBenchArgs(
-      ['--suite', 'mnist', '--backend', 'both', '--methods', 'dsdp,lipdp', '--timeout', '12.5', '--out', '/tmp/x', '--models-dir', '/m', '--quick', '--update-readme', '--model', 'a.onnx', '--model', 'b.onnx', '--filter', 'relu', '--sdp-max-vars', '10', '--sdp-max-block', '20'],
+      ['--suite', 'mnist', '--backend', 'both', '--methods', 'dsdp,lipdp', '--timeout', '12.5', '--out', '/tmp/x', '--models-dir', '/m', '--quick', '--update-readme', '--resume', '--model', 'a.onnx', '--model', 'b.onnx', '--filter', 'relu', '--sdp-max-vars', '10', '--sdp-max-block', '20'],
       fakeRepo(false),
       now,
     );
@@ -48,6 +48,7 @@ describe('parseBenchArgs', () => {
     expect(o.modelsDir).toBe('/m');
     expect(o.quick).toBe(true);
     expect(o.updateReadme).toBe(true);
+    expect(o.resume).toBe(true);
     expect(o.models.map((m) => m.split('/').pop())).toEqual(['a.onnx', 'b.onnx']);
     expect(o.filter).toEqual(['relu']);
     expect([o.sdpMaxVars, o.sdpMaxBlock]).toEqual([10, 20]);
