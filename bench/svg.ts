@@ -42,7 +42,7 @@ export interface ChartSpec {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf', '#bcbd22'];
-const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
+const MARKERS = ['circle', 'square', 'triangle', 'diamond', 'down', 'cross'] as const;
 type Marker = (typeof MARKERS)[number];
 
 export function escapeXml(s: string): string {
@@ -148,6 +148,10 @@ function marker(kind: Marker, x: number, y: number, color: string): string {
       return `<path d="M${r2(x)},${r2(y - s - 1)}L${r2(x + s + 1)},${r2(y + s)}L${r2(x - s - 1)},${r2(y + s)}Z" fill="${color}"/>`;
     case 'diamond':
       return `<path d="M${r2(x)},${r2(y - s - 1)}L${r2(x + s + 1)},${r2(y)}L${r2(x)},${r2(y + s + 1)}L${r2(x - s - 1)},${r2(y)}Z" fill="${color}"/>`;
+    case 'down':
+      return `<path d="M${r2(x)},${r2(y + s + 1)}L${r2(x + s + 1)},${r2(y - s)}L${r2(x - s - 1)},${r2(y - s)}Z" fill="${color}"/>`;
+    case 'cross':
+      return `<path d="M${r2(x - s)},${r2(y - s)}L${r2(x + s)},${r2(y + s)}M${r2(x - s)},${r2(y + s)}L${r2(x + s)},${r2(y - s)}" stroke="${color}" stroke-width="2"/>`;
   }
 }
 
