@@ -58,8 +58,14 @@ export function evaluateG(
   lambdas: readonly Float64Array[],
   wantGrad: boolean,
   mu = 0,
+  barrier = 0,
 ): { g: number; grad?: Float64Array[] } {
   const tape: Tape = { Y: [] };
+  // Log-det barrier on every outgoing Q_k (only when barrier > 0): the optimum of g can sit on the
+  // boundary of {Q_k ≻ 0} (e.g. a single output only needs Q ⪰ s·wwᵀ), where an unconstrained
+  // method stalls; −β Σ log det Q_k keeps iterates inside and fades out as β → 0.
+  const qInv: Float64Array[] = [];
+  let barrierValue = 0;
   let Q: Float64Array | null = null; // null = identity
   for (let k = 0; k < p.hidden.length; k++) {
     const { W, a, c } = p.hidden[k];
@@ -98,6 +104,12 @@ export function evaluateG(
     for (let i = 0; i < m * m; i++) q[i] *= -c * c;
     for (let i = 0; i < m; i++) q[i * m + i] += 2 * lam[i];
     symmetrise(q, m);
+    if (barrier > 0) {
+      const f = Float64Array.from(q);
+      if (!choleskyInPlace(f, m)) return { g: Infinity };
+      for (let i = 0; i < m; i++) barrierValue -= 2 * Math.log(f[i * m + i]);
+      if (wantGrad) qInv.push(inverseFromCholesky(f, m));
+    }
     Q = q;
   }
   const Wl = p.last;
@@ -129,6 +141,7 @@ export function evaluateG(
     for (let i = 0; i < pOut; i++) weights[i] /= sum;
     g = top + mu * Math.log(sum);
   } else weights[pOut - 1] = 1;
+  g += barrier * barrierValue;
   if (!wantGrad) return { g };
   // G = −Σ w_i z_i z_iᵀ with z_i = Q⁻¹ Wᵀ v_i = L⁻ᵀ (Z v_i)
   let G = new Float64Array(n * n);
@@ -155,6 +168,11 @@ export function evaluateG(
     const m = W.rows;
     const Y = tape.Y[k];
     const gr = grad[k];
+    if (barrier > 0) {
+      // ∂(−β log det Q_k)/∂Q_k = −β Q_k⁻¹
+      const qi = qInv[k];
+      for (let i = 0; i < m * m; i++) G[i] -= barrier * qi[i];
+    }
     // YG (nIn×m)
     const YG = new Float64Array(nIn * m);
     for (let x = 0; x < nIn; x++)
@@ -230,9 +248,10 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     const rel = stages[stage];
     const gStart = bestG;
     const mu = rel * gStart;
+    const barrier = (rel * gStart) / dim;
     const fg = (th: Float64Array): { f: number; grad: Float64Array } => {
       const lam = split(th);
-      const r = evaluateG(p, lam, true, mu);
+      const r = evaluateG(p, lam, true, mu, barrier);
       const grad = new Float64Array(dim);
       if (!Number.isFinite(r.g) || !r.grad) return { f: Infinity, grad };
       let o = 0;
@@ -246,7 +265,7 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     // coarse levels stop early and the budget goes to the fine ones.
     const stagesLeft = stages.length - stage;
     const budget = Math.max(1, Math.floor((maxIter - iterations) / stagesLeft));
-    const stageTol = Math.max(relTol, 0.01 * rel);
+    const stageTol = Math.max(relTol, Number(process.env.LIPDP_STF ?? 0.01) * rel);
     const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => opts.onIteration?.(++iterations, g));
     theta = res.theta;
     const exact = evaluateG(p, split(theta), false).g;
@@ -255,12 +274,14 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
       bestTheta = theta;
     }
     if (iterations >= maxIter || Date.now() > deadline || opts.signal?.aborted) break;
+    if (process.env.LIPDP_DBG) console.error("stage", rel, "it", iterations, "g", bestG);
     if (!(bestG < 0.5 * gStart)) stage++;
   }
   return { lambdas: split(bestTheta), g: bestG, iterations };
 }
 
-function lbfgs(
+/** L-BFGS with backtracking (exported for refine-conv.ts; behaviour unchanged). */
+export function lbfgs(
   fg: (theta: Float64Array) => { f: number; grad: Float64Array },
   theta0: Float64Array,
   maxIter: number,
@@ -339,6 +360,16 @@ function lbfgs(
     if (history.length > 10 && history[history.length - 11] - cur.f <= relTol * Math.abs(cur.f)) break;
   }
   return { theta, f: cur.f };
+}
+
+/** A⁻¹ from the lower Cholesky factor of A (m×m). */
+function inverseFromCholesky(l: Float64Array, m: number): Float64Array {
+  const inv = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) inv[i * m + i] = 1;
+  forwardSubstMany(l, m, inv, m);
+  backSubstMany(l, m, inv, m);
+  symmetrise(inv, m);
+  return inv;
 }
 
 function symmetrise(q: Float64Array, m: number): void {

@@ -1,0 +1,277 @@
+/**
+ * Float64 certificate for conv / pooling / residual / dense stage chains (design.md §4,
+ * method.md §6), the generalisation of fc-certify.ts.
+ *
+ * Given multipliers (P1, P2 per Roesser system, Λ per activation) from any source:
+ * 1. Bisection on ρ with the forward recursion (recursion.ts): Q_0 = ρI, Loewner-maximal Q* per
+ *    stage minus a margin, diagonal choice after max pooling, /μ for pooling; feasible iff every
+ *    N_k ≻ 0 and the last block N − GᵀG ≻ 0 (⇔ λ_max(G N⁻¹ Gᵀ) < 1). Monotone in ρ.
+ * 2. Verification at the final ρ, independent of the recursion's algebra: every stage LMI
+ *      M_k = [[N_k(Q_{k−1}, P, Λ), −c GᵀΛ], [−c ΛG, 2Λ − μ_k Q_k]]   (last: N − GᵀG)
+ *    is rebuilt in full from the stage data (the original kernels' Roesser matrices, dense
+ *    weights) and the STORED Q_k, P, Λ, with an entrywise bound on its formation error, and proven
+ *    positive definite by the rounding-aware Cholesky test (psd-check.ts). Also proven: every
+ *    P1, P2 ≻ 0 (2-D dissipation telescoping needs P ⪰ 0), every interface Q_k ≻ 0 (cropping to
+ *    the true feature map and pooling need Q ⪰ 0), Q_k exactly diagonal after max pooling (by
+ *    construction), and λ ≥ 0.
+ * 3. L = √ρ · inputGain, rounded up.
+ */
+import type { Stage, StagePlan, StageParams } from '../lmi/conv/stages.js';
+import { runRecursion } from '../lmi/conv/recursion.js';
+import { mulUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+
+export interface ChainCertificate {
+  readonly status: 'certified' | 'provisional' | 'failed';
+  readonly rho: number;
+  /** Certified bound (includes the plan's inputGain), +∞ when failed. */
+  readonly L: number;
+  readonly rhoInterval: readonly [number, number];
+  readonly evaluations: number;
+  readonly margin: number;
+  readonly reason?: string;
+  /** The verified incoming weights (for diagnostics). */
+  readonly qs?: Float64Array[];
+}
+
+export interface ChainCertifyOptions {
+  readonly rhoGuess?: number;
+  readonly relTol?: number;
+  readonly verify?: boolean;
+}
+
+export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): ChainCertificate {
+  const { stages } = plan;
+  if (params.length !== stages.length) throw new Error(`certifyStages: ${stages.length} stages, ${params.length} parameter sets`);
+  for (const p of params) {
+    for (const l of [...p.lamInt, ...(p.lamOut ? [p.lamOut] : [])]) {
+      if (l.some((v) => !(v >= 0) || !Number.isFinite(v))) return failed('multipliers must be finite and nonnegative', 0);
+    }
+  }
+  let evaluations = 0;
+  const feasible = (rho: number, margin: number): Float64Array[] | null => {
+    evaluations++;
+    const r = runRecursion(stages, params, { rho, margin });
+    return r && r.g < 1 ? r.qs : null;
+  };
+  const relTol = opts.relTol ?? 1e-7;
+  for (const margin of [1e-10, 1e-8, 1e-6, 1e-4]) {
+    const bracket = findBracket((r) => feasible(r, margin) !== null, opts.rhoGuess ?? 1);
+    if (!bracket) continue;
+    let [lo, hi] = bracket;
+    while (hi / lo - 1 > relTol && lo > 0) {
+      const mid = Math.sqrt(lo * hi);
+      if (feasible(mid, margin)) hi = mid;
+      else lo = mid;
+    }
+    if (opts.verify === false) return { status: 'provisional', rho: hi, L: Math.sqrt(hi) * plan.inputGain, rhoInterval: [lo, hi], evaluations, margin };
+    for (let t = 0; t < 4; t++) {
+      const rho = hi * (1 + 1e-9 * 10 ** t);
+      const qs = feasible(rho, margin);
+      if (qs && verifyStages(stages, params, rho, qs)) {
+        return { status: 'certified', rho, L: mulUp(sqrtUp(rho), plan.inputGain), rhoInterval: [lo, rho], evaluations, margin, qs };
+      }
+    }
+  }
+  return failed('no ρ could be verified for these multipliers', evaluations);
+}
+
+function failed(reason: string, evaluations: number): ChainCertificate {
+  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
+}
+
+function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
+  const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
+  let f = 1.001;
+  if (ok(g)) {
+    let hi = g;
+    for (let i = 0; i < 80; i++) {
+      const lo = hi / f;
+      if (lo < 1e-300) return [0, hi];
+      if (!ok(lo)) return [lo, hi];
+      hi = lo;
+      f = Math.min(f * f, 1e8);
+    }
+    return [0, hi];
+  }
+  let lo = g;
+  for (let i = 0; i < 80; i++) {
+    const hi = lo * f;
+    if (!Number.isFinite(hi)) return null;
+    if (ok(hi)) return [lo, hi];
+    lo = hi;
+    f = Math.min(f * f, 1e8);
+  }
+  return null;
+}
+
+/** Rigorous check of every stage LMI, every P and every interface Q at this ρ. */
+export function verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[]): boolean {
+  if (!(rho > 0)) return false;
+  for (let k = 0; k < stages.length; k++) {
+    const st = stages[k]!;
+    const prm = params[k]!;
+    for (let j = 0; j < st.systems.length; j++) {
+      const sy = st.systems[j]!;
+      if (sy.nx1 > 0 && !verifyPositiveDefinite(prm.P[j]!.P1, sy.nx1).ok) return false;
+      if (sy.nx2 > 0 && !verifyPositiveDefinite(prm.P[j]!.P2, sy.nx2).ok) return false;
+    }
+    const c = st.qin.c;
+    let Qin: Float64Array;
+    if (k === 0) {
+      Qin = new Float64Array(c * c);
+      for (let i = 0; i < c; i++) Qin[i * c + i] = rho;
+    } else {
+      Qin = qs[k - 1]!;
+      if (!verifyPositiveDefinite(Qin, c).ok) return false;
+    }
+    if (!st.last && st.pool.diag) {
+      const q = qs[k]!;
+      const m = st.out.G.rows;
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) if (i !== j && q[i * m + j] !== 0) return false;
+    }
+    const { M, absM, size, ops } = assembleStageLmi(st, Qin, prm, st.last ? null : qs[k]!);
+    if (!verifyPositiveDefinite(M, size, absM, ops).ok) return false;
+  }
+  return true;
+}
+
+/**
+ * The full stage LMI M and |M| (the same formula on absolute values), and a bound on the number
+ * of rounded operations per entry. Deliberately straightforward (no shared algebra with the
+ * recursion): every term of stages.ts' definition is added entry by entry.
+ */
+export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null): { M: Float64Array; absM: Float64Array; size: number; ops: number } {
+  const nz = st.nz;
+  const G = st.out.G;
+  const m = G.rows;
+  const size = st.last ? nz : nz + m;
+  const M = new Float64Array(size * size);
+  const A = new Float64Array(size * size);
+  const add = (i: number, j: number, v: number, av: number): void => {
+    M[i * size + j] += v;
+    A[i * size + j] += av;
+  };
+  let ops = 4;
+  // Incoming weight on u.
+  const { c, rep, order } = st.qin;
+  for (let p = 0; p < rep; p++)
+    for (let i = 0; i < c; i++)
+      for (let j = 0; j < c; j++) {
+        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
+        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
+        const v = Qin[i * c + j]!;
+        if (v !== 0) add(r, s, v, Math.abs(v));
+      }
+  // Dissipation of every Roesser system: blkdiag(P, 0) − [A B]ᵀ P [A B] on (x, input).
+  st.systems.forEach((sy, jx) => {
+    const { P1, P2 } = prm.P[jx]!;
+    const nx = sy.nx1 + sy.nx2;
+    const d = nx + sy.nin;
+    const idx = (a: number): number => (a < nx ? sy.xOff + a : sy.inOff + a - nx);
+    const F = (r: number, a: number): number => (a < nx ? sy.A.data[r * nx + a]! : sy.B.data[r * sy.nin + a - nx]!);
+    const P = (r: number, q: number): number => {
+      if (r < sy.nx1) return q < sy.nx1 ? P1[r * sy.nx1 + q]! : 0;
+      return q >= sy.nx1 ? P2[(r - sy.nx1) * sy.nx2 + q - sy.nx1]! : 0;
+    };
+    // PF and |P||F|
+    const PF = new Float64Array(nx * d);
+    const aPF = new Float64Array(nx * d);
+    for (let r = 0; r < nx; r++)
+      for (let q = 0; q < nx; q++) {
+        const p = P(r, q);
+        if (p === 0) continue;
+        for (let b = 0; b < d; b++) {
+          const f = F(q, b);
+          if (f === 0) continue;
+          PF[r * d + b] += p * f;
+          aPF[r * d + b] += Math.abs(p * f);
+        }
+      }
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        let s = 0;
+        let as = 0;
+        for (let r = 0; r < nx; r++) {
+          const f = F(r, a);
+          if (f === 0) continue;
+          s += f * PF[r * d + b]!;
+          as += Math.abs(f) * aPF[r * d + b]!;
+        }
+        let v = -s;
+        let av = as;
+        if (a < nx && b < nx) {
+          const p = P(a, b);
+          v += p;
+          av += Math.abs(p);
+        }
+        if (v !== 0 || av !== 0) add(idx(a), idx(b), v, av);
+      }
+    ops += 2 * nx + 4;
+  });
+  // Quadratic constraints: 2a GᵀΛG − c(GᵀΛE + EᵀΛG) + 2EᵀΛE.
+  const qc = (Gm: { rows: number; data: Float64Array }, lam: Float64Array, a: number, cc: number, wOff: number): void => {
+    if (a !== 0)
+      for (let kk = 0; kk < Gm.rows; kk++) {
+        const f = 2 * a * lam[kk]!;
+        if (f === 0) continue;
+        for (let i = 0; i < nz; i++) {
+          const gi = Gm.data[kk * nz + i]!;
+          if (gi === 0) continue;
+          for (let j = 0; j < nz; j++) {
+            const gj = Gm.data[kk * nz + j]!;
+            if (gj === 0) continue;
+            const v = f * gi * gj;
+            add(i, j, v, Math.abs(v));
+          }
+        }
+      }
+    for (let kk = 0; kk < Gm.rows; kk++) {
+      const w = wOff + kk;
+      for (let i = 0; i < nz; i++) {
+        const v = -cc * lam[kk]! * Gm.data[kk * nz + i]!;
+        if (v === 0) continue;
+        add(i, w, v, Math.abs(v));
+        add(w, i, v, Math.abs(v));
+      }
+      add(w, w, 2 * lam[kk]!, 2 * lam[kk]!);
+    }
+  };
+  st.internal.forEach((q, i) => {
+    qc(q.G, prm.lamInt[i]!, q.a, q.c, q.wOff);
+    ops += 2 * q.G.rows + 6;
+  });
+  if (st.last) {
+    // − GᵀG
+    for (let kk = 0; kk < m; kk++)
+      for (let i = 0; i < nz; i++) {
+        const gi = G.data[kk * nz + i]!;
+        if (gi === 0) continue;
+        for (let j = 0; j < nz; j++) {
+          const gj = G.data[kk * nz + j]!;
+          if (gj === 0) continue;
+          add(i, j, -gi * gj, Math.abs(gi * gj));
+        }
+      }
+    ops += m + 2;
+  } else {
+    // Output QC with w at z-index nz.., and −μ Q_out on the w block.
+    qc(G, prm.lamOut!, st.out.a, st.out.c, nz);
+    const mu = st.pool.mu;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) {
+        const v = mu * Qout![i * m + j]!;
+        if (v !== 0) add(nz + i, nz + j, -v, Math.abs(v));
+      }
+    ops += 2 * m + 8;
+  }
+  // Symmetrise exactly: both triangles were built with the same arithmetic, but make sure.
+  for (let i = 0; i < size; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (M[i * size + j]! + M[j * size + i]!);
+      M[i * size + j] = M[j * size + i] = v;
+      const av = Math.max(A[i * size + j]!, A[j * size + i]!);
+      A[i * size + j] = A[j * size + i] = av;
+    }
+  // Safety factor on the operation count (averaging above, accumulation order of `add`).
+  return { M, absM: A, size, ops: 2 * ops + 10 };
+}

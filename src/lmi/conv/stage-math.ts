@@ -1,0 +1,396 @@
+/**
+ * Float64 forward recursion through one stage (stages.ts) with its reverse-mode adjoint:
+ *   non-last:  Q* = 2Λ − c² ΛG N⁻¹ GᵀΛ          (Loewner-maximal outgoing weight, method.md §6)
+ *   last:      g  = λ_max(G N⁻¹ Gᵀ)              (the eliminated objective for ρ = 1)
+ * N = N(Q_in, P, Λ_int, Λ_out) as in stages.ts. Used by the certifier's bisection (forward only)
+ * and by the optimiser (forward + backward). Nothing here proves anything: the certifier's
+ * verification rebuilds every LMI independently (chain-certify.ts).
+ *
+ * Adjoint: with Y = N⁻¹GᵀΛ and Ḡ = ∂g/∂Q*,
+ *   ∂g/∂λ_out,i = 2Ḡ_ii − 2c²(GYḠ)_ii (+ the N-dependence), Π := ∂g/∂N = c² YḠYᵀ,
+ * and Π is pushed through the affine map N(·) (u-block → Q_in, dissipation → P, QCs → Λ).
+ * For the last stage Π = −Σ_e w_e z_e z_eᵀ with z_e = N⁻¹Gᵀv_e (eigenpairs, softmax weights w).
+ *
+ * The dense-after-flatten stage (N = Q_in ⊗ I_hw, ReLU-type a = 0) takes a Kronecker path:
+ * G N⁻¹ Gᵀ = Σ_p W_p Q_in⁻¹ W_pᵀ with W_p the columns of pixel p (c of them), never forming the
+ * (c·hw)-square N.
+ */
+import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany } from '../../linalg/cholesky.js';
+import { symEig } from '../../linalg/eig.js';
+import { isKronDense, type Stage, type StageParams } from './stages.js';
+
+export interface StageGrad {
+  readonly P: { P1: Float64Array; P2: Float64Array }[];
+  readonly lamInt: Float64Array[];
+  readonly lamOut: Float64Array | null;
+  /** ∂g/∂d of the max-pool diagonal shape (filled by recursion.ts). */
+  readonly diag?: Float64Array | null;
+}
+
+export interface ForwardResult {
+  /** Non-last: Q* (m × m). */
+  readonly Qstar?: Float64Array;
+  /** Last: the (smoothed) λ_max. */
+  readonly g?: number;
+  /** Adjoint: gbar = ∂g/∂Q* (non-last; ignored for last). Returns ∂g/∂Q_in and parameter grads. */
+  readonly back: (gbar: Float64Array | null) => { gQin: Float64Array; grad: StageGrad };
+}
+
+/** Assemble N (nz × nz) in the generic (non-Kronecker) form. */
+export function buildN(st: Stage, Qin: Float64Array, prm: StageParams): Float64Array {
+  const nz = st.nz;
+  const N = new Float64Array(nz * nz);
+  addQin(st, N, Qin);
+  st.systems.forEach((sy, j) => {
+    const { P1, P2 } = prm.P[j]!;
+    const { idx, F, PF, nx, d } = systemParts(sy, P1, P2);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        let s = 0;
+        for (let r = 0; r < nx; r++) s += F[r * d + a]! * PF[r * d + b]!;
+        let v = -s;
+        if (a < nx && b < nx) v += a < sy.nx1 ? (b < sy.nx1 ? P1[a * sy.nx1 + b]! : 0) : b >= sy.nx1 ? P2[(a - sy.nx1) * sy.nx2 + b - sy.nx1]! : 0;
+        N[idx[a]! * nz + idx[b]!] += v;
+      }
+  });
+  st.internal.forEach((qc, i) => addQc(N, nz, qc.G, prm.lamInt[i]!, qc.a, qc.c, qc.wOff));
+  if (!st.last && st.out.a !== 0) addQc(N, nz, st.out.G, prm.lamOut!, st.out.a, 0, -1);
+  return N;
+}
+
+function addQin(st: Stage, N: Float64Array, Q: Float64Array): void {
+  const { c, rep, order } = st.qin;
+  const nz = st.nz;
+  for (let p = 0; p < rep; p++)
+    for (let i = 0; i < c; i++)
+      for (let j = 0; j < c; j++) {
+        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
+        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
+        N[r * nz + s] += Q[i * c + j]!;
+      }
+}
+
+/** z-indices of (x, input), F = [A B] (nx × d) and P·F for a system. */
+export function systemParts(sy: Stage['systems'][number], P1: Float64Array, P2: Float64Array) {
+  const nx = sy.nx1 + sy.nx2;
+  const d = nx + sy.nin;
+  const idx = new Int32Array(d);
+  for (let r = 0; r < nx; r++) idx[r] = sy.xOff + r;
+  for (let r = 0; r < sy.nin; r++) idx[nx + r] = sy.inOff + r;
+  const F = new Float64Array(nx * d);
+  for (let r = 0; r < nx; r++) {
+    for (let q = 0; q < nx; q++) F[r * d + q] = sy.A.data[r * nx + q]!;
+    for (let q = 0; q < sy.nin; q++) F[r * d + nx + q] = sy.B.data[r * sy.nin + q]!;
+  }
+  const PF = new Float64Array(nx * d);
+  const n1 = sy.nx1;
+  for (let r = 0; r < nx; r++) {
+    const blk = r < n1;
+    const lo = blk ? 0 : n1;
+    const hi = blk ? n1 : nx;
+    for (let q = lo; q < hi; q++) {
+      const p = blk ? P1[r * n1 + q]! : P2[(r - n1) * sy.nx2 + q - n1]!;
+      if (p === 0) continue;
+      for (let b = 0; b < d; b++) PF[r * d + b] += p * F[q * d + b]!;
+    }
+  }
+  return { idx, F, PF, nx, d };
+}
+
+/** N += 2a GᵀΛG − c(GᵀΛE + EᵀΛG) + 2EᵀΛE (the E-terms only when wOff ≥ 0). */
+function addQc(N: Float64Array, nz: number, G: { rows: number; cols: number; data: Float64Array }, lam: Float64Array, a: number, c: number, wOff: number): void {
+  const m = G.rows;
+  if (a !== 0)
+    for (let k = 0; k < m; k++) {
+      const f = 2 * a * lam[k]!;
+      if (f === 0) continue;
+      for (let i = 0; i < nz; i++) {
+        const gi = G.data[k * nz + i]!;
+        if (gi === 0) continue;
+        const v = f * gi;
+        for (let j = 0; j < nz; j++) N[i * nz + j] += v * G.data[k * nz + j]!;
+      }
+    }
+  if (wOff < 0) return;
+  for (let k = 0; k < m; k++) {
+    const w = wOff + k;
+    for (let i = 0; i < nz; i++) {
+      const v = c * lam[k]! * G.data[k * nz + i]!;
+      N[i * nz + w] -= v;
+      N[w * nz + i] -= v;
+    }
+    N[w * nz + w] += 2 * lam[k]!;
+  }
+}
+
+function emptyGrad(st: Stage): StageGrad {
+  return {
+    P: st.systems.map((s) => ({ P1: new Float64Array(s.nx1 * s.nx1), P2: new Float64Array(s.nx2 * s.nx2) })),
+    lamInt: st.internal.map((q) => new Float64Array(q.G.rows)),
+    lamOut: st.last ? null : new Float64Array(st.out.G.rows),
+  };
+}
+
+/** Push Π = ∂g/∂N through N(Q_in, P, Λ). */
+function adjointN(st: Stage, prm: StageParams, Pi: Float64Array, grad: StageGrad): Float64Array {
+  const nz = st.nz;
+  const { c, rep, order } = st.qin;
+  const gQ = new Float64Array(c * c);
+  for (let p = 0; p < rep; p++)
+    for (let i = 0; i < c; i++)
+      for (let j = 0; j < c; j++) {
+        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
+        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
+        gQ[i * c + j] += Pi[r * nz + s]!;
+      }
+  st.systems.forEach((sy, j) => {
+    const { P1, P2 } = prm.P[j]!;
+    const { idx, F, nx, d } = systemParts(sy, P1, P2);
+    // Πs = Π[idx, idx]; gP = Πs[x,x] − F Πs Fᵀ
+    const Ps = new Float64Array(d * d);
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) Ps[a * d + b] = Pi[idx[a]! * nz + idx[b]!]!;
+    const FP = new Float64Array(nx * d);
+    for (let r = 0; r < nx; r++)
+      for (let a = 0; a < d; a++) {
+        const f = F[r * d + a]!;
+        if (f === 0) continue;
+        for (let b = 0; b < d; b++) FP[r * d + b] += f * Ps[a * d + b]!;
+      }
+    const g = grad.P[j]!;
+    const n1 = sy.nx1;
+    for (let r = 0; r < nx; r++)
+      for (let q = 0; q < nx; q++) {
+        const same = r < n1 === q < n1;
+        if (!same) continue;
+        let s = 0;
+        for (let b = 0; b < d; b++) s += FP[r * d + b]! * F[q * d + b]!;
+        const v = Ps[r * d + q]! - s;
+        if (r < n1) g.P1[r * n1 + q] += v;
+        else g.P2[(r - n1) * sy.nx2 + q - n1] += v;
+      }
+  });
+  const qcGrad = (G: { rows: number; data: Float64Array }, a: number, cc: number, wOff: number, out: Float64Array): void => {
+    for (let k = 0; k < G.rows; k++) {
+      let v = 0;
+      if (a !== 0) {
+        // (G Π Gᵀ)_kk
+        let s = 0;
+        for (let i = 0; i < nz; i++) {
+          const gi = G.data[k * nz + i]!;
+          if (gi === 0) continue;
+          let t = 0;
+          for (let j = 0; j < nz; j++) t += Pi[i * nz + j]! * G.data[k * nz + j]!;
+          s += gi * t;
+        }
+        v += 2 * a * s;
+      }
+      if (wOff >= 0) {
+        let s = 0;
+        for (let i = 0; i < nz; i++) s += G.data[k * nz + i]! * Pi[i * nz + wOff + k]!;
+        v += -2 * cc * s + 2 * Pi[(wOff + k) * nz + wOff + k]!;
+      }
+      out[k] += v;
+    }
+  };
+  st.internal.forEach((qc, i) => qcGrad(qc.G, qc.a, qc.c, qc.wOff, grad.lamInt[i]!));
+  if (!st.last && st.out.a !== 0) qcGrad(st.out.G, st.out.a, 0, -1, grad.lamOut!);
+  return gQ;
+}
+
+/** Smoothed λ_max of a small symmetric matrix: value and eigen-weights. */
+function smoothMax(H: Float64Array, m: number, mu: number): { g: number; vectors: Float64Array; weights: Float64Array } {
+  const { values, vectors } = symEig(H, m);
+  const top = values[m - 1]!;
+  const weights = new Float64Array(m);
+  let g = top;
+  if (mu > 0) {
+    let sum = 0;
+    for (let i = 0; i < m; i++) sum += weights[i] = Math.exp((values[i]! - top) / mu);
+    for (let i = 0; i < m; i++) weights[i]! /= sum;
+    g = top + mu * Math.log(sum);
+  } else weights[m - 1] = 1;
+  return { g, vectors, weights };
+}
+
+/**
+ * One stage forward. `Qin` is the incoming c × c weight. Returns null outside the domain
+ * (N not positive definite). `mu` is the log-sum-exp smoothing of the last stage's λ_max.
+ */
+export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0): ForwardResult | null {
+  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu);
+}
+
+function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number): ForwardResult | null {
+  const nz = st.nz;
+  const G = st.out.G;
+  const m = G.rows;
+  const L = buildN(st, Qin, prm);
+  if (!choleskyInPlace(L, nz)) return null;
+  if (st.last) {
+    const Z = new Float64Array(nz * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < nz; j++) Z[j * m + i] = G.data[i * nz + j]!;
+    forwardSubstMany(L, nz, Z, m);
+    const H = gramT(Z, nz, m);
+    const { g, vectors, weights } = smoothMax(H, m, mu);
+    return {
+      g,
+      back: () => {
+        const Pi = new Float64Array(nz * nz);
+        const z = new Float64Array(nz);
+        for (let e = 0; e < m; e++) {
+          const we = weights[e]!;
+          if (we < 1e-12) continue;
+          for (let j = 0; j < nz; j++) {
+            let s = 0;
+            for (let a = 0; a < m; a++) s += Z[j * m + a]! * vectors[e * m + a]!;
+            z[j] = s;
+          }
+          backSubst(L, nz, z);
+          for (let i = 0; i < nz; i++) {
+            const zi = we * z[i]!;
+            if (zi === 0) continue;
+            for (let j = 0; j < nz; j++) Pi[i * nz + j] -= zi * z[j]!;
+          }
+        }
+        const grad = emptyGrad(st);
+        return { gQin: adjointN(st, prm, Pi, grad), grad };
+      },
+    };
+  }
+  const lam = prm.lamOut!;
+  const cc = st.out.c;
+  // B = GᵀΛ (nz × m); Y = N⁻¹B; Q* = 2Λ − c² BᵀY
+  const B = new Float64Array(nz * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < nz; j++) B[j * m + i] = G.data[i * nz + j]! * lam[i]!;
+  const Y = Float64Array.from(B);
+  forwardSubstMany(L, nz, Y, m);
+  const Zh = Float64Array.from(Y); // L⁻¹B, for a symmetric product
+  backSubstMany(L, nz, Y, m);
+  const Q = gramT(Zh, nz, m);
+  for (let i = 0; i < m * m; i++) Q[i] *= -cc * cc;
+  for (let i = 0; i < m; i++) Q[i * m + i] += 2 * lam[i]!;
+  return {
+    Qstar: Q,
+    back: (gbar) => {
+      const Gb = gbar!;
+      const grad = emptyGrad(st);
+      // YḠ (nz × m)
+      const YG = new Float64Array(nz * m);
+      for (let x = 0; x < nz; x++)
+        for (let r = 0; r < m; r++) {
+          const yv = Y[x * m + r]!;
+          if (yv === 0) continue;
+          for (let s = 0; s < m; s++) YG[x * m + s] += yv * Gb[r * m + s]!;
+        }
+      const gl = grad.lamOut!;
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let j = 0; j < nz; j++) s += G.data[i * nz + j]! * YG[j * m + i]!;
+        gl[i] += 2 * Gb[i * m + i]! - 2 * cc * cc * s;
+      }
+      const Pi = new Float64Array(nz * nz);
+      const c2 = cc * cc;
+      for (let x = 0; x < nz; x++)
+        for (let y = 0; y <= x; y++) {
+          let s = 0;
+          for (let r = 0; r < m; r++) s += YG[x * m + r]! * Y[y * m + r]!;
+          Pi[x * nz + y] = Pi[y * nz + x] = c2 * s;
+        }
+      return { gQin: adjointN(st, prm, Pi, grad), grad };
+    },
+  };
+}
+
+/** ZᵀZ for Z (n × m) row-major, symmetrised. */
+function gramT(Z: Float64Array, n: number, m: number): Float64Array {
+  const H = new Float64Array(m * m);
+  for (let j = 0; j < n; j++)
+    for (let a = 0; a < m; a++) {
+      const v = Z[j * m + a]!;
+      if (v === 0) continue;
+      for (let b = a; b < m; b++) H[a * m + b] += v * Z[j * m + b]!;
+    }
+  for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a * m + b] = H[b * m + a]!;
+  return H;
+}
+
+function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number): ForwardResult | null {
+  const { c, rep } = st.qin;
+  const W = st.out.G;
+  const m = W.rows;
+  const nz = st.nz;
+  const L = Float64Array.from(Qin);
+  if (!choleskyInPlace(L, c)) return null;
+  // X_p = L⁻¹ W_pᵀ (c × m) for every pixel p, H = Σ_p X_pᵀX_p = Σ_p W_p Q⁻¹ W_pᵀ.
+  const X: Float64Array[] = [];
+  const H = new Float64Array(m * m);
+  for (let p = 0; p < rep; p++) {
+    const Xp = new Float64Array(c * m);
+    for (let i = 0; i < m; i++) for (let ch = 0; ch < c; ch++) Xp[ch * m + i] = W.data[i * nz + ch * rep + p]!;
+    forwardSubstMany(L, c, Xp, m);
+    X.push(Xp);
+    const Hp = gramT(Xp, c, m);
+    for (let i = 0; i < m * m; i++) H[i] += Hp[i]!;
+  }
+  /** gQ = Σ_p V_p S V_pᵀ with V_p = Q⁻¹W_pᵀ = L⁻ᵀX_p, for a symmetric S (m × m). */
+  const sandwich = (S: Float64Array): Float64Array => {
+    const gQ = new Float64Array(c * c);
+    for (let p = 0; p < rep; p++) {
+      const V = Float64Array.from(X[p]!);
+      backSubstMany(L, c, V, m);
+      const VS = new Float64Array(c * m);
+      for (let i = 0; i < c; i++)
+        for (let r = 0; r < m; r++) {
+          const v = V[i * m + r]!;
+          if (v === 0) continue;
+          for (let s = 0; s < m; s++) VS[i * m + s] += v * S[r * m + s]!;
+        }
+      for (let i = 0; i < c; i++)
+        for (let j = 0; j < c; j++) {
+          let s = 0;
+          for (let r = 0; r < m; r++) s += VS[i * m + r]! * V[j * m + r]!;
+          gQ[i * c + j] += s;
+        }
+    }
+    return gQ;
+  };
+  if (st.last) {
+    const { g, vectors, weights } = smoothMax(H, m, mu);
+    return {
+      g,
+      back: () => {
+        // ∂g/∂H = Σ w_e v_e v_eᵀ; ∂g/∂Q = −Σ_p V_p (∂g/∂H) V_pᵀ
+        const S = new Float64Array(m * m);
+        for (let e = 0; e < m; e++) {
+          const we = weights[e]!;
+          if (we < 1e-12) continue;
+          for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) S[a * m + b] -= we * vectors[e * m + a]! * vectors[e * m + b]!;
+        }
+        return { gQin: sandwich(S), grad: emptyGrad(st) };
+      },
+    };
+  }
+  const lam = prm.lamOut!;
+  const cc = st.out.c;
+  const Q = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) Q[i * m + j] = -cc * cc * lam[i]! * H[i * m + j]! * lam[j]!;
+  for (let i = 0; i < m; i++) Q[i * m + i] += 2 * lam[i]!;
+  return {
+    Qstar: Q,
+    back: (gbar) => {
+      const Gb = gbar!;
+      const grad = emptyGrad(st);
+      const gl = grad.lamOut!;
+      // ∂/∂λ_i: 2Ḡ_ii − 2c² (HΛḠ)_ii
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let r = 0; r < m; r++) s += H[i * m + r]! * lam[r]! * Gb[r * m + i]!;
+        gl[i] += 2 * Gb[i * m + i]! - 2 * cc * cc * s;
+      }
+      // ∂g/∂Q_in = c² Σ_p V_p (ΛḠΛ) V_pᵀ
+      const S = new Float64Array(m * m);
+      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) S[a * m + b] = cc * cc * lam[a]! * Gb[a * m + b]! * lam[b]!;
+      return { gQin: sandwich(S), grad };
+    },
+  };
+}

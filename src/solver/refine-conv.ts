@@ -1,0 +1,408 @@
+/**
+ * Multiplier optimisation for conv / pooling / residual / dense stage chains on the ELIMINATED
+ * problem (method.md §6; the generalisation of refine-fc.ts):
+ *   min over (P1, P2 per Roesser system, Λ per activation) of g = λ_max(G N_last⁻¹ Gᵀ)
+ * where N_last comes out of the forward recursion of Loewner-maximal outgoing weights from
+ * Q_0 = I (recursion.ts). By homogeneity the multipliers times g certify ρ = g. Without max
+ * pooling g is convex in the multipliers (matrix-concave Q*, method.md §6); the diagonal choice
+ * after max pooling makes it a heuristic there — harmless, the certifier re-verifies everything.
+ *
+ * Parametrisation keeps the domain's simple constraints: λ = exp θ, and P = LLᵀ with L lower
+ * triangular whose diagonal is exp θ (so P ≻ 0 always). Gradients come from the reverse pass
+ * (stage-math.ts), chained through P = LLᵀ: ∂g/∂L = (∂g/∂P + ∂g/∂Pᵀ)L.
+ * L-BFGS with log-sum-exp smoothing continuation as in refine-fc.ts (its lbfgs is reused).
+ *
+ * The start is a closed-form-ish feasible point (startParams): per system a Stein solution
+ * P̄ (P̄ − AᵀP̄A ≻ 0 for the nilpotent A, block-diagonal), scaled; scalar Λ chosen stage by stage
+ * to maximise the outgoing weight's smallest eigenvalue. Roughly naive-bound quality.
+ */
+import { choleskyInPlace } from '../linalg/cholesky.js';
+import { symEig } from '../linalg/eig.js';
+import { runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
+import type { Stage, StageParams } from '../lmi/conv/stages.js';
+import { stageForward } from '../lmi/conv/stage-math.js';
+import { lbfgs } from './refine-fc.js';
+
+export interface ConvRefineOptions {
+  readonly maxIter?: number;
+  readonly timeBudgetMs?: number;
+  readonly relTol?: number;
+  readonly signal?: AbortSignal;
+  readonly onIteration?: (it: number, g: number) => void;
+}
+
+export interface ConvRefineResult {
+  /** Multipliers for ρ = 1 (the certificate uses g × these). */
+  readonly params: StageParams[];
+  readonly g: number;
+  readonly iterations: number;
+}
+
+// ---------------------------------------------------------------- parameter layout
+
+interface Slot {
+  readonly stage: number;
+  readonly kind: 'P1' | 'P2' | 'lamInt' | 'lamOut' | 'diag';
+  readonly index: number; // system or QC index
+  readonly n: number;
+  readonly offset: number;
+}
+
+export class ParamLayout {
+  readonly slots: Slot[] = [];
+  readonly dim: number;
+  /**
+   * Preconditioning: P = (L0·M)(L0·M)ᵀ with L0 the Cholesky factor of the starting P and M the
+   * optimised lower-triangular factor (exp diagonal, M = I at the start). Without it the raw
+   * factor mixes the very different scales of a Stein-type start and L-BFGS crawls.
+   */
+  private readonly base = new Map<Slot, Float64Array>();
+
+  constructor(readonly stages: readonly Stage[]) {
+    let o = 0;
+    stages.forEach((st, s) => {
+      st.systems.forEach((sy, j) => {
+        this.slots.push({ stage: s, kind: 'P1', index: j, n: sy.nx1, offset: o });
+        o += (sy.nx1 * (sy.nx1 + 1)) / 2;
+        this.slots.push({ stage: s, kind: 'P2', index: j, n: sy.nx2, offset: o });
+        o += (sy.nx2 * (sy.nx2 + 1)) / 2;
+      });
+      st.internal.forEach((q, i) => {
+        this.slots.push({ stage: s, kind: 'lamInt', index: i, n: q.G.rows, offset: o });
+        o += q.G.rows;
+      });
+      if (!st.last) {
+        this.slots.push({ stage: s, kind: 'lamOut', index: 0, n: st.out.G.rows, offset: o });
+        o += st.out.G.rows;
+      }
+      if (!st.last && st.pool.diag) {
+        this.slots.push({ stage: s, kind: 'diag', index: 0, n: st.out.G.rows, offset: o });
+        o += st.out.G.rows;
+      }
+    });
+    this.dim = o;
+  }
+
+  /** θ → multipliers, plus the L factors (for the gradient). */
+  unpack(theta: Float64Array): { params: StageParams[]; Ls: Map<Slot, Float64Array> } {
+    const P = this.stages.map((st) => st.systems.map((sy) => ({ P1: new Float64Array(sy.nx1 * sy.nx1), P2: new Float64Array(sy.nx2 * sy.nx2) })));
+    const lamInt = this.stages.map((st) => st.internal.map((q) => new Float64Array(q.G.rows)));
+    const lamOut: (Float64Array | null)[] = this.stages.map((st) => (st.last ? null : new Float64Array(st.out.G.rows)));
+    const diag: (Float64Array | null)[] = this.stages.map((st) => (!st.last && st.pool.diag ? new Float64Array(st.out.G.rows) : null));
+    const Ls = new Map<Slot, Float64Array>();
+    for (const sl of this.slots) {
+      if (sl.kind === 'lamInt' || sl.kind === 'lamOut' || sl.kind === 'diag') {
+        const dst = sl.kind === 'lamInt' ? lamInt[sl.stage]![sl.index]! : sl.kind === 'lamOut' ? lamOut[sl.stage]! : diag[sl.stage]!;
+        for (let i = 0; i < sl.n; i++) dst[i] = Math.exp(theta[sl.offset + i]!);
+        continue;
+      }
+      const n = sl.n;
+      const Mf = new Float64Array(n * n);
+      let t = sl.offset;
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) Mf[i * n + j] = i === j ? Math.exp(theta[t++]!) : theta[t++]!;
+      const L0 = this.base.get(sl);
+      const L = L0 ? lowerMul(L0, Mf, n) : Mf;
+      Ls.set(sl, Mf);
+      const dst = P[sl.stage]![sl.index]![sl.kind];
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j <= i; j++) {
+          let s = 0;
+          for (let k = 0; k <= j; k++) s += L[i * n + k]! * L[j * n + k]!;
+          dst[i * n + j] = dst[j * n + i] = s;
+        }
+    }
+    const params = this.stages.map((_, s) => ({ P: P[s]!, lamInt: lamInt[s]!, lamOut: lamOut[s]!, diagShape: diag[s]! }));
+    return { params, Ls };
+  }
+
+  /** Multipliers → θ (P must be positive definite, λ > 0). */
+  pack(params: readonly StageParams[]): Float64Array {
+    const theta = new Float64Array(this.dim);
+    for (const sl of this.slots) {
+      const prm = params[sl.stage]!;
+      if (sl.kind === 'lamInt' || sl.kind === 'lamOut' || sl.kind === 'diag') {
+        const src = sl.kind === 'lamInt' ? prm.lamInt[sl.index]! : sl.kind === 'lamOut' ? prm.lamOut! : prm.diagShape!;
+        for (let i = 0; i < sl.n; i++) theta[sl.offset + i] = Math.log(Math.max(src[i]!, 1e-300));
+        continue;
+      }
+      const n = sl.n;
+      const L = Float64Array.from(prm.P[sl.index]![sl.kind]);
+      if (!choleskyInPlace(L, n)) throw new Error('refine-conv: P not positive definite');
+      this.base.set(sl, L);
+      // θ = 0 ⇔ M = I ⇔ P = L0L0ᵀ, the given P.
+    }
+    return theta;
+  }
+
+  /** Gradient in θ from the multiplier gradients. */
+  gradTheta(res: RecursionResult, params: readonly StageParams[], Ls: Map<Slot, Float64Array>): Float64Array {
+    const out = new Float64Array(this.dim);
+    const grads = res.grads!;
+    for (const sl of this.slots) {
+      const gs = grads[sl.stage]!;
+      if (sl.kind === 'lamInt' || sl.kind === 'lamOut' || sl.kind === 'diag') {
+        const g = sl.kind === 'lamInt' ? gs.lamInt[sl.index]! : sl.kind === 'lamOut' ? gs.lamOut! : gs.diag!;
+        const lam = sl.kind === 'lamInt' ? params[sl.stage]!.lamInt[sl.index]! : sl.kind === 'lamOut' ? params[sl.stage]!.lamOut! : params[sl.stage]!.diagShape!;
+        for (let i = 0; i < sl.n; i++) out[sl.offset + i] = g[i]! * lam[i]!;
+        continue;
+      }
+      const n = sl.n;
+      const gP = gs.P[sl.index]![sl.kind];
+      const Mf = Ls.get(sl)!;
+      const L0 = this.base.get(sl);
+      const L = L0 ? lowerMul(L0, Mf, n) : Mf;
+      // ∂g/∂L = (gP + gPᵀ) L, then ∂g/∂M = L0ᵀ ∂g/∂L (lower part), diagonal through exp.
+      const GL = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < n; k++) {
+          const gk = gP[i * n + k]! + gP[k * n + i]!;
+          if (gk === 0) continue;
+          for (let j = 0; j <= k; j++) GL[i * n + j] += gk * L[k * n + j]!;
+        }
+      let t = sl.offset;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j <= i; j++) {
+          let s = 0;
+          if (L0) for (let k = i; k < n; k++) s += L0[k * n + i]! * GL[k * n + j]!;
+          else s = GL[i * n + j]!;
+          out[t++] = i === j ? s * Mf[i * n + i]! : s;
+        }
+    }
+    return out;
+  }
+}
+
+/** A·B for lower-triangular n × n A, B. */
+function lowerMul(A: Float64Array, B: Float64Array, n: number): Float64Array {
+  const C = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k <= i; k++) {
+      const a = A[i * n + k]!;
+      if (a === 0) continue;
+      for (let j = 0; j <= k; j++) C[i * n + j] += a * B[k * n + j]!;
+    }
+  return C;
+}
+
+/** g (smoothed with `smooth`) and its θ-gradient; Infinity outside the domain. */
+export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean): { f: number; grad: Float64Array } {
+  const { params, Ls } = layout.unpack(theta);
+  const r = runRecursion(layout.stages, params, { rho: 1, smooth }, wantGrad);
+  if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
+  return { f: r.g, grad: wantGrad ? layout.gradTheta(r, params, Ls) : new Float64Array(layout.dim) };
+}
+
+export function refineStages(stages: readonly Stage[], start: readonly StageParams[], opts: ConvRefineOptions = {}): ConvRefineResult {
+  const layout = new ParamLayout(stages);
+  const maxIter = opts.maxIter ?? 1000;
+  const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
+  const relTol = opts.relTol ?? 1e-9;
+  let theta = layout.pack(start);
+  const g0 = evaluateConvG(layout, theta, 0, false).f;
+  if (!Number.isFinite(g0) || layout.dim === 0) return { params: layout.unpack(theta).params, g: g0, iterations: 0 };
+  let iterations = 0;
+  let bestParams = layout.unpack(theta).params;
+  let bestG = g0;
+  // Chunks of L-BFGS, each from a re-based preconditioner (θ_P = 0 ⇔ the current P); the
+  // smoothing level is refined once a chunk gains less than ~10× the smoothing error it carries.
+  const levels = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
+  let level = 0;
+  const chunk = 60;
+  while (level < levels.length && iterations < maxIter && Date.now() <= deadline && !opts.signal?.aborted) {
+    const rel = levels[level]!;
+    const mu = rel * bestG;
+    theta = layout.pack(bestParams);
+    const res = lbfgs((th) => evaluateConvG(layout, th, mu, true), theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
+      iterations++;
+      opts.onIteration?.(iterations, g);
+    });
+    const exact = evaluateConvG(layout, res.theta, 0, false).f;
+    const gain = (bestG - exact) / bestG;
+    if (exact < bestG) {
+      bestG = exact;
+      bestParams = layout.unpack(res.theta).params;
+    }
+    if (!(gain > 10 * rel) || gain < relTol) level++;
+  }
+  return { params: bestParams, g: bestG, iterations };
+}
+
+// ---------------------------------------------------------------- start point
+
+function mat(n: number, m: number, data: Float64Array, i: number, j: number): number {
+  return data[i * m + j]!;
+}
+
+/** Σ_k (Aᵀ)^k A^k for a nilpotent A (n × n): the Stein solution of P − AᵀPA = I. */
+function steinNilpotent(A: Float64Array, n: number): Float64Array {
+  const P = new Float64Array(n * n);
+  let Ak = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) Ak[i * n + i] = 1;
+  for (let k = 0; k <= n; k++) {
+    let nz = false;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += Ak[r * n + i]! * Ak[r * n + j]!;
+        P[i * n + j] += s;
+        if (s !== 0) nz = true;
+      }
+    if (!nz) break;
+    const next = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let r = 0; r < n; r++) {
+        const a = Ak[i * n + r]!;
+        if (a === 0) continue;
+        for (let j = 0; j < n; j++) next[i * n + j] += a * A[r * n + j]!;
+      }
+    Ak = next; // A^{k+1} = A^k·A
+  }
+  return P;
+}
+
+/** Block-diagonal P̄ with P̄ − AᵀP̄A ≻ 0 for a Roesser system with A21 = 0 and nilpotent A11, A22. */
+function baseP(sy: Stage['systems'][number]): { P1: Float64Array; P2: Float64Array } {
+  const n1 = sy.nx1;
+  const n2 = sy.nx2;
+  const nx = n1 + n2;
+  const A11 = new Float64Array(n1 * n1);
+  const A22 = new Float64Array(n2 * n2);
+  const A12 = new Float64Array(n1 * n2);
+  for (let i = 0; i < n1; i++) {
+    for (let j = 0; j < n1; j++) A11[i * n1 + j] = mat(nx, nx, sy.A.data, i, j);
+    for (let j = 0; j < n2; j++) A12[i * n2 + j] = mat(nx, nx, sy.A.data, i, n1 + j);
+  }
+  for (let i = 0; i < n2; i++) for (let j = 0; j < n2; j++) A22[i * n2 + j] = mat(nx, nx, sy.A.data, n1 + i, n1 + j);
+  const P1 = steinNilpotent(A11, n1);
+  const P2 = steinNilpotent(A22, n2);
+  // κ > λ_max(A12ᵀP1A12 + A12ᵀP1A11A11ᵀP1A12) (Frobenius bound), so the x-block is ≻ 0.
+  let kappa = 1;
+  if (n1 > 0 && n2 > 0) {
+    const PA12 = new Float64Array(n1 * n2);
+    for (let i = 0; i < n1; i++) for (let k = 0; k < n1; k++) for (let j = 0; j < n2; j++) PA12[i * n2 + j] += P1[i * n1 + k]! * A12[k * n2 + j]!;
+    const X = new Float64Array(n1 * n2); // A11ᵀ P1 A12
+    for (let i = 0; i < n1; i++) for (let k = 0; k < n1; k++) for (let j = 0; j < n2; j++) X[i * n2 + j] += A11[k * n1 + i]! * PA12[k * n2 + j]!;
+    let f1 = 0;
+    for (let i = 0; i < n1; i++) for (let j = 0; j < n2; j++) f1 += A12[i * n2 + j]! * PA12[i * n2 + j]!; // tr(A12ᵀP1A12)
+    let f2 = 0;
+    for (const v of X) f2 += v * v;
+    kappa = 1 + 2 * (f1 + f2);
+  }
+  for (let i = 0; i < n2 * n2; i++) P2[i]! *= kappa;
+  return { P1, P2 };
+}
+
+function scaledParams(st: Stage, base: { P1: Float64Array; P2: Float64Array }[], tau: number, lamInt: number, lamOut: Float64Array | null): StageParams {
+  return {
+    diagShape: !st.last && st.pool.diag ? new Float64Array(st.out.G.rows).fill(1) : null,
+    P: base.map((b) => ({ P1: b.P1.map((v) => v * tau), P2: b.P2.map((v) => v * tau) })),
+    lamInt: st.internal.map((q) => new Float64Array(q.G.rows).fill(lamInt)),
+    lamOut,
+  };
+}
+
+/** λ_max(G N⁻¹ Gᵀ) for given multipliers (λ_out irrelevant when a_out = 0), or Infinity. */
+function sigmaOf(st: Stage, Qin: Float64Array, prm: StageParams): number {
+  const fw = stageForward({ ...st, last: true }, Qin, { ...prm, lamOut: null });
+  return fw ? fw.g! : Infinity;
+}
+
+/** Coarse log-grid (coordinate search) start for one stage with incoming weight Q. */
+function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: number } | null {
+  const c = st.qin.c;
+  let q = 0;
+  for (let i = 0; i < c; i++) q += Q[i * c + i]!;
+  q /= c;
+  const base = st.systems.map(baseP);
+  const grid: number[] = [];
+  for (let e = -8; e <= 3; e += 0.5) grid.push(q * 10 ** e);
+  let tau = st.systems.length ? q * 1e-2 : 0;
+  let li = st.internal.length ? q : 0;
+  let best = Infinity;
+  const tryIt = (t: number, l: number): void => {
+    const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null));
+    if (s < best) {
+      best = s;
+      tau = t;
+      li = l;
+    }
+  };
+  tryIt(tau, li);
+  for (let round = 0; round < 2; round++) {
+    if (st.systems.length) for (const t of grid) tryIt(t, li);
+    if (st.internal.length) for (const l of grid) tryIt(tau, l);
+  }
+  if (!Number.isFinite(best)) return null;
+  return { prm: scaledParams(st, base, tau, li, null), sigma: best };
+}
+
+/**
+ * A feasible starting point at ρ = 1, at the level of a product of per-stage bounds: each
+ * stage's Roesser/QC multipliers are first optimised ALONE (the stage as a linear last layer from
+ * Q_in = I: its own certified gain γ²), then scaled by q = λ_min(Q_in) (N is homogeneous and
+ * monotone in Q_in, so N(qP, Q_in) ⪰ q·N(P, I)), and Λ_out = I/(c²σ) with
+ * σ = λ_max(G N⁻¹ Gᵀ) makes Q* ⪰ I/(c²σ). Returns null if some stage has no feasible setting.
+ */
+export function startParams(stages: readonly Stage[], perStageIter = 300): StageParams[] | null {
+  const out: StageParams[] = [];
+  const c0 = stages[0]!.qin.c;
+  let Q: Float64Array = new Float64Array(c0 * c0);
+  for (let i = 0; i < c0; i++) Q[i * c0 + i] = 1;
+  for (const st of stages) {
+    const c = st.qin.c;
+    const q = symEig(Q, c).values[0]!;
+    if (!(q > 0)) return null;
+    let prm: StageParams;
+    if (st.systems.length || st.internal.length) {
+      const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
+      const I = new Float64Array(c * c);
+      for (let i = 0; i < c; i++) I[i * c + i] = 1;
+      const g0 = gridStart(single, I);
+      if (!g0) return null;
+      const r = perStageIter > 0 ? refineStages([single], [g0.prm], { maxIter: perStageIter }) : { params: [g0.prm], g: g0.sigma };
+      const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
+      prm = {
+        P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * q), P2: b.P2.map((v) => v * q) })),
+        lamInt: p1.lamInt.map((l) => l.map((v) => v * q)),
+        lamOut: null,
+        diagShape: !st.last && st.pool.diag ? new Float64Array(st.out.G.rows).fill(1) : null,
+      };
+    } else prm = { P: [], lamInt: [], lamOut: null, diagShape: null };
+    if (st.last) {
+      out.push(prm);
+      break;
+    }
+    const sigma = sigmaOf(st, Q, prm);
+    if (!Number.isFinite(sigma)) return null;
+    const cc = st.out.c;
+    const m = st.out.G.rows;
+    const lamOut = new Float64Array(m).fill(1 / (cc * cc * sigma));
+    const full: StageParams = { ...prm, lamOut, diagShape: !st.last && st.pool.diag ? new Float64Array(m).fill(1) : null };
+    out.push(full);
+    const r = runRecursion([st, lastStub(st)], [full, emptyParams()], { rho: 1, Q0: Q }, false);
+    if (!r) return null;
+    Q = r.qs[0]!;
+  }
+  return out;
+}
+
+function emptyParams(): StageParams {
+  return { P: [], lamInt: [], lamOut: null };
+}
+
+/** A trivial last stage (identity dense) after st, to push Q through the transform. */
+function lastStub(st: Stage): Stage {
+  const m = st.out.G.rows;
+  const G = { rows: 1, cols: m, data: new Float64Array(m) };
+  return { kind: 'dense', name: 'stub', nz: m, qin: { c: m, rep: 1, order: 'channel-major' }, systems: [], internal: [], out: { G, a: 0, c: 0 }, last: true, pool: { mu: 1, diag: false }, outShape: [1] };
+}
+
+/** Multipliers scaled by f (homogeneity: multipliers for ρ = 1 times g certify ρ = g). */
+export function scaleParams(params: readonly StageParams[], f: number): StageParams[] {
+  return params.map((p) => ({
+    P: p.P.map((q) => ({ P1: q.P1.map((v) => v * f), P2: q.P2.map((v) => v * f) })),
+    lamInt: p.lamInt.map((l) => l.map((v) => v * f)),
+    lamOut: p.lamOut ? p.lamOut.map((v) => v * f) : null,
+    diagShape: p.diagShape ?? null,
+  }));
+}
