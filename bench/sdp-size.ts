@@ -21,3 +21,26 @@ export function sdpTooLarge(vars: number, blockSizes: readonly number[], limits:
   if (maxBlock > limits.maxBlock) return `too large (block ${maxBlock} > ${limits.maxBlock})`;
   return undefined;
 }
+
+export interface SdpSize {
+  readonly vars: number;
+  /** SDPA block sizes (negative: diagonal block), as the exporter lays them out. */
+  readonly blocks: readonly number[];
+}
+
+/**
+ * Size of lipdp's SDPA export (src/lmi/sdpa.ts) from the layer widths alone, so that the too-large
+ * rule can be applied before building (the layered SDP of a wide network has hundreds of
+ * thousands of variables). widths = [n_0, n_1, …, n_ℓ]; the last layer has no activation.
+ */
+export function sdpSizeOf(widths: readonly number[], formulation: 'lipsdp-neuron' | 'layered'): SdpSize {
+  const hidden = widths.slice(1, -1);
+  const N = hidden.reduce((a, b) => a + b, 0);
+  const lambda = N > 0 ? [-N] : [];
+  if (formulation === 'lipsdp-neuron') return { vars: 1 + N, blocks: [widths[0]! + N, ...lambda] };
+  const blocks: number[] = [];
+  for (let k = 1; k < widths.length - 1; k++) blocks.push(widths[k - 1]! + widths[k]!);
+  blocks.push(widths[widths.length - 2]!);
+  const vars = 1 + hidden.reduce((a, n) => a + n + (n * (n + 1)) / 2, 0);
+  return { vars, blocks: [...blocks, ...lambda] };
+}

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { JobSpec, PhaseTimes, RunResult } from './types.js';
-import { sdpTooLarge, type SdpLimits } from './sdp-size.js';
+import { sdpSizeOf, sdpTooLarge, type SdpLimits } from './sdp-size.js';
 
 export interface WorkerInput {
   readonly network: string;
@@ -102,13 +102,15 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     return classifyError(e, {});
   }
   const tImport = performance.now() - t0;
+  // Decide on the size before building: a wide layered SDP is expensive even to build.
+  const planned = sdpSizeOf([chain.inputSize, ...chain.layers.map((l) => l.W.rows)], formulation);
+  const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
+  if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks };
   const tB = performance.now();
   // Normalised as in lipSdpOracle: the interior-point solvers are far more accurate on it.
   const problem = (formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
   const tBuild = performance.now() - tB;
   const size = { sdpVars: problem.c.length, sdpBlocks: problem.blockSizes };
-  const tooLarge = sdpTooLarge(problem.c.length, problem.blockSizes, input.limits);
-  if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport, build: tBuild }, ...size };
   const left = input.timeoutMs - (performance.now() - t0);
   if (left <= 0) return { status: 'timeout', message: 'no time left after building the SDP', times: { import: tImport, build: tBuild }, ...size };
   const res = await solveSdpa(problem, { solver, timeoutMs: left });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { glipsdpFamily, selectNetworks } from '../../bench/networks.js';
 import { parseIpIterations } from '../../bench/worker.js';
 import { pgrpFromStat, vmHwmFromStatus } from '../../bench/proc-mem.js';
-import { sdpTooLarge } from '../../bench/sdp-size.js';
+import { sdpSizeOf, sdpTooLarge } from '../../bench/sdp-size.js';
 
 describe('network selection', () => {
   it('reads GLipSDP family parameters from file names', () => {
@@ -54,5 +54,19 @@ describe('solver output and /proc parsing', () => {
     expect(sdpTooLarge(2716, [834, 100, 60, 10, -110], limits)).toMatch(/too large \(m = 2716/);
     expect(sdpTooLarge(513, [1296, -512], limits)).toMatch(/block 1296/);
     expect(sdpTooLarge(100, [100, -5000], limits)).toBeUndefined();
+  });
+});
+
+describe('sdpSizeOf', () => {
+  it('matches the exported SDPs of random chains', async () => {
+    const { buildLayeredSdp, buildLipSdpNeuron } = await import('../../src/lmi/sdpa.js');
+    const { randomFcNetwork, ACTIVATIONS } = await import('../helpers/chains.js');
+    for (const widths of [[3, 2], [4, 5, 3], [6, 4, 5, 2], [5, 3, 3, 3, 1]]) {
+      const { chain } = randomFcNetwork(widths, 7, ACTIVATIONS.relu!);
+      for (const [f, build] of [['lipsdp-neuron', buildLipSdpNeuron], ['layered', buildLayeredSdp]] as const) {
+        const p = build(chain);
+        expect(sdpSizeOf(widths, f), `${f} ${widths}`).toEqual({ vars: p.c.length, blocks: p.blockSizes });
+      }
+    }
   });
 });
