@@ -133,7 +133,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
     scored.sort((a, b2) => a.g - b2.g);
     if (scored.length > 0) {
       const refined = refineMultipliers(problem, scored[0].lam, {
-        maxIter: opts.refineMaxIter ?? 2000,
+        maxIter: opts.refineMaxIter ?? 3000,
         ...(opts.signal ? { signal: opts.signal } : {}),
         onIteration: (it, g) => opts.onRefine?.(it, Math.sqrt(g * rhoFactor)),
       });

@@ -218,7 +218,7 @@ export function evaluateG(
 export function refineMultipliers(p: RefineProblem, start: readonly Float64Array[], opts: RefineOptions = {}): RefineResult {
   const sizes = start.map((l) => l.length);
   const dim = sizes.reduce((a, b) => a + b, 0);
-  const maxIter = opts.maxIter ?? 2000;
+  const maxIter = opts.maxIter ?? 3000;
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
   const relTol = opts.relTol ?? 1e-9;
   const split = (theta: Float64Array): Float64Array[] => {
@@ -265,7 +265,7 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     // coarse levels stop early and the budget goes to the fine ones.
     const stagesLeft = stages.length - stage;
     const budget = Math.max(1, Math.floor((maxIter - iterations) / stagesLeft));
-    const stageTol = Math.max(relTol, Number(process.env.LIPDP_STF ?? 0.01) * rel);
+    const stageTol = Math.max(relTol, 1e-4 * rel);
     const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => opts.onIteration?.(++iterations, g));
     theta = res.theta;
     const exact = evaluateG(p, split(theta), false).g;
@@ -274,7 +274,6 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
       bestTheta = theta;
     }
     if (iterations >= maxIter || Date.now() > deadline || opts.signal?.aborted) break;
-    if (process.env.LIPDP_DBG) console.error("stage", rel, "it", iterations, "g", bestG);
     if (!(bestG < 0.5 * gStart)) stage++;
   }
   return { lambdas: split(bestTheta), g: bestG, iterations };
