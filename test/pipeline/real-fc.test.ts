@@ -3,7 +3,8 @@
  * the certified bound is ≥ the empirical lower bound and ≤ the certified naive bound, and — where
  * DSDP finishes quickly enough for a test — within 0.5% of its LipSDP-Neuron optimum (and never
  * below it beyond solver tolerance). Runs whenever ../shared/models exists; in CI it must exist.
- * The slowest networks (minutes each on 2 cores) are in the benchmark, not here.
+ * The slowest networks (mnist-net_256x2, ffnnSIGMOID__Point_6x200, …: minutes each on 2 cores)
+ * are in the benchmark (bench/), not here.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +24,7 @@ const MODELS: [string, boolean][] = [
   ['mnist/mnist_relu_3_100.onnx', false],
   ['mnist/mnist_relu_6_100.onnx', false],
   ['mnist/autolirpa_mnist_fc_3layer.onnx', false],
-  ['mnist/mnist-net_256x2.onnx', false],
   ['mnist/tansig_200_50_onnx.onnx', false],
-  ['mnist/ffnnSIGMOID__Point_6x200.onnx', false],
   ['glipsdp/mlp_L3_W16.onnx', true],
   ['glipsdp/mlp_L3_W32.onnx', true],
   ['glipsdp/mlp_L3_W64.onnx', true],
