@@ -292,10 +292,15 @@ function baseP(sy: Stage['systems'][number]): { P1: Float64Array; P2: Float64Arr
   return { P1, P2 };
 }
 
-function scaledParams(st: Stage, base: { P1: Float64Array; P2: Float64Array }[], tau: number, lamInt: number, lamOut: Float64Array | null): StageParams {
+function scaledParams(st: Stage, base: { P1: Float64Array; P2: Float64Array }[], tau: number, lamInt: number, lamOut: Float64Array | null, tauW = tau): StageParams {
+  // Systems fed by an inner activation (inOff ≠ 0: the second conv of a residual branch) get
+  // their own scale: their dissipation subtracts BᵀPB from the 2Λ block of that activation.
   return {
     diagShape: !st.last && st.pool.diag ? new Float64Array(st.out.G.rows).fill(1) : null,
-    P: base.map((b) => ({ P1: b.P1.map((v) => v * tau), P2: b.P2.map((v) => v * tau) })),
+    P: base.map((b, j) => {
+      const t = st.systems[j]!.inOff === 0 ? tau : tauW;
+      return { P1: b.P1.map((v) => v * t), P2: b.P2.map((v) => v * t) };
+    }),
     lamInt: st.internal.map((q) => new Float64Array(q.G.rows).fill(lamInt)),
     lamOut,
   };
@@ -315,25 +320,29 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   q /= c;
   const base = st.systems.map(baseP);
   const grid: number[] = [];
-  for (let e = -8; e <= 3; e += 0.5) grid.push(q * 10 ** e);
+  for (let e = -12; e <= 3; e += 0.5) grid.push(q * 10 ** e);
   let tau = st.systems.length ? q * 1e-2 : 0;
-  let li = st.internal.length ? q : 0;
+  let li = st.internal.length ? q * 1e-3 : 0;
+  let tw = q * 1e-5;
+  const hasW = st.systems.some((sy) => sy.inOff !== 0);
   let best = Infinity;
-  const tryIt = (t: number, l: number): void => {
-    const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null));
+  const tryIt = (t: number, l: number, w: number): void => {
+    const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null, w));
     if (s < best) {
       best = s;
       tau = t;
       li = l;
+      tw = w;
     }
   };
-  tryIt(tau, li);
-  for (let round = 0; round < 2; round++) {
-    if (st.systems.length) for (const t of grid) tryIt(t, li);
-    if (st.internal.length) for (const l of grid) tryIt(tau, l);
+  tryIt(tau, li, tw);
+  for (let round = 0; round < 3; round++) {
+    if (st.systems.length) for (const t of grid) tryIt(t, li, tw);
+    if (st.internal.length) for (const l of grid) tryIt(tau, l, tw);
+    if (hasW) for (const w of grid) tryIt(tau, li, w);
   }
   if (!Number.isFinite(best)) return null;
-  return { prm: scaledParams(st, base, tau, li, null), sigma: best };
+  return { prm: scaledParams(st, base, tau, li, null, tw), sigma: best };
 }
 
 /**

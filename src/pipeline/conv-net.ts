@@ -1,0 +1,232 @@
+/**
+ * Entry point for general (conv / pooling / residual / dense) networks: pick a formulation,
+ * optimise the multipliers on the eliminated problem, certify in f64, and report.
+ *
+ * - 'roesser': layer-wise LipSDP on 2-D Roesser realizations (src/lmi/conv/*): stage lowering,
+ *   product-level start (startParams), L-BFGS refinement (refine-conv.ts), certificate
+ *   (chain-certify.ts).
+ * - 'unrolled': conv/avg-pool/pad/flatten runs multiplied out into dense Toeplitz matrices
+ *   (src/model/unroll.ts), then LipSDP-Neuron with one multiplier per unrolled neuron, optimised
+ *   by refine-fc.ts and certified by fc-certify.ts. Only for networks without max pooling or
+ *   residual blocks.
+ * - 'auto': unrolled when possible and the unrolled chain has at most ~1500 neurons, else roesser.
+ *
+ * The naive bound (always certified): product over stages of each stage's own certified gain
+ * (the stage as a linear last layer from Q_in = I, certified by the same rigorous check; a dense
+ * stage's gain is its certified spectral norm), times max(|α|,|β|) of each activation, √μ of each
+ * pooling and the input gain. For the unrolled formulation: Π ‖W_k‖ of the Toeplitz matrices.
+ * Every number this module returns as a bound came out of a rigorous verification.
+ */
+import type { FcChain, Network } from '../model/ir.js';
+import { LipdpError } from '../model/errors.js';
+import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
+import { planStages } from '../lmi/conv/structure.js';
+import { lmiSize, type Stage, type StagePlan } from '../lmi/conv/stages.js';
+import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
+import { refineStages, scaleParams, startParams } from '../solver/refine-conv.js';
+import { runRecursion } from '../lmi/conv/recursion.js';
+import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
+import { evaluateG, refineMultipliers } from '../solver/refine-fc.js';
+import { scalarFeasiblePoint } from '../bounds/feasible.js';
+import { certifiedSpectralNorm, naiveBoundFc } from '../bounds/naive.js';
+import { spectralNormEstimate } from '../linalg/dense.js';
+import { mulUp, nextUp } from '../certify/psd-check.js';
+
+export interface SolveNetworkOptions {
+  readonly formulation: 'roesser' | 'unrolled' | 'auto';
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: { phase: 'build' | 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
+  /** Optimiser iterations (default 1000). */
+  readonly maxIter?: number;
+  /** Skip the naive bound (it costs one small optimisation per stage). */
+  readonly noNaive?: boolean;
+}
+
+export interface SolveNetworkResult {
+  readonly upperBound: number | null;
+  readonly status: 'certified' | 'fallback' | 'failed';
+  readonly closedFormBound: number | null;
+  readonly naiveBound?: number;
+  readonly lmiSizes: number[];
+  readonly iterations: number;
+  readonly timings: { build: number; solve: number; certify: number };
+  readonly formulation: 'roesser' | 'unrolled';
+  readonly rhoInterval: [number, number] | null;
+}
+
+const AUTO_UNROLL_LIMIT = 1500;
+
+/** Which formulation 'auto' picks (exported for tests and the CLI's report). */
+export function chooseFormulation(net: Network, requested: SolveNetworkOptions['formulation']): 'roesser' | 'unrolled' {
+  if (requested !== 'auto') return requested;
+  let sizes: number[];
+  try {
+    sizes = unrolledSizes(net);
+  } catch {
+    return 'roesser';
+  }
+  const hidden = sizes.slice(1).reduce((a, b) => a + b, 0);
+  return sizes[0]! + hidden <= AUTO_UNROLL_LIMIT || Math.max(...sizes.map((s, i) => s + (sizes[i + 1] ?? 0))) <= AUTO_UNROLL_LIMIT ? 'unrolled' : 'roesser';
+}
+
+export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+  const formulation = chooseFormulation(net, opts.formulation);
+  return formulation === 'unrolled' ? solveUnrolled(net, opts) : solveRoesser(net, opts);
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new LipdpError('ABORTED', 'aborted');
+}
+
+// ------------------------------------------------------------------ Roesser
+
+async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+  let tCert = 0;
+  const t0 = performance.now();
+  const plan = planStages(net);
+  const lmiSizes = plan.stages.map(lmiSize);
+  opts.onProgress?.({ phase: 'build' });
+  const start = startParams(plan.stages);
+  const tBuild = performance.now() - t0;
+  checkAbort(opts.signal);
+  const certify = (params: Parameters<typeof certifyStages>[1], g: number): ChainCertificate => {
+    const t = performance.now();
+    const c = certifyStages(plan, params, { rhoGuess: g });
+    tCert += performance.now() - t;
+    return c;
+  };
+  let closed: ChainCertificate | null = null;
+  let best: ChainCertificate | null = null;
+  let iterations = 0;
+  const t1 = performance.now();
+  if (start) {
+    const g0 = runRecursion(plan.stages, start, { rho: 1 })?.g ?? NaN;
+    if (Number.isFinite(g0)) {
+      closed = certify(scaleParams(start, g0), g0);
+      if (closed.status === 'certified') best = closed;
+    }
+    const ref = refineStages(plan.stages, start, {
+      maxIter: opts.maxIter ?? 1000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
+    });
+    iterations = ref.iterations;
+    if (Number.isFinite(ref.g)) {
+      opts.onProgress?.({ phase: 'certify' });
+      const c = certify(scaleParams(ref.params, ref.g), ref.g);
+      if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+    }
+  }
+  const tSolve = performance.now() - t1 - tCert;
+  const naive = opts.noNaive ? undefined : naiveRoesser(plan);
+  return finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser');
+}
+
+/** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
+export function naiveRoesser(plan: StagePlan): number {
+  let bound = plan.inputGain;
+  for (const st of plan.stages) {
+    bound = mulUp(bound, stageGain(st));
+    if (!st.last) {
+      bound = mulUp(bound, activationGain(st));
+      bound = mulUp(bound, nextUp(Math.sqrt(st.pool.mu)));
+    }
+  }
+  return bound;
+}
+
+/** max(|α|, |β|) from a = αβ, c = α+β (roots of x² − c x + a). */
+function activationGain(st: Stage): number {
+  const { a, c } = st.out;
+  const disc = Math.sqrt(Math.max(c * c - 4 * a, 0));
+  return nextUp(Math.max(Math.abs((c + disc) / 2), Math.abs((c - disc) / 2)) * (1 + 1e-12));
+}
+
+function stageGain(st: Stage): number {
+  if (st.systems.length === 0 && st.internal.length === 0) {
+    // Dense (after a flatten Q⊗I with Q = I this is the plain operator norm).
+    return certifiedSpectralNorm(st.out.G);
+  }
+  const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
+  const p = startParams([single]);
+  if (!p) return Infinity;
+  const g = runRecursion([single], p, { rho: 1 })?.g ?? NaN;
+  if (!Number.isFinite(g)) return Infinity;
+  const c = certifyStages({ stages: [single], inputGain: 1 }, scaleParams(p, g), { rhoGuess: g });
+  return c.status === 'certified' ? c.L : Infinity;
+}
+
+// ------------------------------------------------------------------ unrolled
+
+async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+  let tCert = 0;
+  const t0 = performance.now();
+  const chain = unrollNetwork(net);
+  const lmiSizes = layeredSizes(chain);
+  const tBuild = performance.now() - t0;
+  checkAbort(opts.signal);
+  const t1 = performance.now();
+  const hidden = chain.layers.slice(0, -1).map((l) => ({ W: l.W, a: l.activation!.slope.alpha * l.activation!.slope.beta, c: l.activation!.slope.alpha + l.activation!.slope.beta }));
+  const problem = { hidden, last: chain.layers[chain.layers.length - 1]!.W };
+  // Closed-form scalar start (bounds/feasible.ts) at ρ = 1.
+  const pt = scalarFeasiblePoint(
+    chain.layers.slice(0, -1).map((l) => ({ sigma: spectralNormEstimate(l.W), alpha: l.activation!.slope.alpha, beta: l.activation!.slope.beta })),
+    1,
+  );
+  const start = hidden.map((h, k) => new Float64Array(h.W.rows).fill(Math.max(pt.t[k]!, 1e-300)));
+  const certify = (lam: Float64Array[], g: number): FcCertificate => {
+    const t = performance.now();
+    const c = certifyFcChain(chain, lam.map((l) => l.map((v) => v * g)), { rhoGuess: g });
+    tCert += performance.now() - t;
+    return c;
+  };
+  let closed: FcCertificate | null = null;
+  let best: FcCertificate | null = null;
+  let iterations = 0;
+  const g0 = hidden.length ? evaluateG(problem, start, false).g : NaN;
+  if (Number.isFinite(g0)) {
+    closed = certify(start, g0);
+    if (closed.status === 'certified') best = closed;
+    const ref = refineMultipliers(problem, start, {
+      maxIter: opts.maxIter ?? 1000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onIteration: (it, g) => {
+        iterations = it;
+        opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) });
+      },
+    });
+    if (Number.isFinite(ref.g)) {
+      const c = certify(ref.lambdas, ref.g);
+      if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+    }
+  } else if (hidden.length === 0) {
+    best = certifyFcChain(chain, [], {});
+    closed = best;
+  }
+  const tSolve = performance.now() - t1 - tCert;
+  const naive = opts.noNaive ? undefined : naiveBoundFc(chain).bound;
+  return finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled');
+}
+
+function layeredSizes(chain: FcChain): number[] {
+  return chain.layers.map((l, k) => (k === chain.layers.length - 1 ? l.W.cols : l.W.cols + l.W.rows));
+}
+
+function finish(
+  best: { status: string; L: number; rhoInterval: readonly [number, number] } | null,
+  closed: { status: string; L: number } | null,
+  naive: number | undefined,
+  lmiSizes: number[],
+  iterations: number,
+  timings: { build: number; solve: number; certify: number },
+  formulation: 'roesser' | 'unrolled',
+): SolveNetworkResult {
+  const closedFormBound = closed && closed.status === 'certified' ? closed.L : null;
+  const base = { closedFormBound, lmiSizes, iterations, timings, formulation, ...(naive !== undefined && Number.isFinite(naive) ? { naiveBound: naive } : {}) };
+  if (best && best.status === 'certified') {
+    if (naive !== undefined && naive < best.L) return { ...base, upperBound: naive, status: 'fallback', rhoInterval: null };
+    return { ...base, upperBound: best.L, status: 'certified', rhoInterval: [best.rhoInterval[0], best.rhoInterval[1]] };
+  }
+  if (naive !== undefined && Number.isFinite(naive)) return { ...base, upperBound: naive, status: 'fallback', rhoInterval: null };
+  return { ...base, upperBound: null, status: 'failed', rhoInterval: null };
+}
