@@ -12,6 +12,7 @@ import type { Layer, Network } from './ir.js';
 import { activationDerivative, activationValue } from './kernels/activation.js';
 import { denseForward, flattenAdjoint, flattenForward, matTVec, matVec, scaleShiftForward, scaleShiftLinear } from './kernels/affine.js';
 import { convAdjoint, convForward, convLinear } from './kernels/conv.js';
+import { conv1dAdjoint, conv1dForward, conv1dLinear, ssmAdjoint, ssmForward, ssmLinear } from './kernels/oned.js';
 import {
   avgPoolAdjoint,
   globalAvgPoolAdjoint,
@@ -21,15 +22,23 @@ import {
   padForward,
   poolForward,
 } from './kernels/pool.js';
-import { type MapShape, type ValueShape, chainShapes, layerInputShape, sizeOf } from './shapes.js';
+import { type MapShape, type SignalShape, type ValueShape, chainShapes, layerInputShape, sizeOf } from './shapes.js';
 
 function asMap(s: ValueShape): MapShape {
   return s as MapShape;
 }
 
+function asSignal(s: ValueShape): SignalShape {
+  return s as SignalShape;
+}
+
 /** One layer's forward map on a value of shape s. */
 export function layerForward(layer: Layer, s: ValueShape, x: Float64Array): Float64Array {
   switch (layer.kind) {
+    case 'conv1d':
+      return conv1dForward(layer, asSignal(s), x);
+    case 'ssm':
+      return ssmForward(layer, asSignal(s), x);
     case 'dense':
       return denseForward(layer, x);
     case 'activation': {
@@ -62,6 +71,10 @@ export function layerForward(layer: Layer, s: ValueShape, x: Float64Array): Floa
 /** Directional derivative of one layer at input x along t. */
 export function layerJvp(layer: Layer, s: ValueShape, x: Float64Array, t: Float64Array): Float64Array {
   switch (layer.kind) {
+    case 'conv1d':
+      return conv1dLinear(layer, asSignal(s), t);
+    case 'ssm':
+      return ssmLinear(layer, asSignal(s), t);
     case 'dense':
       return matVec(layer.W, t);
     case 'activation': {
@@ -97,6 +110,10 @@ export function layerJvp(layer: Layer, s: ValueShape, x: Float64Array, t: Float6
 /** Transposed derivative of one layer at input x applied to an output cotangent g. */
 export function layerVjp(layer: Layer, s: ValueShape, x: Float64Array, g: Float64Array): Float64Array {
   switch (layer.kind) {
+    case 'conv1d':
+      return conv1dAdjoint(layer, asSignal(s), g);
+    case 'ssm':
+      return ssmAdjoint(layer, asSignal(s), g);
     case 'dense':
       return matTVec(layer.W, g);
     case 'activation':

@@ -601,8 +601,62 @@ class Importer {
     return [v[0]!, v[1]!];
   }
 
+  /** Set when a Conv with a 1-D kernel consumed an [N, C, T] tensor: the net's input is a signal. */
+  private sawConv1d = false;
+
+  /**
+   * ONNX Conv on an [N, C, T] tensor with an [O, I, L] kernel → conv1d (groups must be 1).
+   * Attributes: strides [s], dilations [d], pads [left, right] or auto_pad (SAME_* / VALID).
+   */
+  private conv1d(node: NodeProto, x: DynTensor): void {
+    const ins = node.input ?? [];
+    if (this.dyn.has(ins[1] ?? '') || this.dyn.has(ins[2] ?? '')) {
+      this.err('UNSUPPORTED_STRUCTURE', `Conv ${this.where(node)} has a non-constant kernel or bias`);
+    }
+    const [, C, T] = x.dims as [number, number, number];
+    const K = this.weight(node, 1, 'kernel');
+    if (K.dims.length !== 3) this.err('UNSUPPORTED_OP', `Conv ${this.where(node)} on [${x.dims}] needs a 3-D [O, I, L] kernel, got [${K.dims}]`);
+    const [cout, cin, l] = K.dims as [number, number, number];
+    const at = new Attrs(node);
+    if (at.int('group', 1) !== 1) this.err('UNSUPPORTED_OP', `Conv ${this.where(node)}: grouped 1-D convolution is not supported`);
+    if (cin !== C) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: kernel [${K.dims}] does not fit ${C} input channels`);
+    const ks = at.ints('kernel_shape');
+    if (ks && (ks.length !== 1 || ks[0] !== l)) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: kernel_shape [${ks}] ≠ kernel length ${l}`);
+    const one = (name: string): number => {
+      const v = at.ints(name);
+      if (!v) return 1;
+      if (v.length !== 1) this.err('MALFORMED_MODEL', `Conv ${this.where(node)} on a 1-D signal has ${name} of length ${v.length}`);
+      return v[0]!;
+    };
+    const stride = one('strides');
+    const dilation = one('dilations');
+    if (!(stride >= 1 && dilation >= 1)) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: stride and dilation must be ≥ 1`);
+    let pads: [number, number];
+    const auto = at.string('auto_pad', 'NOTSET');
+    if (auto === 'NOTSET') {
+      const p = at.ints('pads') ?? [0, 0];
+      if (p.length !== 2) this.err('MALFORMED_MODEL', `Conv ${this.where(node)} on a 1-D signal has ${p.length} pads (expected [left, right])`);
+      if (p.some((v) => v < 0)) this.err('UNSUPPORTED_OP', `negative pads at ${this.where(node)}`);
+      pads = [p[0]!, p[1]!];
+    } else if (auto === 'VALID') pads = [0, 0];
+    else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+      const total = Math.max(0, (Math.ceil(T / stride) - 1) * stride + dilation * (l - 1) + 1 - T);
+      const small = Math.floor(total / 2);
+      pads = auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    } else this.err('UNSUPPORTED_OP', `auto_pad '${auto}' at ${this.where(node)}`);
+    const B = this.optionalWeight(node, 2, 'bias');
+    const bias = B ? Float64Array.from(B.data) : new Float64Array(cout);
+    if (bias.length !== cout) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: bias has ${bias.length} entries for ${cout} channels`);
+    const to = windowOut(T, pads[0], pads[1], l, stride, dilation);
+    if (to < 1) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: empty output for input length ${T}`);
+    const layer: Layer = { kind: 'conv1d', kernel: Float64Array.from(K.data), cout, cin, l, bias, stride, pads, dilation, name: nodeLabel(node) };
+    this.sawConv1d = true;
+    this.addDyn(node, [ins[0]!], [layer], { dims: [1, cout, to] });
+  }
+
   private conv(node: NodeProto, x: DynTensor): void {
     const ins = node.input ?? [];
+    if (x.dims.length === 3) return this.conv1d(node, x);
     if (x.dims.length !== 4) {
       this.err('UNSUPPORTED_OP', `Conv ${this.where(node)} on a rank-${x.dims.length} tensor; only 2-D convolution (NCHW) is supported`);
     }
@@ -786,6 +840,8 @@ class Importer {
       outputSize: numel(outDims),
       source: this.source,
       ...(inputPermutation ? { inputPermutation } : {}),
+      // An [N, C, T] input read by a 1-D Conv is a signal (a rank-2 sample shape is otherwise flat).
+      ...(this.sawConv1d && inputShape.length === 2 ? { signal: true } : {}),
     };
     let shapes: ValueShape[];
     try {

@@ -123,7 +123,45 @@ export interface ResidualLayer {
   readonly name: string;
 }
 
+/**
+ * 1-D convolution on a [C, T] signal (channel-major: index c·T + t), PyTorch semantics
+ * (cross-correlation), OIL kernel, groups = 1. The certified bound for such layers holds for input
+ * sequences of any length (src/pipeline/oned-net.ts).
+ */
+export interface Conv1dLayer {
+  readonly kind: 'conv1d';
+  /** Kernel, flat OIL: index (o·cin + i)·l + a. */
+  readonly kernel: Float64Array;
+  readonly cout: number;
+  readonly cin: number;
+  readonly l: number;
+  readonly bias: Float64Array;
+  readonly stride: number;
+  /** [left, right] zero padding in time. */
+  readonly pads: readonly [number, number];
+  readonly dilation: number;
+  readonly name: string;
+}
+
+/**
+ * Linear time-invariant state-space layer on a [C, T] signal, zero initial state:
+ *   x(t+1) = A x(t) + B u(t),   y(t) = C x(t) + D u(t) + bias,
+ * u(t) ∈ R^{B.cols} is column t of the input, y(t) ∈ R^{C.rows}; the output has the same length T.
+ * Always a real realisation (complex-diagonal exports are converted by src/model/ssm-json.ts).
+ */
+export interface SsmLayer {
+  readonly kind: 'ssm';
+  readonly A: Matrix;
+  readonly B: Matrix;
+  readonly C: Matrix;
+  readonly D: Matrix;
+  readonly bias: Float64Array;
+  readonly name: string;
+}
+
 export type Layer =
+  | Conv1dLayer
+  | SsmLayer
   | DenseLayer
   | ActivationLayer
   | ScaleShiftLayer
@@ -153,6 +191,11 @@ export interface Network {
    * (use `layerInputShape(net)` from src/model/shapes.ts rather than reading `inputShape`).
    */
   readonly inputPermutation?: InputPermutation;
+  /**
+   * true when `inputShape` is a 1-D signal [C, T] (channel-major, index c·T + t) that conv1d/ssm
+   * layers consume. Without it a rank-2 input is a flat vector (e.g. MNIST's [784, 1]).
+   */
+  readonly signal?: boolean;
 }
 
 /** Input layout transpose NHWC → NCHW applied before the first layer. */

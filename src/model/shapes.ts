@@ -7,7 +7,13 @@ import type { Layer, Network } from './ir.js';
 
 export type MapShape = readonly [number, number, number];
 export type VecShape = readonly [number];
-export type ValueShape = MapShape | VecShape;
+/** A 1-D signal [C, T] (channel-major); only networks flagged `signal` produce one. */
+export type SignalShape = readonly [number, number];
+export type ValueShape = MapShape | VecShape | SignalShape;
+
+export function isSignal(s: ValueShape): s is SignalShape {
+  return s.length === 2;
+}
 
 export function isMap(s: ValueShape): s is MapShape {
   return s.length === 3;
@@ -26,6 +32,7 @@ export function sizeOf(s: ValueShape | readonly number[]): number {
 export function layerInputShape(net: Network): ValueShape {
   if (net.inputPermutation) return net.inputPermutation.chwShape;
   const s = net.inputShape;
+  if (net.signal && s.length === 2) return [s[0]!, s[1]!];
   if (s.length === 3) return [s[0]!, s[1]!, s[2]!];
   return [sizeOf(s)];
 }
@@ -39,6 +46,11 @@ function bad(layer: Layer, why: string): never {
   throw new LipdpError('UNSUPPORTED_STRUCTURE', `layer '${layer.name}' (${layer.kind}): ${why}`);
 }
 
+function needSignal(layer: Layer, s: ValueShape): SignalShape {
+  if (!isSignal(s)) bad(layer, `needs a [C, T] signal, got [${s}]`);
+  return s;
+}
+
 function needMap(layer: Layer, s: ValueShape): MapShape {
   if (!isMap(s)) bad(layer, `needs a CHW feature map, got a vector of ${s[0]}`);
   return s;
@@ -47,6 +59,18 @@ function needMap(layer: Layer, s: ValueShape): MapShape {
 /** Shape after `layer` given its input shape; throws if they do not fit together. */
 export function layerOutputShape(layer: Layer, s: ValueShape): ValueShape {
   switch (layer.kind) {
+    case 'conv1d': {
+      const [c, t] = needSignal(layer, s);
+      if (c !== layer.cin) bad(layer, `expects ${layer.cin} channels, gets ${c}`);
+      const to = windowOut(t, layer.pads[0], layer.pads[1], layer.l, layer.stride, layer.dilation);
+      if (to < 1) bad(layer, `output would be empty for input [${s}]`);
+      return [layer.cout, to];
+    }
+    case 'ssm': {
+      const [c, t] = needSignal(layer, s);
+      if (c !== layer.B.cols) bad(layer, `expects ${layer.B.cols} channels, gets ${c}`);
+      return [layer.C.rows, t];
+    }
     case 'dense':
       if (layer.W.cols !== sizeOf(s)) bad(layer, `expects ${layer.W.cols} inputs, gets ${sizeOf(s)}`);
       return [layer.W.rows];
