@@ -90,10 +90,11 @@ describe('unsupported ops', () => {
     expect(err.message).toContain("node 'mul_xx'");
   });
 
-  it('1-D convolution', () => {
+  // 1-D convolution is supported since the conv1d layer kind (test/oned); grouped 1-D is not.
+  it('grouped 1-D convolution', () => {
     const g = new GraphBuilder(1);
-    g.op('Conv', ['input', g.weight('k', [2, 1, 3])], {}, 'conv1d');
-    const err = catchErr(() => importOnnxBytes(g.build([1, 1, 8], 'output', [1, 2, 6])));
+    g.op('Conv', ['input', g.weight('k', [2, 1, 3])], { group: 2 }, 'conv1d');
+    const err = catchErr(() => importOnnxBytes(g.build([1, 2, 8], 'output', [1, 2, 6])));
     expect(err.code).toBe('UNSUPPORTED_OP');
     expect(err.message).toContain("'conv1d'");
   });
