@@ -1,0 +1,133 @@
+/**
+ * Lowering of a 1-D signal network (conv1d / ssm / per-step dense / activations) to the stage list
+ * the 1-D LMIs work on (method.md §8 item 12): each stage is one LTI system
+ *   x(t+1) = A x(t) + B u(t),  v(t) = C x(t) + D u(t)
+ * followed by an elementwise activation (all stages but the last) or by nothing (the last stage:
+ * the network output). u(t) stacks `stride` consecutive input samples, sample-major and
+ * channel-minor (u[bb·cin + c]), so the incoming weight is Q̃ = I_stride ⊗ Q_in.
+ *
+ * Consecutive linear layers without an activation in between are composed in series (exact), as
+ * long as the second one has stride 1; an activation with no linear layer before it gets an
+ * identity stage. Layers that mix time steps (flatten + dense, global pooling) are rejected: their
+ * ℓ2 gain depends on the sequence length (e.g. the mean over T samples has gain 1/√T, the sum √T),
+ * so no length-independent certificate exists for them.
+ */
+import { LipdpError } from '../../model/errors.js';
+import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
+import { networkShapes } from '../../model/shapes.js';
+import { type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
+
+export interface OneDStage {
+  readonly sys: LtiSsm;
+  /** Samples consumed per step. */
+  readonly stride: number;
+  /** Channels of one input sample (B.cols = stride·cin). */
+  readonly cin: number;
+  readonly cout: number;
+  /** Activation after the stage; absent on the last stage only. */
+  readonly slope?: SlopeBounds;
+  /** Layer names that went into this stage, for messages. */
+  readonly name: string;
+}
+
+function mat(rows: number, cols: number): { rows: number; cols: number; data: Float64Array } {
+  return { rows, cols, data: new Float64Array(rows * cols) };
+}
+
+function mul(a: Matrix, b: Matrix): Matrix {
+  const out = mat(a.rows, b.cols);
+  for (let i = 0; i < a.rows; i++)
+    for (let k = 0; k < a.cols; k++) {
+      const v = a.data[i * a.cols + k]!;
+      if (v === 0) continue;
+      for (let j = 0; j < b.cols; j++) out.data[i * b.cols + j] += v * b.data[k * b.cols + j]!;
+    }
+  return out;
+}
+
+/** Place `m` into `out` at (r0, c0). */
+function put(out: { cols: number; data: Float64Array }, m: Matrix, r0: number, c0: number): void {
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out.data[(r0 + i) * out.cols + c0 + j] = m.data[i * m.cols + j]!;
+}
+
+/** u → s1 → s2 (s2 reads one output sample of s1 per step). */
+export function seriesSsm(s1: LtiSsm, s2: LtiSsm): LtiSsm {
+  const d1 = ssmDims(s1);
+  const d2 = ssmDims(s2);
+  if (d2.nu !== d1.ny) throw new Error(`seriesSsm: ${d1.ny} outputs feed ${d2.nu} inputs`);
+  const nx = d1.nx + d2.nx;
+  const A = mat(nx, nx);
+  put(A, s1.A, 0, 0);
+  put(A, mul(s2.B, s1.C), d1.nx, 0);
+  put(A, s2.A, d1.nx, d1.nx);
+  const B = mat(nx, d1.nu);
+  put(B, s1.B, 0, 0);
+  put(B, mul(s2.B, s1.D), d1.nx, 0);
+  const C = mat(d2.ny, nx);
+  put(C, mul(s2.D, s1.C), 0, 0);
+  put(C, s2.C, 0, d1.nx);
+  return { A, B, C, D: mul(s2.D, s1.D) };
+}
+
+function identitySsm(c: number): LtiSsm {
+  const D = mat(c, c);
+  for (let i = 0; i < c; i++) D.data[i * c + i] = 1;
+  return { A: mat(0, 0), B: mat(0, c), C: mat(c, 0), D };
+}
+
+/** The conv1d realization with fewer states (both realize the same map; the LMI is similarity-invariant). */
+export function realizeConv1d(l: Extract<Layer, { kind: 'conv1d' }>): LtiSsm {
+  const a = ssmOfConv1d(l.kernel, l.cout, l.cin, l.l, l.stride, l.dilation, 'input');
+  const b = ssmOfConv1d(l.kernel, l.cout, l.cin, l.l, l.stride, l.dilation, 'output');
+  return b.A.rows < a.A.rows ? b : a;
+}
+
+export function lowerOneD(net: Network): OneDStage[] {
+  if (!net.signal) throw new LipdpError('UNSUPPORTED_STRUCTURE', `'${net.source}' is not a 1-D signal network (input [C, T] read by conv1d/ssm layers)`);
+  const shapes = networkShapes(net);
+  const stages: OneDStage[] = [];
+  let pending: { sys: LtiSsm; stride: number; cin: number; cout: number; names: string[] } | null = null;
+  net.layers.forEach((layer, k) => {
+    const c = shapes[k]![0]!;
+    switch (layer.kind) {
+      case 'conv1d':
+      case 'ssm': {
+        const sys = layer.kind === 'conv1d' ? realizeConv1d(layer) : { A: layer.A, B: layer.B, C: layer.C, D: layer.D };
+        const stride = layer.kind === 'conv1d' ? layer.stride : 1;
+        const cout = layer.kind === 'conv1d' ? layer.cout : layer.C.rows;
+        if (!pending) pending = { sys, stride, cin: c, cout, names: [layer.name] };
+        else {
+          if (stride !== 1) {
+            throw new LipdpError(
+              'UNSUPPORTED_STRUCTURE',
+              `layer '${layer.name}': a strided conv1d directly after another linear layer (no activation between) is not supported`,
+            );
+          }
+          pending = { ...pending, sys: seriesSsm(pending.sys, sys), cout, names: [...pending.names, layer.name] };
+        }
+        return;
+      }
+      case 'activation': {
+        const p = pending ?? { sys: identitySsm(c), stride: 1, cin: c, cout: c, names: ['identity'] };
+        stages.push({ sys: p.sys, stride: p.stride, cin: p.cin, cout: p.cout, slope: layer.slope, name: [...p.names, layer.name].join('+') });
+        pending = null;
+        return;
+      }
+      default:
+        throw new LipdpError(
+          'UNSUPPORTED_STRUCTURE',
+          `layer '${layer.name}' (${layer.kind}) in a 1-D signal network: only conv1d, ssm, per-time-step dense (kernel-1 conv1d) ` +
+            `and elementwise activations have a length-independent ℓ2 certificate (layers that mix time steps have a gain that grows or shrinks with T)`,
+        );
+    }
+  });
+  const c = shapes[shapes.length - 1]![0]!;
+  const p = pending ?? { sys: identitySsm(c), stride: 1, cin: c, cout: c, names: ['identity'] };
+  stages.push({ sys: p.sys, stride: p.stride, cin: p.cin, cout: p.cout, name: p.names.join('+') });
+  return stages;
+}
+
+/** LMI sizes: nx + stride·cin + cout for hidden stages, nx + stride·cin for the last. */
+export function oneDLmiSizes(stages: readonly OneDStage[]): number[] {
+  return stages.map((s, k) => s.sys.A.rows + s.sys.B.cols + (k < stages.length - 1 ? s.cout : 0));
+}
