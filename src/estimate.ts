@@ -13,6 +13,8 @@ import type { FcChain, Network } from './model/ir.js';
 import { naiveBoundFc } from './bounds/naive.js';
 import { empiricalLowerBound } from './bounds/lower.js';
 import { solveFcChain } from './pipeline/fc-chain.js';
+import { solveNetwork } from './pipeline/conv-net.js';
+import { isLipdpError } from './model/errors.js';
 import { createBackend } from './backend/select.js';
 import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary } from './report/types.js';
 
@@ -32,19 +34,21 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
   const tStart = performance.now();
   progress?.({ phase: 'import' });
   const net = await loadNetwork(model, options);
-  const chain = toFcChain(net);
+  const chain = fcChainOrNull(net);
   const tImport = performance.now() - tStart;
   checkAborted(options.signal);
 
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
-  const naive = naiveBoundFc(chain);
+  const naive = chain ? naiveBoundFc(chain) : null;
   const lower = empiricalLowerBound(
     { inputSize: inputSizeOf(net), f: (x) => forward(net, x), jvp: (x, t) => jvp(net, x, t), vjp: (x, v) => vjp(net, x, v) },
     { samples: options.lowerBoundSamples ?? DEFAULTS.lowerBoundSamples, ...(options.signal ? { signal: options.signal } : {}) },
   );
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
+  if (!chain || (options.formulation && options.formulation !== 'auto' && options.formulation !== 'fc'))
+    return estimateStructured(net, options, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
 
   const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   try {
@@ -74,7 +78,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
     if (res.admmCertificate?.status === 'certified') cands.push({ L: res.admmCertificate.L, source: 'solver', interval: res.admmCertificate.rhoInterval });
     if (res.closedFormCertificate.status === 'certified')
       cands.push({ L: res.closedFormCertificate.L, source: 'closed-form', interval: res.closedFormCertificate.rhoInterval });
-    if (Number.isFinite(naive.bound)) cands.push({ L: naive.bound, source: 'naive', interval: null });
+    if (naive && Number.isFinite(naive.bound)) cands.push({ L: naive.bound, source: 'naive', interval: null });
     cands.sort((a, b) => a.L - b.L);
     const best = cands[0];
     let status: CertificationStatus;
@@ -87,7 +91,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
       upperBound: best ? best.L : null,
       status,
       lowerBound: lower.bound,
-      naiveBound: naive.bound,
+      naiveBound: naive ? naive.bound : Infinity,
       backend: backend.name,
       solverPrecision: backend.precision,
       ...(backend.adapter ? { adapter: backend.adapter } : {}),
@@ -115,10 +119,97 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
         closedFormBound: res.closedFormCertificate.status === 'certified' ? res.closedFormCertificate.L : null,
       },
       network: summarise(net, chain),
+      formulation: 'fc',
       notices,
     };
   } finally {
     backend.dispose();
+  }
+}
+
+/** The FC chain of the network, or null when it has conv/pool/residual structure. */
+function fcChainOrNull(net: Network): FcChain | null {
+  try {
+    return toFcChain(net);
+  } catch (e) {
+    if (isLipdpError(e) && e.code === 'UNSUPPORTED_STRUCTURE') return null;
+    throw e;
+  }
+}
+
+/**
+ * Convolutional / pooling / residual networks (and an explicit --formulation): the Roesser
+ * layered SDP or the unrolled LipSDP-Neuron (pipeline/conv-net.ts). That path optimises the
+ * multipliers in f64 on the CPU; the WebGPU backend has no conv-block kernels in the ADMM yet.
+ */
+async function estimateStructured(
+  net: Network,
+  options: EstimateOptions,
+  notices: string[],
+  t: { tStart: number; tImport: number; tBounds: number; lowerBound: number },
+): Promise<LipschitzReport> {
+  if (options.backend === 'webgpu') notices.push('conv/pool/residual networks are solved by the f64 CPU optimiser; the WebGPU ADMM covers dense layers only');
+  const formulation = options.formulation === 'roesser' || options.formulation === 'unrolled' ? options.formulation : 'auto';
+  options.onProgress?.({ phase: 'build' });
+  const res = await solveNetwork(net, {
+    formulation,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
+  });
+  checkAborted(options.signal);
+  options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
+  if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
+  return {
+    upperBound: res.upperBound,
+    status: res.status,
+    lowerBound: t.lowerBound,
+    naiveBound: res.naiveBound ?? Infinity,
+    backend: 'cpu',
+    solverPrecision: 'f64',
+    timings: {
+      import: t.tImport,
+      build: res.timings.build,
+      solve: res.timings.solve,
+      certify: res.timings.certify,
+      bounds: t.tBounds,
+      total: performance.now() - t.tStart,
+    },
+    solver: {
+      iterations: 0,
+      primalResidual: NaN,
+      dualResidual: NaN,
+      status: 'f64-optimiser',
+      refineIterations: res.iterations,
+      lmiSizes: res.lmiSizes,
+      bufferBytes: 0,
+    },
+    certificate: {
+      precision: 'f64',
+      source: res.status === 'certified' ? 'solver' : res.status === 'fallback' ? 'naive' : 'none',
+      rhoInterval: res.rhoInterval,
+      closedFormBound: res.closedFormBound,
+    },
+    network: { source: net.source, inputSize: inputSizeOf(net), outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
+    formulation: res.formulation,
+    notices,
+  };
+}
+
+function describeLayer(l: Network['layers'][number]): string {
+  switch (l.kind) {
+    case 'dense':
+      return `dense ${l.W.cols}→${l.W.rows}`;
+    case 'conv2d':
+      return `conv ${l.cin * l.groups}→${l.cout} k${l.kh}x${l.kw} s${l.stride[0]}`;
+    case 'activation':
+      return `${l.fn} [${fmt(l.slope.alpha)},${fmt(l.slope.beta)}]`;
+    case 'maxpool':
+    case 'avgpool':
+      return `${l.kind} k${l.kernel[0]}x${l.kernel[1]} s${l.stride[0]}`;
+    case 'residual':
+      return `residual (branch ${l.branch.length} layers, shortcut ${l.shortcut.length === 0 ? 'identity' : `${l.shortcut.length} layers`})`;
+    default:
+      return l.kind;
   }
 }
 

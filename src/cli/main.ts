@@ -44,9 +44,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--admm-time <s>', 'ADMM time budget in seconds', positiveNumber, DEFAULTS.admmTimeBudgetMs / 1000)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
+    .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; formulation: string; quiet?: boolean }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
+      if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
+        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
       const bar = !opts.quiet && process.stderr.isTTY ? new ProgressView() : undefined;
       try {
         const report = await estimateLipschitz(model, {
@@ -56,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
           admmTimeBudgetMs: opts.admmTime * 1000,
           certTol: opts.certTol,
           noRefine: !opts.refine,
+          formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
         });
         bar?.stop();

@@ -74,6 +74,8 @@ export interface LipschitzReport {
   readonly solver: SolverStats;
   readonly certificate: CertificateInfo;
   readonly network: NetworkSummary;
+  /** Which SDP was solved: 'fc' (layered LipSDP of a dense chain), 'roesser' or 'unrolled' (conv nets). */
+  readonly formulation: 'fc' | 'roesser' | 'unrolled';
   /** Notices for the user (e.g. "WebGPU unavailable, fell back to CPU"). */
   readonly notices: readonly string[];
 }
@@ -99,6 +101,12 @@ export interface EstimateOptions {
   readonly certTol?: number;
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
+  /**
+   * Conv networks: 'roesser' (2-D Roesser realisations, LMI size independent of the image),
+   * 'unrolled' (conv as its dense Toeplitz operator, LipSDP-Neuron; tighter, much larger), or
+   * 'auto' (by size). 'fc' / undefined: dense chains use the FC pipeline.
+   */
+  readonly formulation?: 'auto' | 'fc' | 'roesser' | 'unrolled';
   /** Lower-bound search effort (random starts). */
   readonly lowerBoundSamples?: number;
   readonly onProgress?: (e: ProgressEvent) => void;

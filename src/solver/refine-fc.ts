@@ -266,7 +266,10 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     const stagesLeft = stages.length - stage;
     const budget = Math.max(1, Math.floor((maxIter - iterations) / stagesLeft));
     const stageTol = Math.max(relTol, 1e-4 * rel);
-    const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => opts.onIteration?.(++iterations, g));
+    const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => {
+      iterations++;
+      opts.onIteration?.(iterations, g);
+    });
     theta = res.theta;
     const exact = evaluateG(p, split(theta), false).g;
     if (exact < bestG) {
