@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly updateReadme: boolean;
   /** Reuse runs already recorded in --out (runs/*.json) instead of running them again. */
   readonly resume: boolean;
+  /** Run nothing: render from the runs recorded in --out (networks without any are left out). */
+  readonly renderOnly: boolean;
   /** Explicit model files (replace the suites when given). */
   readonly models: readonly string[];
   /** Only networks whose name contains one of these. */
@@ -50,6 +52,7 @@ export const USAGE = `usage: npx tsx bench/run.ts [options]
   --quick                             a handful of small networks, a few minutes on 2 cores
   --update-readme                     write the results table into bench/README.md
   --resume                            reuse runs already in --out (continue an interrupted run, or re-render)
+  --render-only                       run nothing; re-render results.md, SVGs (and README) from --out
   --help`;
 
 export class UsageError extends Error {}
@@ -95,6 +98,7 @@ export function parseBenchArgs(argv: readonly string[], repoRoot: string, now: D
         quick: { type: 'boolean' },
         'update-readme': { type: 'boolean' },
         resume: { type: 'boolean' },
+        'render-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -139,7 +143,8 @@ export function parseBenchArgs(argv: readonly string[], repoRoot: string, now: D
     modelsDir,
     quick,
     updateReadme: v['update-readme'] ?? false,
-    resume: v.resume ?? false,
+    resume: (v.resume ?? false) || (v['render-only'] ?? false),
+    renderOnly: v['render-only'] ?? false,
     models: (v.model ?? []).map((p) => resolve(p)),
     filter: v.filter ?? [],
     sdpMaxVars,

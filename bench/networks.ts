@@ -3,7 +3,7 @@
  * repository's own fixtures, and the --quick selection. Only file names are read here (no ONNX
  * parsing), so discovery is instant and cannot fail on a broken model.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { NetworkInfo, SuiteId } from './types.js';
 
@@ -33,6 +33,30 @@ export function glipsdpFamily(name: string): Pick<NetworkInfo, 'family' | 'depth
   const cnn = /^cnn_C(\d+)_CH(\d+)$/.exec(name);
   if (cnn) return { family: 'cnn', depth: Number(cnn[1]), width: Number(cnn[2]) };
   return undefined;
+}
+
+/** Bytes of the model, external data included: a cheap proxy for the work it takes. */
+export function modelBytes(path: string): number {
+  let bytes = 0;
+  for (const p of [path, `${path}.data`])
+    try {
+      bytes += statSync(p).size;
+    } catch {
+      // no such file: nothing to add
+    }
+  return bytes;
+}
+
+/**
+ * The order in which networks run: smallest first across all suites (stable), so that a run cut
+ * short by time has compared as many networks as possible instead of spending its time on the few
+ * largest ones. Tables keep the suite order.
+ */
+export function executionOrder(nets: readonly NetworkInfo[]): NetworkInfo[] {
+  return nets
+    .map((n, i) => ({ n, i, bytes: modelBytes(n.path) }))
+    .sort((a, b) => a.bytes - b.bytes || a.i - b.i)
+    .map((x) => x.n);
 }
 
 export function networkFromPath(path: string, suite: SuiteId): NetworkInfo {

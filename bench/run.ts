@@ -16,7 +16,7 @@ import { runInChild } from './child.js';
 import { planJobs } from './jobs.js';
 import { machineInfo } from './machine.js';
 import { resultsMarkdown, summaryMarkdown, fmtBound, fmtSeconds } from './markdown.js';
-import { selectNetworks } from './networks.js';
+import { executionOrder, selectNetworks } from './networks.js';
 import { renderPlots } from './plots.js';
 import { replaceLatestResults } from './readme.js';
 import type { BenchRun, RunResult } from './types.js';
@@ -31,6 +31,7 @@ function optionsRecord(o: BenchOptions): Record<string, unknown> {
     methods: o.methods,
     timeoutS: o.timeoutS,
     quick: o.quick,
+    ...(o.renderOnly ? { renderOnly: true } : {}),
     sdpMaxVars: o.sdpMaxVars,
     sdpMaxBlock: o.sdpMaxBlock,
     ...(o.models.length ? { models: o.models.map((m) => m.replace(`${REPO_ROOT}/`, '')) } : {}),
@@ -62,6 +63,10 @@ function recordedRun(file: string, network: string, method: string): RunResult |
   }
 }
 
+function lastEnd(results: readonly RunResult[]): string | undefined {
+  return results.map((r) => r.endedAt).filter((t): t is string => !!t).sort().pop();
+}
+
 function describe(r: RunResult): string {
   if (r.status === 'ok') return `${r.certStatus ?? 'ok'} L=${fmtBound(r.bound)}`;
   return `${r.status}${r.message ? `: ${r.message.slice(0, 120)}` : ''}`;
@@ -85,7 +90,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   log(`bench: ${networks.length} networks × ${jobs.length} jobs, timeout ${opts.timeoutS} s, output ${opts.outDir}`);
   const total = networks.length * jobs.length;
   let done = 0;
-  for (const net of networks)
+  for (const net of executionOrder(networks))
     for (const { method, job } of jobs) {
       done++;
       const base = join(opts.outDir, 'runs', `${safeName(net.name)}__${method}`);
@@ -95,10 +100,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         log(`[${done}/${total}] ${net.name} ${method}: recorded earlier: ${describe(previous)}`);
         continue;
       }
-      const result = await runInChild(
+      if (opts.renderOnly) continue;
+      const childResult = await runInChild(
         { network: net.name, path: net.path, method, job, timeoutMs: opts.timeoutS * 1000, limits: { maxVars: opts.sdpMaxVars, maxBlock: opts.sdpMaxBlock } },
         { resultFile: `${base}.json`, logFile: `${base}.log`, cwd: REPO_ROOT },
       );
+      const result = { ...childResult, endedAt: new Date().toISOString() };
       // The worker's own file is replaced by the final record (wall time and memory from the parent).
       writeFileSync(`${base}.json`, JSON.stringify(result, null, 2));
       results.push(result);
@@ -107,7 +114,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       writeOutputs(run, opts.outDir);
     }
   const gpu = results.find((r) => r.adapter)?.adapter;
-  run = { ...run, finishedAt: new Date().toISOString(), machine: machineInfo(gpu), results };
+  // A re-render keeps the recorded end time and shows only networks that have runs.
+  const shown = opts.renderOnly ? networks.filter((n) => results.some((r) => r.network === n.name)) : networks;
+  if (shown.length < networks.length) log(`bench: ${networks.length - shown.length} networks have no recorded runs and are left out`);
+  run = { ...run, networks: shown, finishedAt: opts.renderOnly ? lastEnd(results) ?? earlier?.finishedAt ?? '?' : new Date().toISOString(), machine: machineInfo(gpu), results };
   const figures = writeOutputs(run, opts.outDir);
   if (opts.updateReadme) updateReadme(run, opts.outDir, figures);
   return run;

@@ -54,6 +54,8 @@ export interface RunResult {
   readonly naiveBound?: number;
   readonly closedFormBound?: number | null;
   readonly times: PhaseTimes;
+  /** When the run ended (ISO time). */
+  readonly endedAt?: string;
   /** Wall time of the whole child process, spawn to exit (ms). */
   readonly wallMs: number;
   /** ADMM iterations (+ refinement iterations separately) or interior-point iterations. */
