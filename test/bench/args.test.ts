@@ -54,6 +54,11 @@ describe('parseBenchArgs', () => {
     expect([o.sdpMaxVars, o.sdpMaxBlock]).toEqual([10, 20]);
   });
 
+  it('--render-only implies --resume', () => {
+    const o = parseBenchArgs(['--render-only'], fakeRepo(false), now);
+    expect([o.renderOnly, o.resume]).toEqual([true, true]);
+  });
+
   it('--quick shortens the default timeout', () => {
     expect(parseBenchArgs(['--quick'], fakeRepo(false), now).timeoutS).toBe(QUICK_TIMEOUT_S);
     expect(parseBenchArgs(['--quick', '--timeout', '5'], fakeRepo(false), now).timeoutS).toBe(5);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { glipsdpFamily, selectNetworks } from '../../bench/networks.js';
+import { executionOrder, glipsdpFamily, networkFromPath, selectNetworks } from '../../bench/networks.js';
 import { parseIpIterations } from '../../bench/worker.js';
 import { pgrpFromStat, vmHwmFromStatus } from '../../bench/proc-mem.js';
 import { sdpSizeOf, sdpTooLarge } from '../../bench/sdp-size.js';
@@ -31,6 +31,22 @@ describe('network selection', () => {
     expect(quick[1]!.path).toBe(join(repo, 'test', 'fixtures', 'mnist_relu_3_50.onnx'));
     // Without a models directory only the repository's own files remain.
     expect(selectNetworks({ ...base, modelsDir: undefined, suites: ['fixtures', 'mnist'] }, repo).map((n) => n.name)).toEqual(['mlp_tiny']);
+  });
+});
+
+describe('execution order', () => {
+  it('smallest model first (external data counted), ties in the given order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lipdp-bench-order-'));
+    const file = (name: string, bytes: number): string => {
+      writeFileSync(join(dir, name), Buffer.alloc(bytes));
+      return join(dir, name);
+    };
+    const big = networkFromPath(file('big.onnx', 500), 'mnist');
+    const ext = networkFromPath(file('ext.onnx', 10), 'glipsdp');
+    file('ext.onnx.data', 300);
+    const small = networkFromPath(file('small.onnx', 100), 'cifar10');
+    const tie = networkFromPath(file('tie.onnx', 100), 'cifar10');
+    expect(executionOrder([big, ext, small, tie]).map((n) => n.name)).toEqual(['small', 'tie', 'ext', 'big']);
   });
 });
 
