@@ -104,7 +104,7 @@ export function runsTable(rows: readonly NetworkRow[]): string {
   for (const row of rows)
     for (const r of row.runs) {
       const iter = r.iterations === undefined ? '–' : r.refineIterations ? `${r.iterations}+${r.refineIterations}` : String(r.iterations);
-      const note = [r.status === 'ok' ? undefined : statusText(r, true), ...(r.notices ?? [])].filter((s): s is string => !!s).join('; ');
+      const note = [r.formulation && r.formulation !== 'fc' ? `formulation ${r.formulation}` : undefined, r.status === 'ok' ? undefined : statusText(r, true), ...(r.notices ?? [])].filter((s): s is string => !!s).join('; ');
       body.push([
         row.network.name,
         r.method,

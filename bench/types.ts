@@ -66,6 +66,8 @@ export interface RunResult {
   /** Solver buffers (device buffers on WebGPU), from lipdp's report. */
   readonly bufferBytes?: number;
   readonly adapter?: string;
+  /** lipdp's formulation for the network: fc, roesser or unrolled (convolutional networks). */
+  readonly formulation?: string;
   /** SDP size: variables m and block sizes, for DSDP/CSDP runs and the too-large rule. */
   readonly sdpVars?: number;
   readonly sdpBlocks?: readonly number[];

@@ -67,6 +67,8 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu'): Promise<
       refineIterations: r.solver.refineIterations,
       bufferBytes: r.solver.bufferBytes,
       ...(adapterName(r.adapter) ? { adapter: adapterName(r.adapter)! } : {}),
+      // Read loosely: the field arrived with convolution support and may change.
+      ...(typeof (r as { formulation?: unknown }).formulation === 'string' ? { formulation: (r as { formulation: string }).formulation } : {}),
       ...(r.notices.length > 0 ? { notices: r.notices } : {}),
     };
   } catch (e) {
