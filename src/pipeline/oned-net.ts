@@ -23,7 +23,7 @@ import { empiricalLowerBound } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
 
 export interface SolveOneDOptions {
-  /** Optimiser iterations (default 1500). */
+  /** Optimiser iterations (default 5000). */
   readonly maxIter?: number;
   readonly timeBudgetMs?: number;
   readonly signal?: AbortSignal;
@@ -67,7 +67,7 @@ export function certifyStagesOneD(
     return { cert: { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations: 0, margin: NaN, reason }, iterations: 0, reason, solveMs: Date.now() - t0, certifyMs: 0 };
   }
   const prob = oneDProblem(stages, start.pScale);
-  const ref = refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 1500, timeBudgetMs: opts.timeBudgetMs, signal: opts.signal });
+  const ref = refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, timeBudgetMs: opts.timeBudgetMs, signal: opts.signal });
   const t1 = Date.now();
   let cert = certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g });
   if (cert.status !== 'certified') {

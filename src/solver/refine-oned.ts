@@ -15,8 +15,10 @@
  *   ∂g/∂λ_i = 2Ḡ_ii − 2c² (G Z Ḡ)_ii + 2a (G Π Gᵀ)_ii,
  *   ∂g/∂P = Π_xx − F Π Fᵀ (F = [A B]),   ∂g/∂Q_{k−1} = Σ_b Π_{u_b u_b} (the s diagonal blocks),
  * and at the top Π_ℓ = −Σ_e w_e z_e z_eᵀ, z_e = N_ℓ⁻¹ Gᵀ v_e (softmax-weighted top eigenpairs).
- * Minimised by L-BFGS (refine-fc.ts' `lbfgs`) with log-sum-exp smoothing of λ_max and a log-det
- * barrier on the Q_k, both faded out in stages (as refine-fc does). The result is a proposal only:
+ * Minimised by L-BFGS (refine-fc.ts' `lbfgs`) with log-sum-exp smoothing of λ_max and log-det
+ * barriers on the Q_k and on every N_k, all faded out in stages (as refine-fc does). The N-barrier
+ * matters: with few outputs the last stage only needs N_ℓ ⪰ GᵀG/ρ (low rank), so the optimum
+ * drives N_ℓ singular in the directions G does not see, where the unbarriered iteration stalls. The result is a proposal only:
  * certify/oned-certify.ts proves whatever comes out.
  */
 import { backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
@@ -106,6 +108,7 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
   const Zs: Float64Array[] = [];
   const Qs: Float64Array[] = [];
   const qInvs: Float64Array[] = [];
+  const nInvs: Float64Array[] = [];
   let qIn: Float64Array | null = null;
   let barrierValue = 0;
   for (let k = 0; k < H; k++) {
@@ -115,6 +118,10 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
     const N = buildN(st, Ps[k]!, qIn, 1, lam);
     const L = Float64Array.from(N);
     if (!choleskyInPlace(L, n)) return { f: Infinity, grad };
+    if (barrier > 0) {
+      for (let i = 0; i < n; i++) barrierValue -= 2 * Math.log(L[i * n + i]!);
+      if (wantGrad) nInvs.push(inverseSpd(N, n)!);
+    }
     const Z = new Float64Array(n * st.m);
     for (let r = 0; r < st.m; r++) for (let i = 0; i < n; i++) Z[i * st.m + r] = st.G[r * n + i]! * lam[r]!;
     const GtL = Float64Array.from(Z);
@@ -139,6 +146,10 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
   const N = buildN(st, Ps[H]!, qIn, 1, null);
   const L = Float64Array.from(N);
   if (!choleskyInPlace(L, n)) return { f: Infinity, grad };
+  if (barrier > 0) {
+    for (let i = 0; i < n; i++) barrierValue -= 2 * Math.log(L[i * n + i]!);
+    if (wantGrad) nInvs.push(inverseSpd(N, n)!);
+  }
   // W = L⁻¹ Gᵀ (n×m), Hm = WᵀW = G N⁻¹ Gᵀ.
   const W = new Float64Array(n * st.m);
   for (let r = 0; r < st.m; r++) for (let i = 0; i < n; i++) W[i * st.m + r] = st.G[r * n + i]!;
@@ -174,6 +185,11 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
   for (let k = H; k >= 0; k--) {
     const sk = nums[k]!;
     const nk = sk.nx + sk.nu;
+    if (barrier > 0) {
+      // ∂(−β log det N_k)/∂N_k = −β N_k⁻¹
+      const ni = nInvs[k]!;
+      for (let i = 0; i < nk * nk; i++) Pi[i] -= barrier * ni[i]!;
+    }
     // ∂g/∂P_k = Π_xx − F Π Fᵀ, into the packed upper triangle (off-diagonals count twice).
     const FPi = ab(sk.F, Pi, sk.nx, nk, nk);
     const dP = new Float64Array(sk.nx * sk.nx);
@@ -368,7 +384,10 @@ export function refineOneD(
       Math.max(1e-10, 1e-4 * rel),
       deadline,
       opts.signal,
-      (f) => opts.onIteration?.(++iterations, f),
+      (f) => {
+        iterations++;
+        opts.onIteration?.(iterations, f);
+      },
     );
     theta = res.theta;
     const exact = evaluateOneD(p, theta, false).f;
