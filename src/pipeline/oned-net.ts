@@ -18,7 +18,7 @@ import { LipdpError } from '../model/errors.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
 import { certifyOneD, type OneDCertificate } from '../certify/oned-certify.js';
-import { oneDProblem, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
+import { evaluateOneD, oneDProblem, packParams, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
 import { empiricalLowerBound } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
 
@@ -71,8 +71,9 @@ export function certifyStagesOneD(
   const t1 = Date.now();
   let cert = certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g });
   if (cert.status !== 'certified') {
-    // The start point is feasible by construction; certify it as a fallback.
-    cert = certifyOneD(stages, start.params, { rhoGuess: 1 });
+    // The start point is feasible by construction (for ρ = its g); certify it as a fallback.
+    const g0 = evaluateOneD(prob, packParams(prob, start.params), false).f;
+    if (Number.isFinite(g0)) cert = certifyOneD(stages, scaleOneDParams(start.params, g0), { rhoGuess: g0 });
   }
   return { cert, iterations: ref.iterations, solveMs: t1 - t0, certifyMs: Date.now() - t1, ...(cert.reason ? { reason: cert.reason } : {}) };
 }

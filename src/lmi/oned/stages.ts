@@ -15,7 +15,7 @@
 import { LipdpError } from '../../model/errors.js';
 import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
 import { networkShapes } from '../../model/shapes.js';
-import { type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
+import { type Conv1dSsm, type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
 
 export interface OneDStage {
   readonly sys: LtiSsm;
@@ -76,7 +76,7 @@ function identitySsm(c: number): LtiSsm {
 }
 
 /** The conv1d realization with fewer states (both realize the same map; the LMI is similarity-invariant). */
-export function realizeConv1d(l: Extract<Layer, { kind: 'conv1d' }>): LtiSsm {
+export function realizeConv1d(l: Extract<Layer, { kind: 'conv1d' }>): Conv1dSsm {
   const a = ssmOfConv1d(l.kernel, l.cout, l.cin, l.l, l.stride, l.dilation, 'input');
   const b = ssmOfConv1d(l.kernel, l.cout, l.cin, l.l, l.stride, l.dilation, 'output');
   return b.A.rows < a.A.rows ? b : a;
