@@ -14,6 +14,8 @@ import { naiveBoundFc } from './bounds/naive.js';
 import { empiricalLowerBound } from './bounds/lower.js';
 import { solveFcChain } from './pipeline/fc-chain.js';
 import { solveNetwork } from './pipeline/conv-net.js';
+import { solveOneDNetwork } from './pipeline/oned-net.js';
+import { loadSsmJson } from './model/ssm-json.js';
 import { isLipdpError } from './model/errors.js';
 import { createBackend } from './backend/select.js';
 import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary } from './report/types.js';
@@ -34,6 +36,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
   const tStart = performance.now();
   progress?.({ phase: 'import' });
   const net = await loadNetwork(model, options);
+  if (net.signal) return estimateOneD(net, options, notices, tStart, performance.now() - tStart);
   const chain = fcChainOrNull(net);
   const tImport = performance.now() - tStart;
   checkAborted(options.signal);
@@ -195,6 +198,48 @@ async function estimateStructured(
   };
 }
 
+/**
+ * 1-D signal networks (Conv1d, LTI state-space layers): bounds in ℓ2 over time for sequences of
+ * any length (pipeline/oned-net.ts), f64 on the CPU; the lower bound uses long random sequences.
+ */
+async function estimateOneD(net: Network, options: EstimateOptions, notices: string[], tStart: number, tImport: number): Promise<LipschitzReport> {
+  if (options.backend === 'webgpu') notices.push('1-D signal networks are solved by the f64 CPU optimiser; the WebGPU ADMM covers dense layers only');
+  notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
+  options.onProgress?.({ phase: 'build' });
+  const res = await solveOneDNetwork(net, { ...(options.signal ? { signal: options.signal } : {}) });
+  checkAborted(options.signal);
+  options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
+  return {
+    upperBound: res.upperBound,
+    status: res.status,
+    lowerBound: res.lowerBound,
+    naiveBound: res.naiveBound ?? Infinity,
+    backend: 'cpu',
+    solverPrecision: 'f64',
+    timings: {
+      import: tImport,
+      build: res.timings.build,
+      solve: res.timings.solve,
+      certify: res.timings.certify,
+      bounds: res.timings.lower,
+      total: performance.now() - tStart,
+    },
+    solver: {
+      iterations: 0,
+      primalResidual: NaN,
+      dualResidual: NaN,
+      status: 'f64-optimiser',
+      refineIterations: res.iterations,
+      lmiSizes: res.lmiSizes,
+      bufferBytes: 0,
+    },
+    certificate: { precision: 'f64', source: res.status === 'certified' ? 'solver' : 'none', rhoInterval: res.rhoInterval, closedFormBound: null },
+    network: { source: net.source, inputSize: net.inputShape[0] ?? 0, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
+    formulation: 'oned',
+    notices,
+  };
+}
+
 function describeLayer(l: Network['layers'][number]): string {
   switch (l.kind) {
     case 'dense':
@@ -206,6 +251,10 @@ function describeLayer(l: Network['layers'][number]): string {
     case 'maxpool':
     case 'avgpool':
       return `${l.kind} k${l.kernel[0]}x${l.kernel[1]} s${l.stride[0]}`;
+    case 'conv1d':
+      return `conv1d ${l.cin}→${l.cout} k${l.l} s${l.stride}`;
+    case 'ssm':
+      return `ssm ${l.B.cols}→${l.C.rows}, ${l.A.rows} states`;
     case 'residual':
       return `residual (branch ${l.branch.length} layers, shortcut ${l.shortcut.length === 0 ? 'identity' : `${l.shortcut.length} layers`})`;
     default:
@@ -214,6 +263,7 @@ function describeLayer(l: Network['layers'][number]): string {
 }
 
 async function loadNetwork(model: ModelInput, options: EstimateOptions): Promise<Network> {
+  if (typeof model === 'string' && model.toLowerCase().endsWith('.json')) return loadSsmJson(model);
   if (typeof model === 'string') return importOnnx(model, options.externalFiles ? { externalFiles: options.externalFiles } : {});
   if (model instanceof Uint8Array)
     return importOnnxBytes(model, {

@@ -74,8 +74,11 @@ export interface LipschitzReport {
   readonly solver: SolverStats;
   readonly certificate: CertificateInfo;
   readonly network: NetworkSummary;
-  /** Which SDP was solved: 'fc' (layered LipSDP of a dense chain), 'roesser' or 'unrolled' (conv nets). */
-  readonly formulation: 'fc' | 'roesser' | 'unrolled';
+  /**
+   * Which SDP was solved: 'fc' (layered LipSDP of a dense chain), 'roesser' or 'unrolled' (2-D conv
+   * nets), 'oned' (1-D conv / state-space layers; bound for sequences of any length).
+   */
+  readonly formulation: 'fc' | 'roesser' | 'unrolled' | 'oned';
   /** Notices for the user (e.g. "WebGPU unavailable, fell back to CPU"). */
   readonly notices: readonly string[];
 }
