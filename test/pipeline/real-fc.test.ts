@@ -3,8 +3,8 @@
  * the certified bound is ≥ the empirical lower bound and ≤ the certified naive bound, and — where
  * DSDP finishes quickly enough for a test — within 0.5% of its LipSDP-Neuron optimum (and never
  * below it beyond solver tolerance). Runs whenever ../shared/models exists; in CI it must exist.
- * The slowest networks (mnist-net_256x2, ffnnSIGMOID__Point_6x200, …: minutes each on 2 cores)
- * are in the benchmark (bench/), not here.
+ * The slower networks (mnist_relu_6_100, mnist-net_256x2, ffnnSIGMOID__Point_6x200, deep GLipSDP
+ * MLPs: minutes each on 2 cores) are in the benchmark (bench/), not here.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,22 +22,19 @@ const MODELS: [string, boolean][] = [
   ['mnist/lipsdp_mnist_784_50_10_nobias.onnx', true],
   ['mnist/mnist_relu_3_50.onnx', true],
   ['mnist/mnist_relu_3_100.onnx', false],
-  ['mnist/mnist_relu_6_100.onnx', false],
   ['mnist/autolirpa_mnist_fc_3layer.onnx', false],
   ['mnist/tansig_200_50_onnx.onnx', false],
   ['glipsdp/mlp_L3_W16.onnx', true],
   ['glipsdp/mlp_L3_W32.onnx', true],
   ['glipsdp/mlp_L3_W64.onnx', true],
   ['glipsdp/mlp_L17_W16.onnx', false],
-  ['glipsdp/mlp_L17_W32.onnx', false],
-  ['glipsdp/mlp_L33_W16.onnx', false],
 ];
 
 describe.runIf(have)('real FC networks: lower ≤ certified ≤ naive, close to the interior-point optimum', () => {
   for (const [rel, compare] of MODELS) {
     it(rel, { timeout: 900_000 }, async () => {
       const path = `${SHARED}/${rel}`;
-      const r = await estimateLipschitz(path, { lowerBoundSamples: 4 });
+      const r = await estimateLipschitz(path, { lowerBoundSamples: 4, admmTimeBudgetMs: 5_000 });
       expect(r.status).toBe('certified');
       const L = r.upperBound!;
       expect(L).toBeGreaterThanOrEqual(r.lowerBound);
