@@ -40,11 +40,14 @@ describe.runIf(have)('real FC networks: lower ≤ certified ≤ naive, close to 
       expect(L).toBeGreaterThanOrEqual(r.lowerBound);
       expect(L).toBeLessThanOrEqual(r.naiveBound);
       expect(r.lowerBound).toBeGreaterThan(0);
+      let line = `[real-fc] ${rel}: L=${L} lower=${r.lowerBound} naive=${r.naiveBound} lipdp ${r.timings.total.toFixed(0)} ms`;
       if (compare) {
         const o = await lipSdpOracle(toFcChain(await importOnnx(path)), 'dsdp', { timeoutMs: 600_000 });
+        line += `; dsdp L=${o.L} ${o.timeMs.toFixed(0)} ms, rel.diff=${(L / o.L - 1).toExponential(2)}`;
         expect(L, `lipdp ${L} vs dsdp ${o.L}`).toBeGreaterThanOrEqual(o.L * (1 - 1e-6));
         expect(L / o.L - 1, `lipdp ${L} vs dsdp ${o.L}`).toBeLessThan(5e-3);
       }
+      console.log(line);
     });
   }
 });

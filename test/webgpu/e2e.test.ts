@@ -30,6 +30,7 @@ describe.skipIf(!gpu)('webgpu backend end to end', () => {
       expect(web.backend).toBe('webgpu');
       expect(web.solverPrecision).toBe('f32');
       expect(web.adapter && (web.adapter.vendor || web.adapter.description || web.adapter.architecture)).toBeTruthy();
+      console.log(`[webgpu e2e] ${name}: cpu L=${cpu.upperBound} (${cpu.timings.total.toFixed(0)} ms), webgpu L=${web.upperBound} (${web.timings.total.toFixed(0)} ms), rel.diff=${(web.upperBound! / cpu.upperBound! - 1).toExponential(2)}, adapter ${JSON.stringify(web.adapter)}`);
       expect(cpu.status).toBe('certified');
       expect(web.status).toBe('certified');
       expect(Math.abs(web.upperBound! / cpu.upperBound! - 1)).toBeLessThan(5e-3);
