@@ -19,6 +19,7 @@
 import type { Stage, StagePlan, StageParams } from '../lmi/conv/stages.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { mulUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 
 export interface ChainCertificate {
   readonly status: 'certified' | 'provisional' | 'failed';
@@ -33,11 +34,8 @@ export interface ChainCertificate {
   readonly qs?: Float64Array[];
 }
 
-export interface ChainCertifyOptions {
-  readonly rhoGuess?: number;
-  readonly relTol?: number;
-  readonly verify?: boolean;
-}
+/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
+export type ChainCertifyOptions = BisectionOptions;
 
 export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): ChainCertificate {
   const { stages } = plan;
@@ -47,61 +45,18 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
       if (l.some((v) => !(v >= 0) || !Number.isFinite(v))) return failed('multipliers must be finite and nonnegative', 0);
     }
   }
-  let evaluations = 0;
   const feasible = (rho: number, margin: number): Float64Array[] | null => {
-    evaluations++;
     const r = runRecursion(stages, params, { rho, margin });
     return r && r.g < 1 ? r.qs : null;
   };
-  const relTol = opts.relTol ?? 1e-7;
-  for (const margin of [1e-10, 1e-8, 1e-6, 1e-4]) {
-    const bracket = findBracket((r) => feasible(r, margin) !== null, opts.rhoGuess ?? 1);
-    if (!bracket) continue;
-    let [lo, hi] = bracket;
-    while (hi / lo - 1 > relTol && lo > 0) {
-      const mid = Math.sqrt(lo * hi);
-      if (feasible(mid, margin)) hi = mid;
-      else lo = mid;
-    }
-    if (opts.verify === false) return { status: 'provisional', rho: hi, L: Math.sqrt(hi) * plan.inputGain, rhoInterval: [lo, hi], evaluations, margin };
-    for (let t = 0; t < 4; t++) {
-      const rho = hi * (1 + 1e-9 * 10 ** t);
-      const qs = feasible(rho, margin);
-      if (qs && verifyStages(stages, params, rho, qs)) {
-        return { status: 'certified', rho, L: mulUp(sqrtUp(rho), plan.inputGain), rhoInterval: [lo, rho], evaluations, margin, qs };
-      }
-    }
-  }
-  return failed('no ρ could be verified for these multipliers', evaluations);
+  const res = bisectAndVerify(feasible, (rho, qs) => verifyStages(stages, params, rho, qs), opts);
+  if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
+  const L = res.status === 'certified' ? mulUp(sqrtUp(res.rho), plan.inputGain) : Math.sqrt(res.rho) * plan.inputGain;
+  return { status: res.status, rho: res.rho, L, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin, ...(res.data ? { qs: res.data } : {}) };
 }
 
 function failed(reason: string, evaluations: number): ChainCertificate {
   return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
-}
-
-function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
-  const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
-  let f = 1.001;
-  if (ok(g)) {
-    let hi = g;
-    for (let i = 0; i < 80; i++) {
-      const lo = hi / f;
-      if (lo < 1e-300) return [0, hi];
-      if (!ok(lo)) return [lo, hi];
-      hi = lo;
-      f = Math.min(f * f, 1e8);
-    }
-    return [0, hi];
-  }
-  let lo = g;
-  for (let i = 0; i < 80; i++) {
-    const hi = lo * f;
-    if (!Number.isFinite(hi)) return null;
-    if (ok(hi)) return [lo, hi];
-    lo = hi;
-    f = Math.min(f * f, 1e8);
-  }
-  return null;
 }
 
 /** Rigorous check of every stage LMI, every P and every interface Q at this ρ. */

@@ -19,6 +19,7 @@ import type { FcChain, Matrix } from '../model/ir.js';
 import { choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
 import { rowGramSqrt } from '../lmi/build-fc.js';
 import { sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 
 export interface FcCertificate {
   readonly status: 'certified' | 'provisional' | 'failed';
@@ -35,17 +36,8 @@ export interface FcCertificate {
   readonly reason?: string;
 }
 
-export interface CertifyOptions {
-  /** Starting point for the bracket (e.g. the solver's ρ). */
-  readonly rhoGuess?: number;
-  /** Relative width of the final bisection interval. */
-  readonly relTol?: number;
-  /**
-   * false: stop after the bisection and return status 'provisional' (no rigorous verification) —
-   * for cheap progress checks. Never report a provisional ρ as a bound.
-   */
-  readonly verify?: boolean;
-}
+/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
+export type CertifyOptions = BisectionOptions;
 
 interface HiddenLayer {
   readonly W: Matrix;
@@ -77,63 +69,15 @@ export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[],
   const fastLast = L === 1 && last.cols > last.rows ? rowGramSqrt(last) : last;
   const lastGram = gramCols(fastLast);
 
-  let evaluations = 0;
-  const feasible = (rho: number, margin: number): Float64Array[] | null => {
-    evaluations++;
-    return forwardRecursion(fastHidden, lastGram, rho, margin);
-  };
-
-  const relTol = opts.relTol ?? 1e-7;
-  for (const margin of [1e-10, 1e-8, 1e-6, 1e-4]) {
-    const bracket = findBracket((r) => feasible(r, margin) !== null, opts.rhoGuess ?? 1);
-    if (!bracket) continue;
-    let [lo, hi] = bracket;
-    while (hi / lo - 1 > relTol) {
-      const mid = Math.sqrt(lo * hi);
-      if (feasible(mid, margin)) hi = mid;
-      else lo = mid;
-    }
-    if (opts.verify === false) return { status: 'provisional', rho: hi, L: Math.sqrt(hi), rhoInterval: [lo, hi], evaluations, margin };
-    // Rigorous verification on the original blocks; nudge ρ up a little if rounding bites.
-    for (let t = 0; t < 4; t++) {
-      const rho = hi * (1 + 1e-9 * 10 ** t);
-      const qs = feasible(rho, margin);
-      if (qs && verifyChain(hidden, last, rho, qs)) {
-        return { status: 'certified', rho, L: sqrtUp(rho), rhoInterval: [lo, rho], evaluations, margin };
-      }
-    }
-  }
-  return failed('no ρ could be verified for these multipliers', evaluations);
+  const feasible = (rho: number, margin: number): Float64Array[] | null => forwardRecursion(fastHidden, lastGram, rho, margin);
+  const res = bisectAndVerify(feasible, (rho, qs) => verifyChain(hidden, last, rho, qs), opts);
+  if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
+  const bound = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
+  return { status: res.status, rho: res.rho, L: bound, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
 }
 
 function failed(reason: string, evaluations: number): FcCertificate {
   return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
-}
-
-/** [lo, hi] with lo infeasible (or 0) and hi feasible, by geometric expansion from a guess. */
-function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
-  let g = guess > 0 && Number.isFinite(guess) ? guess : 1;
-  let f = 1.001;
-  if (ok(g)) {
-    let hi = g;
-    for (let i = 0; i < 80; i++) {
-      const lo = hi / f;
-      if (lo < 1e-300) return [0, hi];
-      if (!ok(lo)) return [lo, hi];
-      hi = lo;
-      f = Math.min(f * f, 1e8);
-    }
-    return [0, hi];
-  }
-  let lo = g;
-  for (let i = 0; i < 80; i++) {
-    const hi = lo * f;
-    if (!Number.isFinite(hi)) return null;
-    if (ok(hi)) return [lo, hi];
-    lo = hi;
-    f = Math.min(f * f, 1e8);
-  }
-  return null;
 }
 
 /**

@@ -13,6 +13,7 @@
  * (ℓ2 over time and channels): no block depends on T.
  */
 import { gamma, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 import { buildN, lastFeasible, outgoingQ, stageNum, type StageNum } from '../lmi/oned/blocks.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
 
@@ -33,12 +34,8 @@ export interface OneDCertificate {
   readonly reason?: string;
 }
 
-export interface OneDCertifyOptions {
-  readonly rhoGuess?: number;
-  readonly relTol?: number;
-  /** false: bisection only ('provisional', never a bound). */
-  readonly verify?: boolean;
-}
+/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
+export type OneDCertifyOptions = BisectionOptions;
 
 export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, opts: OneDCertifyOptions = {}): OneDCertificate {
   const nums = stages.map(stageNum);
@@ -53,60 +50,15 @@ export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, op
       return failed('multipliers must be finite, nonnegative, one per output channel', 0);
     }
   }
-  let evaluations = 0;
-  const feasible = (rho: number, margin: number): Float64Array[] | null => {
-    evaluations++;
-    return recursion(nums, params, rho, margin);
-  };
-  const relTol = opts.relTol ?? 1e-7;
-  for (const margin of [1e-10, 1e-8, 1e-6, 1e-4]) {
-    const bracket = findBracket((r) => feasible(r, margin) !== null, opts.rhoGuess ?? 1);
-    if (!bracket) continue;
-    let [lo, hi] = bracket;
-    while (hi / Math.max(lo, 1e-300) - 1 > relTol && lo > 0) {
-      const mid = Math.sqrt(lo * hi);
-      if (feasible(mid, margin)) hi = mid;
-      else lo = mid;
-    }
-    if (opts.verify === false) return { status: 'provisional', rho: hi, L: Math.sqrt(hi), rhoInterval: [lo, hi], evaluations, margin };
-    for (let t = 0; t < 4; t++) {
-      const rho = hi * (1 + 1e-9 * 10 ** t);
-      const qs = feasible(rho, margin);
-      if (qs && verifyAll(nums, params, rho, qs)) {
-        return { status: 'certified', rho, L: sqrtUp(rho), rhoInterval: [lo, rho], evaluations, margin };
-      }
-    }
-  }
-  return failed('no ρ could be verified for these multipliers', evaluations);
+  const feasible = (rho: number, margin: number): Float64Array[] | null => recursion(nums, params, rho, margin);
+  const res = bisectAndVerify(feasible, (rho, qs) => verifyAll(nums, params, rho, qs), opts);
+  if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
+  const L = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
+  return { status: res.status, rho: res.rho, L, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
 }
 
 function failed(reason: string, evaluations: number): OneDCertificate {
   return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
-}
-
-function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
-  const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
-  let f = 1.001;
-  if (ok(g)) {
-    let hi = g;
-    for (let i = 0; i < 80; i++) {
-      const lo = hi / f;
-      if (lo < 1e-300) return [0, hi];
-      if (!ok(lo)) return [lo, hi];
-      hi = lo;
-      f = Math.min(f * f, 1e8);
-    }
-    return [0, hi];
-  }
-  let lo = g;
-  for (let i = 0; i < 80; i++) {
-    const hi = lo * f;
-    if (!Number.isFinite(hi)) return null;
-    if (ok(hi)) return [lo, hi];
-    lo = hi;
-    f = Math.min(f * f, 1e8);
-  }
-  return null;
 }
 
 /** Q_1..Q_{ℓ−1} at this ρ (each Q* minus its margin), or null if some block fails. */

@@ -1,0 +1,92 @@
+/**
+ * The search shared by every certifier: for fixed multipliers, feasibility of the forward
+ * recursion is monotone in ρ, so bracket the smallest feasible ρ geometrically, bisect (in log
+ * scale) to `relTol`, then prove the final ρ with the certifier's rigorous verification — nudging ρ
+ * up a little if rounding bites, and retrying with larger margins ε_k on the outgoing Q_k.
+ */
+export interface BisectionOptions {
+  /** Starting point for the bracket (e.g. the solver's ρ). */
+  readonly rhoGuess?: number;
+  /** Relative width of the final interval. */
+  readonly relTol?: number;
+  /** false: stop after the bisection ('provisional', never to be reported as a bound). */
+  readonly verify?: boolean;
+}
+
+export interface BisectionResult<T> {
+  readonly status: 'certified' | 'provisional' | 'failed';
+  /** Verified (or provisional) ρ; +∞ when failed. */
+  readonly rho: number;
+  /** [lo, hi]: lo infeasible for these multipliers (fast test), hi the returned ρ. */
+  readonly rhoInterval: readonly [number, number];
+  readonly evaluations: number;
+  /** Relative margin the result was obtained with (NaN when failed). */
+  readonly margin: number;
+  /** What `feasible` returned at the final ρ (the recursion's Q_k), when certified or provisional. */
+  readonly data?: T;
+}
+
+export const MARGINS = [1e-10, 1e-8, 1e-6, 1e-4] as const;
+
+/**
+ * @param feasible the fast recursion at (ρ, margin): its data (e.g. the Q_k) or null if infeasible
+ * @param verify   the rigorous check of every block at ρ with that data
+ */
+export function bisectAndVerify<T>(
+  feasible: (rho: number, margin: number) => T | null,
+  verify: (rho: number, data: T) => boolean,
+  opts: BisectionOptions = {},
+): BisectionResult<T> {
+  let evaluations = 0;
+  const ok = (rho: number, margin: number): T | null => {
+    evaluations++;
+    return feasible(rho, margin);
+  };
+  const relTol = opts.relTol ?? 1e-7;
+  for (const margin of MARGINS) {
+    const bracket = findBracket((r) => ok(r, margin) !== null, opts.rhoGuess ?? 1);
+    if (!bracket) continue;
+    let [lo, hi] = bracket;
+    while (lo > 0 && hi / lo - 1 > relTol) {
+      const mid = Math.sqrt(lo * hi);
+      if (ok(mid, margin)) hi = mid;
+      else lo = mid;
+    }
+    if (opts.verify === false) {
+      const data = ok(hi, margin) ?? undefined;
+      return { status: 'provisional', rho: hi, rhoInterval: [lo, hi], evaluations, margin, ...(data !== undefined ? { data } : {}) };
+    }
+    for (let t = 0; t < 4; t++) {
+      const rho = hi * (1 + 1e-9 * 10 ** t);
+      const data = ok(rho, margin);
+      if (data !== null && verify(rho, data)) return { status: 'certified', rho, rhoInterval: [lo, rho], evaluations, margin, data };
+    }
+  }
+  return { status: 'failed', rho: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN };
+}
+
+/** [lo, hi] with lo infeasible (or 0) and hi feasible, by geometric expansion from a guess. */
+export function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
+  const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
+  let f = 1.001;
+  if (ok(g)) {
+    let hi = g;
+    for (let i = 0; i < 80; i++) {
+      const lo = hi / f;
+      if (lo < 1e-300) return [0, hi];
+      if (!ok(lo)) return [lo, hi];
+      hi = lo;
+      f = Math.min(f * f, 1e8);
+    }
+    return [0, hi];
+  }
+  let lo = g;
+  for (let i = 0; i < 80; i++) {
+    const hi = lo * f;
+    if (!Number.isFinite(hi)) return null;
+    if (ok(hi)) return [lo, hi];
+    lo = hi;
+    f = Math.min(f * f, 1e8);
+  }
+  return null;
+}
