@@ -31,7 +31,6 @@
  *
  * Every malformed input raises a one-line LipdpError naming the layer and field.
  */
-import { readFile } from 'node:fs/promises';
 import { LipdpError } from './errors.js';
 import type { ActivationFn, Layer, Matrix, Network } from './ir.js';
 import { activationSlope } from './kernels/activation.js';
@@ -233,6 +232,8 @@ export async function loadSsmJson(pathOrText: string): Promise<Network> {
   if (pathOrText.trimStart().startsWith('{')) return parseSsmJson(pathOrText);
   let text: string;
   try {
+    // Dynamic import: this module is also bundled for the browser demo, where only text is passed.
+    const { readFile } = await import('node:fs/promises');
     text = await readFile(pathOrText, 'utf8');
   } catch (e) {
     throw new LipdpError('IO', `cannot read '${pathOrText}': ${(e as Error).message}`);
