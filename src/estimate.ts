@@ -28,6 +28,8 @@ export const DEFAULTS = {
   admmTimeBudgetMs: 15_000,
   certTol: 1e-4,
   lowerBoundSamples: 6,
+  /** The empirical lower bound is a side result: cap its cost on big inputs (conv nets). */
+  lowerBoundTimeMs: 20_000,
 } as const;
 
 export async function estimateLipschitz(model: ModelInput, options: EstimateOptions = {}): Promise<LipschitzReport> {
@@ -46,7 +48,11 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
   const naive = chain ? naiveBoundFc(chain) : null;
   const lower = empiricalLowerBound(
     { inputSize: inputSizeOf(net), f: (x) => forward(net, x), jvp: (x, t) => jvp(net, x, t), vjp: (x, v) => vjp(net, x, v) },
-    { samples: options.lowerBoundSamples ?? DEFAULTS.lowerBoundSamples, ...(options.signal ? { signal: options.signal } : {}) },
+    {
+      samples: options.lowerBoundSamples ?? DEFAULTS.lowerBoundSamples,
+      timeBudgetMs: options.lowerBoundTimeMs ?? DEFAULTS.lowerBoundTimeMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
   );
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);

@@ -17,7 +17,11 @@ export type SdpaVar =
   | { readonly kind: 'rho' }
   | { readonly kind: 'lambda'; readonly layer: number; readonly index: number }
   /** Entry (i, j), i ≤ j, of the symmetric Q_k; it stands for both (i, j) and (j, i). */
-  | { readonly kind: 'Q'; readonly layer: number; readonly i: number; readonly j: number };
+  | { readonly kind: 'Q'; readonly layer: number; readonly i: number; readonly j: number }
+  /** Stage SDPs (src/lmi/conv/sdpa.ts): entry (i, j), i ≤ j, of P1 or P2 of Roesser system `system` of stage `layer`. */
+  | { readonly kind: 'P'; readonly layer: number; readonly system: number; readonly part: 'P1' | 'P2'; readonly i: number; readonly j: number }
+  /** Stage SDPs: multiplier of channel `index` of inner activation `qc` of stage `layer`. */
+  | { readonly kind: 'lambdaInt'; readonly layer: number; readonly qc: number; readonly index: number };
 
 /** One upper-triangular (i ≤ j) entry of a symmetric block, 0-based. Diagonal blocks use i = j. */
 export interface SdpaEntry {
@@ -27,7 +31,7 @@ export interface SdpaEntry {
   readonly value: number;
 }
 
-export type SdpFormulation = 'layered' | 'lipsdp-neuron';
+export type SdpFormulation = 'layered' | 'lipsdp-neuron' | 'stages';
 
 /**
  * An SDP in SDPA form plus what is needed to map a solution back to the given chain.
@@ -363,7 +367,7 @@ function addLambdaBlock(b: SdpBuilder, lam: readonly number[]): void {
  * Accumulates M(x) = M_0 + Σ x_i M_i by entries; repeated entries are summed, because SDPA
  * readers do not all accept duplicates.
  */
-class SdpBuilder {
+export class SdpBuilder {
   readonly vars: SdpaVar[] = [];
   private readonly cost: number[] = [];
   private readonly blocks: number[] = [];

@@ -21,7 +21,7 @@ import type { FcChain, Network } from '../model/ir.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
-import { lmiSize, type Stage, type StagePlan } from '../lmi/conv/stages.js';
+import { lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { refineStages, scaleParams, startParams } from '../solver/refine-conv.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
@@ -113,13 +113,36 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     iterations = ref.iterations;
     if (Number.isFinite(ref.g)) {
       opts.onProgress?.({ phase: 'certify' });
-      const c = certify(scaleParams(ref.params, ref.g), ref.g);
-      if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+      // The optimiser tends to the boundary of the feasible set (some N_k nearly singular), where
+      // the recursion's feasibility barely depends on ρ and the certifier's margins can fail.
+      // The feasible set is convex, so a blend with the strictly feasible start at weight t is
+      // feasible at ρ ≤ (1 − t)·g + t·g₀: step into the interior until a blend verifies.
+      const optimised = scaleParams(ref.params, ref.g);
+      const interior = scaleParams(start, g0);
+      for (const t of [0, 1e-4, 1e-3, 1e-2, 0.1]) {
+        const c = certify(t === 0 ? optimised : blendParams(optimised, interior, t), (1 - t) * ref.g + t * g0);
+        if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+        if (c.status === 'certified') break;
+      }
     }
   }
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : naiveRoesser(plan);
   return finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser');
+}
+
+/** (1 − t)·a + t·b, entrywise over every multiplier (both sets for the same stages). */
+function blendParams(a: readonly StageParams[], b: readonly StageParams[], t: number): StageParams[] {
+  const mix = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => (1 - t) * v + t * y[i]!);
+  return a.map((p, k) => {
+    const q = b[k]!;
+    return {
+      P: p.P.map((s, j) => ({ P1: mix(s.P1, q.P[j]!.P1), P2: mix(s.P2, q.P[j]!.P2) })),
+      lamInt: p.lamInt.map((l, i) => mix(l, q.lamInt[i]!)),
+      lamOut: p.lamOut && q.lamOut ? mix(p.lamOut, q.lamOut) : p.lamOut,
+      diagShape: p.diagShape && q.diagShape ? mix(p.diagShape, q.diagShape) : (p.diagShape ?? null),
+    };
+  });
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */

@@ -112,6 +112,8 @@ export interface EstimateOptions {
   readonly formulation?: 'auto' | 'fc' | 'roesser' | 'unrolled';
   /** Lower-bound search effort (random starts). */
   readonly lowerBoundSamples?: number;
+  /** Wall-clock cap for the empirical lower bound in ms (default 20 000; at least one sample always runs its power iteration). */
+  readonly lowerBoundTimeMs?: number;
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
   /** External-data files by name (browser use; in Node they are read next to the model). */

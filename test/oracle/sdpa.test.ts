@@ -73,7 +73,7 @@ function decode(p: SdpaProblem, x: Float64Array, widths: number[]) {
   p.vars.forEach((v, i) => {
     if (v.kind === 'rho') rho = x[i]!;
     else if (v.kind === 'lambda') lam[v.layer]![v.index] = x[i]!;
-    else {
+    else if (v.kind === 'Q') {
       const n = widths[v.layer]!;
       Q[v.layer]![v.i * n + v.j] = x[i]!;
       Q[v.layer]![v.j * n + v.i] = x[i]!;
