@@ -10,6 +10,9 @@ import { isLipdpError, LipdpError } from '../model/errors.js';
 import { importOnnx } from '../model/import.js';
 import { toFcChain } from '../model/lower.js';
 import { buildLayeredSdp, buildLipSdpNeuron, toSdpaText } from '../lmi/sdpa.js';
+import { buildStageSdp } from '../lmi/conv/sdpa.js';
+import { planStages } from '../lmi/conv/structure.js';
+import { stageLevels } from '../solver/refine-conv.js';
 import type { BackendChoice, ProgressEvent } from '../report/types.js';
 import { formatReport } from './format.js';
 
@@ -73,15 +76,24 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('export-sdpa')
-    .description('write the SDP of an FC network in SDPA sparse format (for DSDP, CSDP, SDPA, …)')
+    .description('write the Lipschitz SDP of a network in SDPA sparse format (for DSDP, CSDP, SDPA, …)')
     .argument('<model>', 'ONNX file')
     .requiredOption('-o, --output <file>', 'output .dat-s file')
-    .option('--formulation <name>', 'layered | lipsdp-neuron', 'lipsdp-neuron')
-    .option('--no-normalise', 'keep the original weight scale')
+    .option('--formulation <name>', 'FC chains: lipsdp-neuron | layered; any network: roesser (the layered SDP lipdp certifies conv/pool/residual nets with)', 'lipsdp-neuron')
+    .option('--no-normalise', 'keep the original weight / variable scale')
     .action(async (model: string, opts: { output: string; formulation: string; normalise: boolean }) => {
-      const chain = toFcChain(await importOnnx(model));
-      if (opts.formulation !== 'layered' && opts.formulation !== 'lipsdp-neuron')
-        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use layered or lipsdp-neuron)`);
+      if (!['layered', 'lipsdp-neuron', 'roesser'].includes(opts.formulation))
+        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use lipsdp-neuron, layered or roesser)`);
+      const net = await importOnnx(model);
+      if (opts.formulation === 'roesser') {
+        const plan = planStages(net);
+        const levels = opts.normalise ? stageLevels(plan.stages) : null;
+        const problem = buildStageSdp(plan, levels ? { levels } : {});
+        writeFileSync(opts.output, toSdpaText(problem));
+        process.stderr.write(`lipdp: wrote ${opts.output} (roesser stages; ρ_original = ρ_file × ${problem.rhoScale}, L = ${plan.inputGain} × √ρ_original)\n`);
+        return;
+      }
+      const chain = toFcChain(net);
       const build = opts.formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron;
       const problem = build(chain, { normalise: opts.normalise });
       writeFileSync(opts.output, toSdpaText(problem));

@@ -5,5 +5,5 @@ export { parseCsdpOutput, parseDsdpOutput, parseSolutionVector } from './parse.j
 export type { ParsedRun, SdpStatus } from './parse.js';
 export { csdpParams, dsdpArgs, DSDP_FALLBACK_FLAGS, solveSdpa } from './solve.js';
 export type { SolveOptions, SolveResult } from './solve.js';
-export { lipSdpOracle } from './lipsdp.js';
+export { lipSdpOracle, stageSdpOracle } from './lipsdp.js';
 export type { LipOracleOptions, LipOracleResult } from './lipsdp.js';

@@ -5,6 +5,8 @@
  */
 import type { FcChain } from '../model/ir.js';
 import { buildLayeredSdp, buildLipSdpNeuron, type SdpFormulation } from '../lmi/sdpa.js';
+import { buildStageSdp } from '../lmi/conv/sdpa.js';
+import type { StagePlan } from '../lmi/conv/stages.js';
 import type { SdpSolver } from './binaries.js';
 import { solveSdpa, type SolveResult } from './solve.js';
 
@@ -50,4 +52,29 @@ export async function lipSdpOracle(
   }
   const rho = solve.x[problem.rhoIndex]! * problem.rhoScale;
   return { L: Math.sqrt(Math.max(rho, 0)), rho, timeMs: solve.timeMs, status: solve.status, solve };
+}
+
+/**
+ * The optimum of the layered SDP of a general (conv / pooling / residual) stage chain
+ * (lmi/conv/sdpa.ts) from an external solver: the best bound any multipliers of lipdp's Roesser
+ * formulation can give. `levels` scales the variables (refine-conv.ts stageLevels); any positive
+ * levels give the same optimum. L includes the plan's input gain.
+ */
+export async function stageSdpOracle(
+  plan: StagePlan,
+  solver: SdpSolver = 'csdp',
+  opts: { readonly levels?: readonly number[]; readonly timeoutMs?: number; readonly tolerance?: number } = {},
+): Promise<LipOracleResult> {
+  const problem = buildStageSdp(plan, opts.levels ? { levels: opts.levels } : {});
+  const solve = await solveSdpa(problem, {
+    solver,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
+  });
+  if (solve.status !== 'optimal' && solve.status !== 'inaccurate') {
+    const lastLine = solve.solverOutput.trim().split('\n').slice(-1)[0] ?? '';
+    throw new Error(`lipdp oracle: ${solver} ended with status '${solve.status}' (${lastLine.trim()})`);
+  }
+  const rho = solve.x[problem.rhoIndex]! * problem.rhoScale;
+  return { L: Math.sqrt(Math.max(rho, 0)) * plan.inputGain, rho, timeMs: solve.timeMs, status: solve.status, solve };
 }

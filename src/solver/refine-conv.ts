@@ -19,7 +19,7 @@
 import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
-import type { Stage, StageParams } from '../lmi/conv/stages.js';
+import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { stageForward } from '../lmi/conv/stage-math.js';
 import { lbfgs } from './refine-fc.js';
 
@@ -184,10 +184,10 @@ function lowerMul(A: Float64Array, B: Float64Array, n: number): Float64Array {
   return C;
 }
 
-/** g (smoothed with `smooth`) and its θ-gradient; Infinity outside the domain. */
-export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean): { f: number; grad: Float64Array } {
+/** g (smoothed with `smooth`, plus the log-det barrier) and its θ-gradient; Infinity outside the domain. */
+export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier = 0): { f: number; grad: Float64Array } {
   const { params, Ls } = layout.unpack(theta);
-  const r = runRecursion(layout.stages, params, { rho: 1, smooth }, wantGrad);
+  const r = runRecursion(layout.stages, params, { rho: 1, smooth, barrier }, wantGrad);
   if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
   return { f: r.g, grad: wantGrad ? layout.gradTheta(r, params, Ls) : new Float64Array(layout.dim) };
 }
@@ -206,13 +206,16 @@ export function refineStages(stages: readonly Stage[], start: readonly StagePara
   // Chunks of L-BFGS, each from a re-based preconditioner (θ_P = 0 ⇔ the current P); the
   // smoothing level is refined once a chunk gains less than ~10× the smoothing error it carries.
   const levels = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
+  const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
   let level = 0;
   const chunk = 60;
   while (level < levels.length && iterations < maxIter && Date.now() <= deadline && !opts.signal?.aborted) {
     const rel = levels[level]!;
     const mu = rel * bestG;
+    // Barrier per unit of log det, so that its total pull is about rel·g (as refine-fc does).
+    const barrier = (rel * bestG) / barrierDim;
     theta = layout.pack(bestParams);
-    const res = lbfgs((th) => evaluateConvG(layout, th, mu, true), theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
+    const res = lbfgs((th) => evaluateConvG(layout, th, mu, true, barrier), theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
       iterations++;
       opts.onIteration?.(iterations, g);
     });
@@ -414,4 +417,26 @@ export function scaleParams(params: readonly StageParams[], f: number): StagePar
     lamOut: p.lamOut ? p.lamOut.map((v) => v * f) : null,
     diagShape: p.diagShape ?? null,
   }));
+}
+
+/**
+ * Scale of every interface weight along the chain at a feasible point: [ρ, level(Q_1), …] with
+ * level = mean diagonal, from the closed-form start (startParams) pushed through the recursion.
+ * Used to scale the exported stage SDP (lmi/conv/sdpa.ts) for interior-point solvers; null when
+ * no start exists.
+ */
+export function stageLevels(stages: readonly Stage[]): number[] | null {
+  const start = startParams(stages);
+  if (!start) return null;
+  const r0 = runRecursion(stages, start, { rho: 1 });
+  if (!r0 || !(r0.g > 0) || !Number.isFinite(r0.g)) return null;
+  const r = runRecursion(stages, scaleParams(start, r0.g), { rho: r0.g });
+  if (!r) return null;
+  const meanDiag = (Q: Float64Array): number => {
+    const n = Math.round(Math.sqrt(Q.length));
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += Q[i * n + i]!;
+    return acc / n;
+  };
+  return [r0.g, ...r.qs.map(meanDiag)];
 }

@@ -21,6 +21,8 @@ export interface RecursionOptions {
   readonly margin?: number;
   /** log-sum-exp smoothing of the last stage's λ_max (optimiser). */
   readonly smooth?: number;
+  /** Log-det barrier weight on every N_k and outgoing Q* (optimiser only; g then includes it). */
+  readonly barrier?: number;
   /** Incoming weight of the first stage instead of ρ·I (used to chain partial recursions). */
   readonly Q0?: Float64Array;
 }
@@ -94,13 +96,15 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
   const backs: ((g: Float64Array | null) => { gQin: Float64Array; grad: StageGrad })[] = [];
   const tbacks: ((g: Float64Array, gs: Float64Array | null) => Float64Array)[] = [];
   let g = NaN;
+  let barrierSum = 0;
   for (let k = 0; k < stages.length; k++) {
     const st = stages[k]!;
-    const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0);
+    const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0, opts.barrier ?? 0);
     if (!fw) return null;
     backs.push(fw.back);
+    barrierSum += fw.barrierValue;
     if (st.last) {
-      g = fw.g!;
+      g = fw.g! + barrierSum;
       break;
     }
     const tr = transform(fw.Qstar!, st.out.G.rows, st, opts.margin ?? 0, params[k]!.diagShape);

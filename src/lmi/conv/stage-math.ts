@@ -32,6 +32,8 @@ export interface ForwardResult {
   readonly Qstar?: Float64Array;
   /** Last: the (smoothed) λ_max. */
   readonly g?: number;
+  /** −barrier·(log det N + log det Q*) when a barrier was asked for (optimiser only), else 0. */
+  readonly barrierValue: number;
   /** Adjoint: gbar = ∂g/∂Q* (non-last; ignored for last). Returns ∂g/∂Q_in and parameter grads. */
   readonly back: (gbar: Float64Array | null) => { gQin: Float64Array; grad: StageGrad };
 }
@@ -215,17 +217,43 @@ function smoothMax(H: Float64Array, m: number, mu: number): { g: number; vectors
 /**
  * One stage forward. `Qin` is the incoming c × c weight. Returns null outside the domain
  * (N not positive definite). `mu` is the log-sum-exp smoothing of the last stage's λ_max.
+ * `barrier` > 0 adds −barrier·(log det N + log det Q*) (its gradient flows through `back`): the
+ * optimiser's interior path. The optimum of the eliminated problem can sit where some N_k is
+ * singular, and without the barrier the iteration stalls against that boundary. The Kronecker
+ * path (dense after flatten) has N = Q_in ⊗ I, already kept inside by the previous stage's Q*.
  */
-export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0): ForwardResult | null {
-  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu);
+export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0, barrier = 0): ForwardResult | null {
+  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu, barrier);
 }
 
-function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number): ForwardResult | null {
+/** N⁻¹ from its Cholesky factor L (n × n). */
+function inverseFromCholesky(L: Float64Array, n: number): Float64Array {
+  const X = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) X[i * n + i] = 1;
+  forwardSubstMany(L, n, X, n);
+  backSubstMany(L, n, X, n);
+  return X;
+}
+
+function logDetFromCholesky(L: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += 2 * Math.log(L[i * n + i]!);
+  return s;
+}
+
+function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number, barrier: number): ForwardResult | null {
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
   const L = buildN(st, Qin, prm);
   if (!choleskyInPlace(L, nz)) return null;
+  let barrierValue = barrier > 0 ? -barrier * logDetFromCholesky(L, nz) : 0;
+  /** Π += −barrier·N⁻¹ (the barrier's ∂/∂N). */
+  const addBarrier = (Pi: Float64Array): void => {
+    if (!(barrier > 0)) return;
+    const Ni = inverseFromCholesky(L, nz);
+    for (let i = 0; i < nz * nz; i++) Pi[i] -= barrier * Ni[i]!;
+  };
   if (st.last) {
     const Z = new Float64Array(nz * m);
     for (let i = 0; i < m; i++) for (let j = 0; j < nz; j++) Z[j * m + i] = G.data[i * nz + j]!;
@@ -234,8 +262,10 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
     const { g, vectors, weights } = smoothMax(H, m, mu);
     return {
       g,
+      barrierValue,
       back: () => {
         const Pi = new Float64Array(nz * nz);
+        addBarrier(Pi);
         const z = new Float64Array(nz);
         for (let e = 0; e < m; e++) {
           const we = weights[e]!;
@@ -269,10 +299,19 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   const Q = gramT(Zh, nz, m);
   for (let i = 0; i < m * m; i++) Q[i] *= -cc * cc;
   for (let i = 0; i < m; i++) Q[i * m + i] += 2 * lam[i]!;
+  let QinvB: Float64Array | null = null;
+  if (barrier > 0) {
+    const LQ = Float64Array.from(Q);
+    if (!choleskyInPlace(LQ, m)) return null;
+    barrierValue -= barrier * logDetFromCholesky(LQ, m);
+    QinvB = inverseFromCholesky(LQ, m);
+  }
   return {
     Qstar: Q,
+    barrierValue,
     back: (gbar) => {
-      const Gb = gbar!;
+      const Gb = Float64Array.from(gbar!);
+      if (QinvB) for (let i = 0; i < m * m; i++) Gb[i] -= barrier * QinvB[i]!;
       const grad = emptyGrad(st);
       // YḠ (nz × m)
       const YG = new Float64Array(nz * m);
@@ -296,6 +335,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
           for (let r = 0; r < m; r++) s += YG[x * m + r]! * Y[y * m + r]!;
           Pi[x * nz + y] = Pi[y * nz + x] = c2 * s;
         }
+      addBarrier(Pi);
       return { gQin: adjointN(st, prm, Pi, grad), grad };
     },
   };
@@ -358,6 +398,7 @@ function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number)
     const { g, vectors, weights } = smoothMax(H, m, mu);
     return {
       g,
+      barrierValue: 0,
       back: () => {
         // ∂g/∂H = Σ w_e v_e v_eᵀ; ∂g/∂Q = −Σ_p V_p (∂g/∂H) V_pᵀ
         const S = new Float64Array(m * m);
@@ -377,6 +418,7 @@ function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number)
   for (let i = 0; i < m; i++) Q[i * m + i] += 2 * lam[i]!;
   return {
     Qstar: Q,
+    barrierValue: 0,
     back: (gbar) => {
       const Gb = gbar!;
       const grad = emptyGrad(st);
