@@ -226,6 +226,28 @@ export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu 
   return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu, barrier);
 }
 
+/**
+ * Storage matrices P more than STORAGE_RANGE times the incoming weight are outside the domain.
+ * For some realisations (pure delays, e.g. method.md §5.3a) the eliminated objective keeps
+ * decreasing as P → ∞; left alone, the optimiser walks off to P ~ 1e250 where N = P − AᵀPA is
+ * rounding noise. The cap is relative to Q_in, so the domain only grows with ρ (bisection stays
+ * monotone), and it costs nothing measurable: the certifier re-verifies whatever comes out.
+ */
+const STORAGE_RANGE = 1e6;
+
+function storageInRange(st: Stage, Qin: Float64Array, prm: StageParams): boolean {
+  const c = st.qin.c;
+  let q = 0;
+  for (let i = 0; i < c; i++) q = Math.max(q, Math.abs(Qin[i * c + i]!));
+  let p = 0;
+  st.systems.forEach((sy, j) => {
+    const { P1, P2 } = prm.P[j]!;
+    for (let i = 0; i < sy.nx1; i++) p = Math.max(p, Math.abs(P1[i * sy.nx1 + i]!));
+    for (let i = 0; i < sy.nx2; i++) p = Math.max(p, Math.abs(P2[i * sy.nx2 + i]!));
+  });
+  return p <= STORAGE_RANGE * q;
+}
+
 /** N⁻¹ from its Cholesky factor L (n × n). */
 function inverseFromCholesky(L: Float64Array, n: number): Float64Array {
   const X = new Float64Array(n * n);
@@ -245,6 +267,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
+  if (!storageInRange(st, Qin, prm)) return null;
   const L = buildN(st, Qin, prm);
   if (!choleskyInPlace(L, nz)) return null;
   let barrierValue = barrier > 0 ? -barrier * logDetFromCholesky(L, nz) : 0;
