@@ -162,6 +162,7 @@ async function estimateStructured(
   options.onProgress?.({ phase: 'build' });
   const res = await solveNetwork(net, {
     formulation,
+    ...(options.refineTimeMs !== undefined ? { timeBudgetMs: options.refineTimeMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
   });

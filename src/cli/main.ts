@@ -47,9 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--admm-time <s>', 'ADMM time budget in seconds', positiveNumber, DEFAULTS.admmTimeBudgetMs / 1000)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
+    .option('--refine-time <s>', 'time budget of the f64 multiplier optimiser for conv/pool/residual networks, seconds', positiveNumber, 60)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; formulation: string; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; refineTime: number; formulation: string; quiet?: boolean }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
         throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
           admmTimeBudgetMs: opts.admmTime * 1000,
           certTol: opts.certTol,
           noRefine: !opts.refine,
+          refineTimeMs: opts.refineTime * 1000,
           formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
         });

@@ -36,8 +36,10 @@ export interface SolveNetworkOptions {
   readonly formulation: 'roesser' | 'unrolled' | 'auto';
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { phase: 'build' | 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
-  /** Optimiser iterations (default 1000). */
+  /** Optimiser iterations (default 6000). */
   readonly maxIter?: number;
+  /** Optimiser wall-clock budget in ms (default 60 000). */
+  readonly timeBudgetMs?: number;
   /** Skip the naive bound (it costs one small optimisation per stage). */
   readonly noNaive?: boolean;
 }
@@ -106,7 +108,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       if (closed.status === 'certified') best = closed;
     }
     const ref = refineStages(plan.stages, start, {
-      maxIter: opts.maxIter ?? 1000,
+      maxIter: opts.maxIter ?? 6000,
+      timeBudgetMs: opts.timeBudgetMs ?? 60_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
       onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
     });

@@ -105,6 +105,11 @@ export interface EstimateOptions {
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   /**
+   * Wall-clock budget in ms of the f64 multiplier optimiser of conv / pooling / residual networks
+   * (default 60 000; it usually stops earlier, when its last smoothing level converges).
+   */
+  readonly refineTimeMs?: number;
+  /**
    * Conv networks: 'roesser' (2-D Roesser realisations, LMI size independent of the image),
    * 'unrolled' (conv as its dense Toeplitz operator, LipSDP-Neuron; tighter, much larger), or
    * 'auto' (by size). 'fc' / undefined: dense chains use the FC pipeline.

@@ -204,11 +204,13 @@ export function refineStages(stages: readonly Stage[], start: readonly StagePara
   let bestParams = layout.unpack(theta).params;
   let bestG = g0;
   // Chunks of L-BFGS, each from a re-based preconditioner (θ_P = 0 ⇔ the current P); the
-  // smoothing level is refined once a chunk gains less than ~10× the smoothing error it carries.
+  // smoothing and barrier level is refined once a chunk gains less than a tenth of the error that
+  // level carries. Moving on earlier (after 60-step chunks gaining < 10×) left the glipsdp
+  // cnn_C3_CH8 bound 4% above the CSDP optimum of the same SDP; this schedule reaches 0.05%.
   const levels = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
   const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
   let level = 0;
-  const chunk = 60;
+  const chunk = 200;
   while (level < levels.length && iterations < maxIter && Date.now() <= deadline && !opts.signal?.aborted) {
     const rel = levels[level]!;
     const mu = rel * bestG;
@@ -225,7 +227,7 @@ export function refineStages(stages: readonly Stage[], start: readonly StagePara
       bestG = exact;
       bestParams = layout.unpack(res.theta).params;
     }
-    if (!(gain > 10 * rel) || gain < relTol) level++;
+    if (!(gain > 0.1 * rel) || gain < relTol) level++;
   }
   return { params: bestParams, g: bestG, iterations };
 }

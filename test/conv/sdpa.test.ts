@@ -102,8 +102,10 @@ describe.runIf(oracleTestsEnabled('csdp'))('certified Roesser bound vs the CSDP 
       console.log(`[conv-sdpa] ${name} seed ${seed}: lipdp ${L} csdp ${ipm.L} (${ipm.status}) ratio ${(L / ipm.L).toFixed(5)}`);
       // Nothing can verify below the SDP optimum (up to the IPM's own accuracy) ...
       expect(L, `seed ${seed}`).toBeGreaterThanOrEqual(ipm.L * (1 - 1e-5));
-      // ... and the optimiser gets near it (the known gap of the L-BFGS optimiser, see README).
-      expect(L / ipm.L, `seed ${seed}`).toBeLessThan(1.1);
+      // ... and the optimiser reaches it: within 0.5% (the issue's bar), 1% after max pooling,
+      // where lipdp picks the diagonal outgoing weight by a fixed-shape rule (method.md §6)
+      // while the SDP optimises it jointly.
+      expect(L / ipm.L, `seed ${seed}`).toBeLessThan(name.includes('maxpool') ? 1.01 : 1.005);
     }, 120_000);
   }
 });
