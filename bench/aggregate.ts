@@ -23,14 +23,33 @@ const hasBound = (r: RunResult): r is RunResult & { bound: number } =>
  * falling back to 'inaccurate' ones (a short-of-tolerance optimum can sit slightly below the true
  * one, so it is trusted only when nothing better exists); else lipdp's own smallest bound.
  */
-export function referenceFor(runs: readonly RunResult[]): Reference | undefined {
-  const peers = runs.filter((r) => isPeer(r) && hasBound(r));
+export function referenceFor(runs: readonly RunResult[], formulation?: string): Reference | undefined {
+  const peers = runs.filter((r) => isPeer(r) && hasBound(r) && sameSdp(r, formulation));
   for (const wanted of ['optimal', 'inaccurate']) {
     const c = peers.filter((r) => r.certStatus === wanted).sort((a, b) => a.bound! - b.bound!)[0];
     if (c) return { value: c.bound!, source: c.method, interiorPoint: true };
   }
-  const own = runs.filter((r) => isLipdp(r) && hasBound(r)).sort((a, b) => a.bound! - b.bound!)[0];
+  const own = runs.filter((r) => isLipdp(r) && hasBound(r) && sameSdp(r, formulation)).sort((a, b) => a.bound! - b.bound!)[0];
   return own ? { value: own.bound!, source: own.method, interiorPoint: false } : undefined;
+}
+
+/**
+ * Convolutional networks have two SDPs whose optima differ (lipdp's Roesser stage SDP, the
+ * peers' "layered"; and LipSDP-Neuron of the unrolled chain): a run is compared only with runs
+ * of the same one. Fully connected formulations all share the LipSDP optimum.
+ */
+function convFormulation(r: RunResult | undefined): string | undefined {
+  return r?.formulation === 'roesser' || r?.formulation === 'unrolled' ? r.formulation : undefined;
+}
+
+function sameSdp(r: RunResult, formulation: string | undefined): boolean {
+  return formulation === undefined || r.formulation === formulation;
+}
+
+/** The reference a given run is compared against (the row's own for fully connected networks). */
+export function referenceOf(row: NetworkRow, run: RunResult | undefined): Reference | undefined {
+  const f = convFormulation(run);
+  return f === undefined ? row.reference : referenceFor(row.runs, f);
 }
 
 export function ratioTo(run: RunResult, ref: Reference | undefined): number | undefined {
@@ -50,15 +69,18 @@ export function methodTimeMs(run: RunResult): number | undefined {
 }
 
 /** The fastest successful run of one peer solver on a network (either formulation). */
-export function fastestPeer(runs: readonly RunResult[], solver: 'dsdp' | 'csdp'): RunResult | undefined {
+export function fastestPeer(runs: readonly RunResult[], solver: 'dsdp' | 'csdp', formulation?: string): RunResult | undefined {
   return runs
-    .filter((r) => r.job.kind === 'sdp' && r.job.solver === solver && hasBound(r))
+    .filter((r) => r.job.kind === 'sdp' && r.job.solver === solver && hasBound(r) && sameSdp(r, formulation))
     .sort((a, b) => methodTimeMs(a)! - methodTimeMs(b)!)[0];
 }
 
-/** The lipdp run the summary reports: the tighter bound, ties to the first backend run. */
+/**
+ * The lipdp run the summary reports: the tighter bound among the backends' main runs (the unrolled
+ * variant only when asked for by name), ties to the first backend run.
+ */
 export function mainLipdp(runs: readonly RunResult[], method?: string): RunResult | undefined {
-  const own = runs.filter((r) => isLipdp(r) && (method === undefined || r.method === method));
+  const own = runs.filter((r) => isLipdp(r) && (method === undefined ? !(r.job.kind === 'lipdp' && r.job.formulation) : r.method === method));
   return own.filter(hasBound).sort((a, b) => a.bound! - b.bound!)[0] ?? own[0];
 }
 
@@ -71,7 +93,9 @@ export interface NetworkRow {
 export function groupByNetwork(networks: readonly NetworkInfo[], results: readonly RunResult[]): NetworkRow[] {
   return networks.map((network) => {
     const runs = results.filter((r) => r.network === network.name);
-    return { network, runs, reference: referenceFor(runs) };
+    // The row's reference belongs to lipdp's main run (Roesser for convolutional networks).
+  const main = runs.find((r) => isLipdp(r) && !(r.job.kind === 'lipdp' && r.job.formulation));
+  return { network, runs, reference: referenceFor(runs, convFormulation(main)) };
   });
 }
 
@@ -121,7 +145,7 @@ function peerSpeed(rows: readonly NetworkRow[], lipdpMethod: string, solver: 'ds
     const own = row.runs.find((r) => r.method === lipdpMethod);
     const tOwn = own ? methodTimeMs(own) : undefined;
     if (tOwn === undefined) continue;
-    const peer = fastestPeer(row.runs, solver);
+    const peer = fastestPeer(row.runs, solver, convFormulation(own));
     if (!peer) {
       if (row.runs.some((r) => r.job.kind === 'sdp' && r.job.solver === solver && r.status === 'timeout')) peerTimeouts++;
       continue;
@@ -143,8 +167,9 @@ export function headline(rows: readonly NetworkRow[], lipdpMethod: string): Head
     const own = row.runs.find((r) => r.method === lipdpMethod);
     if (!own) continue;
     lipdpStatus[own.status] = (lipdpStatus[own.status] ?? 0) + 1;
-    if (!row.reference?.interiorPoint) continue;
-    const ratio = ratioTo(own, row.reference);
+    const ref = referenceOf(row, own);
+    if (!ref?.interiorPoint) continue;
+    const ratio = ratioTo(own, ref);
     if (ratio === undefined) continue;
     compared++;
     if (ratio <= 1.001) within01++;

@@ -5,7 +5,7 @@
 import type { BackendId, JobSpec, MethodId } from './types.js';
 
 export function methodLabel(job: JobSpec): string {
-  if (job.kind === 'lipdp') return `lipdp-${job.backend}`;
+  if (job.kind === 'lipdp') return `lipdp-${job.backend}${job.formulation ? `-${job.formulation}` : ''}`;
   return `${job.solver}-${job.formulation === 'lipsdp-neuron' ? 'neuron' : 'layered'}`;
 }
 
@@ -16,13 +16,17 @@ export interface PlannedJob {
 
 /**
  * naive, closed-form and lower are read off lipdp's report, so asking for any of them runs lipdp
- * (on the CPU when lipdp itself was not asked for). Peers run LipSDP-Neuron first: it is the
- * smaller SDP and the classic LipSDP formulation.
+ * (on the CPU when lipdp itself was not asked for). lipdp runs convolutional networks in the
+ * Roesser formulation, and `lipdp-cpu-unrolled` adds the unrolled one where it is small enough.
+ * Peers run LipSDP-Neuron first: it is the smaller SDP and the classic LipSDP formulation (for
+ * convolutional networks: of the unrolled chain; their "layered" SDP is lipdp's Roesser one).
  */
 export function planJobs(methods: readonly MethodId[], backends: readonly BackendId[]): PlannedJob[] {
   const jobs: JobSpec[] = [];
   const needsLipdp = methods.some((m) => m === 'lipdp' || m === 'naive' || m === 'closed-form' || m === 'lower');
   if (needsLipdp) for (const backend of methods.includes('lipdp') ? backends : (['cpu'] as const)) jobs.push({ kind: 'lipdp', backend });
+  // Convolutional networks small enough: also the unrolled formulation (CPU; skipped elsewhere).
+  if (methods.includes('lipdp')) jobs.push({ kind: 'lipdp', backend: 'cpu', formulation: 'unrolled' });
   for (const solver of ['dsdp', 'csdp'] as const) {
     if (!methods.includes(solver)) continue;
     jobs.push({ kind: 'sdp', solver, formulation: 'lipsdp-neuron' });

@@ -9,6 +9,7 @@ import {
   headline,
   lipdpMethods,
   mainLipdp,
+  referenceOf,
   methodTimeMs,
   ratioTo,
   type Headline,
@@ -56,8 +57,8 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function peerCell(row: NetworkRow, solver: 'dsdp' | 'csdp'): string {
-  const best = fastestPeer(row.runs, solver);
+function peerCell(row: NetworkRow, solver: 'dsdp' | 'csdp', lipdp: RunResult | undefined): string {
+  const best = fastestPeer(row.runs, solver, lipdp?.formulation === 'roesser' || lipdp?.formulation === 'unrolled' ? lipdp.formulation : undefined);
   if (best) return `${fmtSeconds(methodTimeMs(best))} (${best.method.endsWith('neuron') ? 'N' : 'Lay'})`;
   const tried = row.runs.filter((r) => r.job.kind === 'sdp' && r.job.solver === solver);
   if (tried.length === 0) return '–';
@@ -65,7 +66,7 @@ function peerCell(row: NetworkRow, solver: 'dsdp' | 'csdp'): string {
 }
 
 function speedCell(row: NetworkRow, lipdp: RunResult | undefined, solver: 'dsdp' | 'csdp'): string {
-  const best = fastestPeer(row.runs, solver);
+  const best = fastestPeer(row.runs, solver, lipdp?.formulation === 'roesser' || lipdp?.formulation === 'unrolled' ? lipdp.formulation : undefined);
   const tOwn = lipdp ? methodTimeMs(lipdp) : undefined;
   if (!best || tOwn === undefined) return '–';
   const r = methodTimeMs(best)! / tOwn;
@@ -76,7 +77,7 @@ export function summaryTable(rows: readonly NetworkRow[], lipdpMethod?: string):
   const head = ['Network', 'lipdp L', 'status', 'best IPM L (by)', 'lipdp / IPM', 'closed-form', 'naive', 'lower', 'lipdp s', 'DSDP s', 'CSDP s', 'DSDP ÷ lipdp', 'CSDP ÷ lipdp'];
   const body = rows.map((row) => {
     const own = mainLipdp(row.runs, lipdpMethod);
-    const ref = row.reference;
+    const ref = referenceOf(row, own);
     const ip = ref?.interiorPoint ? `${fmtBound(ref.value)} (${ref.source})` : '–';
     const ownOk = own?.status === 'ok';
     return [
@@ -89,8 +90,8 @@ export function summaryTable(rows: readonly NetworkRow[], lipdpMethod?: string):
       ownOk ? fmtBound(own.naiveBound) : '–',
       ownOk ? fmtBound(own.lowerBound) : '–',
       own ? (ownOk ? fmtSeconds(methodTimeMs(own)) : own.status === 'timeout' ? 'timeout' : '–') : '–',
-      peerCell(row, 'dsdp'),
-      peerCell(row, 'csdp'),
+      peerCell(row, 'dsdp', own),
+      peerCell(row, 'csdp', own),
       speedCell(row, own, 'dsdp'),
       speedCell(row, own, 'csdp'),
     ];
@@ -110,7 +111,7 @@ export function runsTable(rows: readonly NetworkRow[]): string {
         r.method,
         r.status === 'ok' ? (r.certStatus ?? 'ok') : r.status === 'skipped' && r.message?.startsWith('too large') ? 'too large' : r.status,
         fmtBound(r.bound),
-        fmtRatio(ratioTo(r, row.reference)),
+        fmtRatio(ratioTo(r, referenceOf(row, r))),
         fmtBound(r.lowerBound),
         fmtSeconds(r.wallMs),
         fmtSeconds(r.times.import),

@@ -44,3 +44,41 @@ export function sdpSizeOf(widths: readonly number[], formulation: 'lipsdp-neuron
   const vars = 1 + hidden.reduce((a, n) => a + n + (n * (n + 1)) / 2, 0);
   return { vars, blocks: [...blocks, ...lambda] };
 }
+
+/** The stage shapes stageSdpSize needs (a structural subset of src/lmi/conv/stages.ts' Stage). */
+export interface StageShape {
+  readonly nz: number;
+  readonly last: boolean;
+  readonly out: { readonly G: { readonly rows: number } };
+  readonly pool: { readonly diag: boolean };
+  readonly systems: readonly { readonly nx1: number; readonly nx2: number }[];
+  readonly internal: readonly { readonly G: { readonly rows: number } }[];
+}
+
+/**
+ * Size of the Roesser stage SDP (src/lmi/conv/sdpa.ts) without building it: ρ; per stage the
+ * P1/P2 of every system, λ of every inner and the output activation, Q_out (diagonal after max
+ * pooling); blocks: each stage LMI, every nonempty P, one diagonal block for all λ.
+ */
+export function stageSdpSize(stages: readonly StageShape[]): SdpSize {
+  let vars = 1;
+  let lambdas = 0;
+  const blocks: number[] = [];
+  const pBlocks: number[] = [];
+  const tri = (n: number): number => (n * (n + 1)) / 2;
+  for (const st of stages) {
+    const m = st.out.G.rows;
+    blocks.push(st.last ? st.nz : st.nz + m);
+    for (const sy of st.systems) {
+      vars += tri(sy.nx1) + tri(sy.nx2);
+      for (const n of [sy.nx1, sy.nx2]) if (n > 0) pBlocks.push(n);
+    }
+    for (const q of st.internal) lambdas += q.G.rows;
+    if (!st.last) {
+      lambdas += m;
+      vars += st.pool.diag ? m : tri(m);
+    }
+  }
+  vars += lambdas;
+  return { vars, blocks: [...blocks, ...pBlocks, ...(lambdas > 0 ? [-lambdas] : [])] };
+}

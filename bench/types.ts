@@ -17,7 +17,8 @@ export type Formulation = 'lipsdp-neuron' | 'layered';
  * SDP formulation and hand it to DSDP or CSDP.
  */
 export type JobSpec =
-  | { readonly kind: 'lipdp'; readonly backend: BackendId }
+  /** formulation 'unrolled': convolutional networks as dense Toeplitz chains (LipSDP-Neuron); skipped for others. */
+  | { readonly kind: 'lipdp'; readonly backend: BackendId; readonly formulation?: 'unrolled' }
   | { readonly kind: 'sdp'; readonly solver: 'dsdp' | 'csdp'; readonly formulation: Formulation };
 
 /**
@@ -66,7 +67,10 @@ export interface RunResult {
   /** Solver buffers (device buffers on WebGPU), from lipdp's report. */
   readonly bufferBytes?: number;
   readonly adapter?: string;
-  /** lipdp's formulation for the network: fc, roesser or unrolled (convolutional networks). */
+  /**
+   * The SDP a run solved: lipdp's fc, roesser or unrolled; for DSDP/CSDP on a convolutional network,
+   * roesser (the layered stage SDP) or unrolled (LipSDP-Neuron of the dense Toeplitz chain).
+   */
   readonly formulation?: string;
   /** SDP size: variables m and block sizes, for DSDP/CSDP runs and the too-large rule. */
   readonly sdpVars?: number;

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { JobSpec, PhaseTimes, RunResult } from './types.js';
-import { sdpSizeOf, sdpTooLarge, type SdpLimits } from './sdp-size.js';
+import { sdpSizeOf, sdpTooLarge, stageSdpSize, type SdpLimits } from './sdp-size.js';
 
 export interface WorkerInput {
   readonly network: string;
@@ -50,11 +50,21 @@ function adapterName(a: { vendor?: string; architecture?: string; device?: strin
   return parts.length > 0 ? [...new Set(parts)].join(' / ') : undefined;
 }
 
-async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu'): Promise<JobOutcome> {
+async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', unrolled: boolean): Promise<JobOutcome> {
   // Imported here so that an import-time failure of the library is a recorded 'failed', not a crash.
   const { estimateLipschitz } = await import('../src/estimate.js');
+  const { importOnnx, toFcChain } = await import('../src/model/index.js');
+  const { chooseFormulation } = await import('../src/pipeline/conv-net.js');
+  const t0 = performance.now();
   try {
-    const r = await estimateLipschitz(input.path, { backend });
+    const net = await importOnnx(input.path);
+    const tImport = performance.now() - t0;
+    const fc = isFcChain(toFcChain, net);
+    // Convolutional networks: the main run is the Roesser (layered) formulation, comparable with
+    // the peers' layered SDP; the unrolled one is its own job, where it is small enough.
+    if (unrolled && fc) return { status: 'skipped', message: 'fully connected: no unrolled formulation', times: { import: tImport } };
+    if (unrolled && chooseFormulation(net, 'auto') !== 'unrolled') return { status: 'skipped', message: 'too large for the unrolled formulation', times: { import: tImport } };
+    const r = await estimateLipschitz(net, { backend, ...(fc ? {} : { formulation: unrolled ? ('unrolled' as const) : ('roesser' as const) }) });
     return {
       status: 'ok',
       bound: r.upperBound,
@@ -62,17 +72,25 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu'): Promise<
       lowerBound: r.lowerBound,
       naiveBound: r.naiveBound,
       closedFormBound: r.certificate.closedFormBound,
-      times: { import: r.timings.import, build: r.timings.build, solve: r.timings.solve, certify: r.timings.certify, bounds: r.timings.bounds },
+      times: { import: tImport, build: r.timings.build, solve: r.timings.solve, certify: r.timings.certify, bounds: r.timings.bounds },
       iterations: r.solver.iterations,
       refineIterations: r.solver.refineIterations,
       bufferBytes: r.solver.bufferBytes,
       ...(adapterName(r.adapter) ? { adapter: adapterName(r.adapter)! } : {}),
-      // Read loosely: the field arrived with convolution support and may change.
-      ...(typeof (r as { formulation?: unknown }).formulation === 'string' ? { formulation: (r as { formulation: string }).formulation } : {}),
+      formulation: r.formulation,
       ...(r.notices.length > 0 ? { notices: r.notices } : {}),
     };
   } catch (e) {
     return classifyError(e, {});
+  }
+}
+
+function isFcChain(toFcChain: (n: never) => unknown, net: unknown): boolean {
+  try {
+    toFcChain(net as never);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -97,22 +115,63 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   const { buildLayeredSdp, buildLipSdpNeuron } = await import('../src/lmi/sdpa.js');
   const { solveSdpa, solverAvailable, missingSolverMessage } = await import('../src/oracle/index.js');
   if (!solverAvailable(solver)) return { status: 'skipped', message: missingSolverMessage(solver), times: {} };
-  let chain;
+  let net;
   try {
-    chain = toFcChain(await importOnnx(input.path));
+    net = await importOnnx(input.path);
   } catch (e) {
     return classifyError(e, {});
   }
   const tImport = performance.now() - t0;
-  // Decide on the size before building: a wide layered SDP is expensive even to build.
-  const planned = sdpSizeOf([chain.inputSize, ...chain.layers.map((l) => l.W.rows)], formulation);
-  const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
-  if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks };
-  const tB = performance.now();
-  // Normalised as in lipSdpOracle: the interior-point solvers are far more accurate on it.
-  const problem = (formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
-  const tBuild = performance.now() - tB;
-  const size = { sdpVars: problem.c.length, sdpBlocks: problem.blockSizes };
+  // Fully connected chains: LipSDP-Neuron / layered as such. Convolutional networks: LipSDP-Neuron
+  // of the unrolled chain (where it unrolls), and lipdp's Roesser stage SDP as the layered one.
+  let chain: import('../src/model/ir.js').FcChain | undefined;
+  let convFormulation: 'roesser' | 'unrolled' | undefined;
+  try {
+    chain = toFcChain(net);
+  } catch {
+    if (formulation === 'lipsdp-neuron') {
+      const { unrollNetwork } = await import('../src/model/unroll.js');
+      try {
+        chain = unrollNetwork(net);
+        convFormulation = 'unrolled';
+      } catch (e) {
+        return classifyError(e, { import: tImport });
+      }
+    } else convFormulation = 'roesser';
+  }
+  let problem: import('../src/lmi/sdpa.js').SdpaProblem;
+  let inputGain = 1;
+  let tBuild: number;
+  if (chain) {
+    // Decide on the size before building: a wide layered SDP is expensive even to build.
+    const planned = sdpSizeOf([chain.inputSize, ...chain.layers.map((l) => l.W.rows)], formulation);
+    const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
+    if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, ...(convFormulation ? { formulation: convFormulation } : {}) };
+    const tB = performance.now();
+    // Normalised as in lipSdpOracle: the interior-point solvers are far more accurate on it.
+    problem = (formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
+    tBuild = performance.now() - tB;
+  } else {
+    const { planStages } = await import('../src/lmi/conv/structure.js');
+    const { buildStageSdp } = await import('../src/lmi/conv/sdpa.js');
+    const { stageLevels } = await import('../src/solver/refine-conv.js');
+    const tB = performance.now();
+    let plan;
+    try {
+      plan = planStages(net);
+    } catch (e) {
+      return classifyError(e, { import: tImport });
+    }
+    const planned = stageSdpSize(plan.stages);
+    const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
+    if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, formulation: 'roesser' };
+    // Variables scaled by the levels of lipdp's closed-form start (exact; part of the build time).
+    const levels = stageLevels(plan.stages);
+    problem = buildStageSdp(plan, levels ? { levels } : {});
+    inputGain = plan.inputGain;
+    tBuild = performance.now() - tB;
+  }
+  const size = { sdpVars: problem.c.length, sdpBlocks: problem.blockSizes, ...(convFormulation ? { formulation: convFormulation } : {}) };
   const left = input.timeoutMs - (performance.now() - t0);
   if (left <= 0) return { status: 'timeout', message: 'no time left after building the SDP', times: { import: tImport, build: tBuild }, ...size };
   const res = await solveSdpa(problem, { solver, timeoutMs: left });
@@ -128,7 +187,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   return {
     status: 'ok',
     certStatus: res.status,
-    bound: Math.sqrt(Math.max(rho, 0)),
+    bound: Math.sqrt(Math.max(rho, 0)) * inputGain,
     ...common,
     ...(res.attempts > 1 ? { notices: [`${res.attempts} attempts, last with ${res.solverArgs.slice(1).join(' ')}`] } : {}),
   };
@@ -136,7 +195,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
 
 export async function runJob(input: WorkerInput): Promise<JobOutcome> {
   try {
-    if (input.job.kind === 'lipdp') return await runLipdp(input, input.job.backend);
+    if (input.job.kind === 'lipdp') return await runLipdp(input, input.job.backend, input.job.formulation === 'unrolled');
     return await runSdp(input, input.job.solver, input.job.formulation);
   } catch (e) {
     return classifyError(e, {});

@@ -84,10 +84,11 @@ describe('parseBenchArgs', () => {
 });
 
 describe('planJobs', () => {
-  it('lipdp per backend, then each peer on both formulations', () => {
+  it('lipdp per backend and the unrolled CPU run, then each peer on both formulations', () => {
     expect(planJobs(['lipdp', 'dsdp', 'csdp'], ['cpu', 'webgpu']).map((j) => j.method)).toEqual([
       'lipdp-cpu',
       'lipdp-webgpu',
+      'lipdp-cpu-unrolled',
       'dsdp-neuron',
       'dsdp-layered',
       'csdp-neuron',

@@ -23,13 +23,16 @@ describe('bench/run.ts end to end', () => {
     expect(r.status, r.stderr).toBe(0);
     const run = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchRun;
     expect(run.networks.map((n) => n.name)).toEqual(['mlp_tiny']);
-    expect(run.results.map((x) => x.method)).toEqual(['lipdp-cpu', 'dsdp-neuron', 'dsdp-layered', 'csdp-neuron', 'csdp-layered']);
+    expect(run.results.map((x) => x.method)).toEqual(['lipdp-cpu', 'lipdp-cpu-unrolled', 'dsdp-neuron', 'dsdp-layered', 'csdp-neuron', 'csdp-layered']);
     const lipdp = run.results[0]!;
     expect(lipdp.status).toBe('ok');
+    // The unrolled formulation exists only for convolutional networks.
+    expect(run.results[1]!.status).toBe('skipped');
+    expect(run.results[1]!.message).toContain('fully connected');
     expect(lipdp.bound).toBeGreaterThan(0);
     expect(lipdp.maxRssBytes).toBeGreaterThan(1 << 20);
     // Peers either solved it or say why not (solver missing on this machine): never a crash.
-    for (const p of run.results.slice(1)) expect(['ok', 'skipped']).toContain(p.status);
+    for (const p of run.results.slice(2)) expect(['ok', 'skipped']).toContain(p.status);
     expect(run.machine.cores).toBeGreaterThan(0);
     expect(existsSync(join(out, 'runs', 'mlp_tiny__lipdp-cpu.json'))).toBe(true);
     const md = readFileSync(join(out, 'results.md'), 'utf8');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { executionOrder, glipsdpFamily, networkFromPath, selectNetworks } from '../../bench/networks.js';
 import { parseIpIterations } from '../../bench/worker.js';
 import { pgrpFromStat, vmHwmFromStatus } from '../../bench/proc-mem.js';
-import { sdpSizeOf, sdpTooLarge } from '../../bench/sdp-size.js';
+import { sdpSizeOf, sdpTooLarge, stageSdpSize } from '../../bench/sdp-size.js';
 
 describe('network selection', () => {
   it('reads GLipSDP family parameters from file names', () => {
@@ -83,6 +83,25 @@ describe('sdpSizeOf', () => {
         const p = build(chain);
         expect(sdpSizeOf(widths, f), `${f} ${widths}`).toEqual({ vars: p.c.length, blocks: p.blockSizes });
       }
+    }
+  });
+});
+
+describe('stageSdpSize', () => {
+  it('matches the exported Roesser stage SDPs (conv, max pooling, residual, dense)', async () => {
+    const { buildStageSdp } = await import('../../src/lmi/conv/sdpa.js');
+    const { planStages } = await import('../../src/lmi/conv/structure.js');
+    const { Rng, conv, dense, flatten, network, pool, relu, residual } = await import('../conv/helpers.js');
+    const r = new Rng(5);
+    const nets = [
+      network([2, 6, 6], [conv(r, 2, 3, 3, 1, 1), relu(), conv(r, 3, 2, 2, 2)], 18),
+      network([1, 8, 8], [conv(r, 1, 2, 3, 1, 1), relu(), pool('maxpool', 3, 2, 1), flatten([2, 4, 4]), dense(r, 32, 2)], 2),
+      network([2, 5, 5], [residual([conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 2, 3, 1, 1)]), relu(), flatten([2, 5, 5]), dense(r, 50, 2)], 2),
+    ];
+    for (const net of nets) {
+      const plan = planStages(net);
+      const p = buildStageSdp(plan);
+      expect(stageSdpSize(plan.stages)).toEqual({ vars: p.c.length, blocks: p.blockSizes });
     }
   });
 });
