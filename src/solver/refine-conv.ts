@@ -21,7 +21,7 @@ import { symEig } from '../linalg/eig.js';
 import { runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { stageForward } from '../lmi/conv/stage-math.js';
-import { lbfgs } from './refine-fc.js';
+import { lbfgs } from './lbfgs.js';
 
 export interface ConvRefineOptions {
   readonly maxIter?: number;

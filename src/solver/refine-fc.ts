@@ -20,6 +20,7 @@
 import type { Matrix } from '../model/ir.js';
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
+import { lbfgs } from './lbfgs.js';
 
 export interface RefineLayer {
   readonly W: Matrix;
@@ -282,88 +283,6 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
   return { lambdas: split(bestTheta), g: bestG, iterations };
 }
 
-/** L-BFGS with backtracking (exported for refine-conv.ts; behaviour unchanged). */
-export function lbfgs(
-  fg: (theta: Float64Array) => { f: number; grad: Float64Array },
-  theta0: Float64Array,
-  maxIter: number,
-  relTol: number,
-  deadline: number,
-  signal: AbortSignal | undefined,
-  onIter: (f: number) => void,
-): { theta: Float64Array; f: number } {
-  const dim = theta0.length;
-  let theta: Float64Array = theta0;
-  let cur = fg(theta);
-  if (!Number.isFinite(cur.f)) return { theta, f: cur.f };
-  const mem = 10;
-  const S: Float64Array[] = [];
-  const Yh: Float64Array[] = [];
-  const history: number[] = [cur.f];
-  for (let it = 1; it <= maxIter; it++) {
-    if (signal?.aborted || Date.now() > deadline) break;
-    // Two-loop recursion for d = −H ∇f.
-    const q = Float64Array.from(cur.grad);
-    const alphas: number[] = [];
-    for (let i = S.length - 1; i >= 0; i--) {
-      const al = dot(S[i], q) / dot(Yh[i], S[i]);
-      alphas[i] = al;
-      axpy(q, -al, Yh[i]);
-    }
-    if (S.length > 0) {
-      const k = S.length - 1;
-      const gammaK = dot(S[k], Yh[k]) / dot(Yh[k], Yh[k]);
-      for (let i = 0; i < dim; i++) q[i] *= gammaK;
-    } else {
-      const gn = Math.sqrt(dot(q, q));
-      if (gn > 0) for (let i = 0; i < dim; i++) q[i] /= gn; // first step: unit length in θ
-    }
-    for (let i = 0; i < S.length; i++) {
-      const be = dot(Yh[i], q) / dot(Yh[i], S[i]);
-      axpy(q, alphas[i] - be, S[i]);
-    }
-    const d = q.map((v) => -v);
-    let slope = dot(cur.grad, d);
-    if (!(slope < 0)) {
-      S.length = 0;
-      Yh.length = 0;
-      const gn = Math.sqrt(dot(cur.grad, cur.grad));
-      if (!(gn > 0)) break;
-      for (let i = 0; i < dim; i++) d[i] = -cur.grad[i] / gn;
-      slope = dot(cur.grad, d);
-    }
-    let step = 1;
-    let next: { f: number; grad: Float64Array } | null = null;
-    let thetaNext = theta;
-    for (let ls = 0; ls < 30; ls++) {
-      thetaNext = theta.map((t, i) => t + step * d[i]);
-      const cand = fg(thetaNext);
-      if (Number.isFinite(cand.f) && cand.f <= cur.f + 1e-4 * step * slope) {
-        next = cand;
-        break;
-      }
-      step *= 0.5;
-    }
-    if (!next) break;
-    const sVec = thetaNext.map((t, i) => t - theta[i]);
-    const yVec = next.grad.map((g, i) => g - cur.grad[i]);
-    if (dot(sVec, yVec) > 1e-300) {
-      S.push(sVec);
-      Yh.push(yVec);
-      if (S.length > mem) {
-        S.shift();
-        Yh.shift();
-      }
-    }
-    theta = thetaNext;
-    cur = next;
-    history.push(cur.f);
-    onIter(cur.f);
-    if (history.length > 10 && history[history.length - 11] - cur.f <= relTol * Math.abs(cur.f)) break;
-  }
-  return { theta, f: cur.f };
-}
-
 /** A⁻¹ from the lower Cholesky factor of A (m×m). */
 function inverseFromCholesky(l: Float64Array, m: number): Float64Array {
   const inv = new Float64Array(m * m);
@@ -382,14 +301,3 @@ function symmetrise(q: Float64Array, m: number): void {
       q[j * m + i] = v;
     }
 }
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-function axpy(y: Float64Array, a: number, x: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
-}
-

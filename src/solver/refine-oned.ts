@@ -26,7 +26,7 @@ import { symEig } from '../linalg/eig.js';
 import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/oned/blocks.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
-import { lbfgs } from './refine-fc.js';
+import { lbfgs } from './lbfgs.js';
 
 export interface OneDProblem {
   readonly nums: readonly StageNum[];

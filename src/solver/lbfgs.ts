@@ -1,0 +1,128 @@
+type Eval = { f: number; grad: Float64Array };
+
+/**
+ * L-BFGS (memory 10) with a backtracking Armijo line search that also backs off from points
+ * outside the domain (f = ∞), stopping after maxIter steps, at the deadline or abort, or when 10
+ * steps gained less than relTol·|f|. Written once as a generator that yields the points it needs
+ * evaluated, so that the same iteration serves a synchronous objective (lbfgs) and one whose
+ * evaluation awaits a GPU (lbfgsAsync).
+ */
+function* lbfgsSteps(
+  theta0: Float64Array,
+  maxIter: number,
+  relTol: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  onIter: (f: number) => void,
+): Generator<Float64Array, { theta: Float64Array; f: number }, Eval> {
+  const dim = theta0.length;
+  let theta: Float64Array = theta0;
+  let cur: Eval = yield theta;
+  if (!Number.isFinite(cur.f)) return { theta, f: cur.f };
+  const mem = 10;
+  const S: Float64Array[] = [];
+  const Yh: Float64Array[] = [];
+  const history: number[] = [cur.f];
+  for (let it = 1; it <= maxIter; it++) {
+    if (signal?.aborted || Date.now() > deadline) break;
+    // Two-loop recursion for d = −H ∇f.
+    const q = Float64Array.from(cur.grad);
+    const alphas: number[] = [];
+    for (let i = S.length - 1; i >= 0; i--) {
+      const al = dot(S[i]!, q) / dot(Yh[i]!, S[i]!);
+      alphas[i] = al;
+      axpy(q, -al, Yh[i]!);
+    }
+    if (S.length > 0) {
+      const k = S.length - 1;
+      const gammaK = dot(S[k]!, Yh[k]!) / dot(Yh[k]!, Yh[k]!);
+      for (let i = 0; i < dim; i++) q[i] *= gammaK;
+    } else {
+      const gn = Math.sqrt(dot(q, q));
+      if (gn > 0) for (let i = 0; i < dim; i++) q[i] /= gn; // first step: unit length in θ
+    }
+    for (let i = 0; i < S.length; i++) {
+      const be = dot(Yh[i]!, q) / dot(Yh[i]!, S[i]!);
+      axpy(q, alphas[i]! - be, S[i]!);
+    }
+    const d = q.map((v) => -v);
+    let slope = dot(cur.grad, d);
+    if (!(slope < 0)) {
+      S.length = 0;
+      Yh.length = 0;
+      const gn = Math.sqrt(dot(cur.grad, cur.grad));
+      if (!(gn > 0)) break;
+      for (let i = 0; i < dim; i++) d[i] = -cur.grad[i]! / gn;
+      slope = dot(cur.grad, d);
+    }
+    let step = 1;
+    let next: { f: number; grad: Float64Array } | null = null;
+    let thetaNext = theta;
+    for (let ls = 0; ls < 30; ls++) {
+      thetaNext = theta.map((t, i) => t + step * d[i]!);
+      const cand: Eval = yield thetaNext;
+      if (Number.isFinite(cand.f) && cand.f <= cur.f + 1e-4 * step * slope) {
+        next = cand;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!next) break;
+    const sVec = thetaNext.map((t, i) => t - theta[i]!);
+    const yVec = next.grad.map((g, i) => g - cur.grad[i]!);
+    if (dot(sVec, yVec) > 1e-300) {
+      S.push(sVec);
+      Yh.push(yVec);
+      if (S.length > mem) {
+        S.shift();
+        Yh.shift();
+      }
+    }
+    theta = thetaNext;
+    cur = next;
+    history.push(cur.f);
+    onIter(cur.f);
+    if (history.length > 10 && history[history.length - 11]! - cur.f <= relTol * Math.abs(cur.f)) break;
+  }
+  return { theta, f: cur.f };
+}
+
+export function lbfgs(
+  fg: (theta: Float64Array) => Eval,
+  theta0: Float64Array,
+  maxIter: number,
+  relTol: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  onIter: (f: number) => void,
+): { theta: Float64Array; f: number } {
+  const steps = lbfgsSteps(theta0, maxIter, relTol, deadline, signal, onIter);
+  let r = steps.next();
+  while (!r.done) r = steps.next(fg(r.value));
+  return r.value;
+}
+
+export async function lbfgsAsync(
+  fg: (theta: Float64Array) => Promise<Eval>,
+  theta0: Float64Array,
+  maxIter: number,
+  relTol: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  onIter: (f: number) => void,
+): Promise<{ theta: Float64Array; f: number }> {
+  const steps = lbfgsSteps(theta0, maxIter, relTol, deadline, signal, onIter);
+  let r = steps.next();
+  while (!r.done) r = steps.next(await fg(r.value));
+  return r.value;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function axpy(y: Float64Array, a: number, x: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += a * x[i]!;
+}
