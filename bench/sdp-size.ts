@@ -22,6 +22,27 @@ export function sdpTooLarge(vars: number, blockSizes: readonly number[], limits:
   return undefined;
 }
 
+/**
+ * Nonzero entries of the SDPA file above which the export itself is not attempted: the file is
+ * written as one string (V8 caps strings at ~512 MB) and built in memory entry by entry. With
+ * slopes α > 0 (LeakyReLU, ELU) every neuron's QC carries the dense rank-one term 2αβ·wwᵀ of its
+ * weight row w, so a 784-input layer of 64 neurons is already ~20 million entries (the GLipSDP
+ * mlp_L3_W64 export ran the process out of heap).
+ */
+export const MAX_SDPA_NONZEROS = 5_000_000;
+
+/** Upper-triangle nonzeros of the FC exports: per hidden neuron its weight row, plus w·wᵀ when αβ ≠ 0. */
+export function fcSdpNonzeros(widths: readonly number[], denseQc: readonly boolean[]): number {
+  let nnz = widths[0]!;
+  for (let k = 1; k < widths.length - 1; k++) {
+    const nIn = widths[k - 1]!;
+    // weight row, own diagonal, its λ ≥ 0 entry, and the dense αβ·wwᵀ term.
+    nnz += widths[k]! * (nIn + 2 + (denseQc[k - 1] ? (nIn * (nIn + 1)) / 2 : 0));
+  }
+  const last = widths[widths.length - 2]!;
+  return nnz + (last * (last + 1)) / 2;
+}
+
 export interface SdpSize {
   readonly vars: number;
   /** SDPA block sizes (negative: diagonal block), as the exporter lays them out. */

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { JobSpec, PhaseTimes, RunResult } from './types.js';
-import { sdpSizeOf, sdpTooLarge, stageSdpSize, type SdpLimits } from './sdp-size.js';
+import { fcSdpNonzeros, MAX_SDPA_NONZEROS, sdpSizeOf, sdpTooLarge, stageSdpSize, type SdpLimits } from './sdp-size.js';
 
 export interface WorkerInput {
   readonly network: string;
@@ -144,8 +144,10 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   let tBuild: number;
   if (chain) {
     // Decide on the size before building: a wide layered SDP is expensive even to build.
-    const planned = sdpSizeOf([chain.inputSize, ...chain.layers.map((l) => l.W.rows)], formulation);
-    const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
+    const widths = [chain.inputSize, ...chain.layers.map((l) => l.W.rows)];
+    const planned = sdpSizeOf(widths, formulation);
+    const nnz = fcSdpNonzeros(widths, chain.layers.map((l) => !!l.activation && l.activation.slope.alpha * l.activation.slope.beta !== 0));
+    const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits) ?? (nnz > MAX_SDPA_NONZEROS ? `too large (~${(nnz / 1e6).toFixed(0)} million SDPA entries)` : undefined);
     if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, ...(convFormulation ? { formulation: convFormulation } : {}) };
     const tB = performance.now();
     // Normalised as in lipSdpOracle: the interior-point solvers are far more accurate on it.

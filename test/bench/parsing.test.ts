@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { executionOrder, glipsdpFamily, networkFromPath, selectNetworks } from '../../bench/networks.js';
 import { parseIpIterations } from '../../bench/worker.js';
 import { pgrpFromStat, vmHwmFromStatus } from '../../bench/proc-mem.js';
-import { sdpSizeOf, sdpTooLarge, stageSdpSize } from '../../bench/sdp-size.js';
+import { fcSdpNonzeros, sdpSizeOf, sdpTooLarge, stageSdpSize } from '../../bench/sdp-size.js';
 
 describe('network selection', () => {
   it('reads GLipSDP family parameters from file names', () => {
@@ -103,5 +103,21 @@ describe('stageSdpSize', () => {
       const p = buildStageSdp(plan);
       expect(stageSdpSize(plan.stages)).toEqual({ vars: p.c.length, blocks: p.blockSizes });
     }
+  });
+});
+
+describe('fcSdpNonzeros', () => {
+  it('bounds the entries of the LipSDP-Neuron export from above, within 2x (ReLU and leaky slopes)', async () => {
+    const { buildLipSdpNeuron } = await import('../../src/lmi/sdpa.js');
+    const { randomFcNetwork, ACTIVATIONS } = await import('../helpers/chains.js');
+    for (const act of [ACTIVATIONS.relu!, ACTIVATIONS.leaky!])
+      for (const widths of [[9, 4, 3], [12, 6, 5, 2]]) {
+        const { chain } = randomFcNetwork(widths, 3, act);
+        const p = buildLipSdpNeuron(chain);
+        const actual = p.F.reduce((a, f) => a + f.length, 0);
+        const est = fcSdpNonzeros(widths, chain.layers.map((l) => !!l.activation && l.activation.slope.alpha * l.activation.slope.beta !== 0));
+        expect(est, `${widths}`).toBeGreaterThanOrEqual(actual);
+        expect(est, `${widths}`).toBeLessThanOrEqual(2 * actual);
+      }
   });
 });
