@@ -130,10 +130,14 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     chain = toFcChain(net);
   } catch {
     if (formulation === 'lipsdp-neuron') {
-      const { unrollNetwork } = await import('../src/model/unroll.js');
+      const { unrollNetwork, unrolledSizes } = await import('../src/model/unroll.js');
+      convFormulation = 'unrolled';
       try {
+        // Size first: multiplying out the Toeplitz matrices of a big image is itself slow.
+        const planned = sdpSizeOf(unrolledSizes(net), formulation);
+        const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
+        if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, formulation: convFormulation };
         chain = unrollNetwork(net);
-        convFormulation = 'unrolled';
       } catch (e) {
         return classifyError(e, { import: tImport });
       }
