@@ -149,7 +149,9 @@ function fcChainOrNull(net: Network): FcChain | null {
 /**
  * Convolutional / pooling / residual networks (and an explicit --formulation): the Roesser
  * layered SDP or the unrolled LipSDP-Neuron (pipeline/conv-net.ts). That path optimises the
- * multipliers in f64 on the CPU; the WebGPU backend has no conv-block kernels in the ADMM yet.
+ * multipliers by L-BFGS on the eliminated problem; the Roesser realisation products of its
+ * gradient iterations run on the chosen backend (WebGPU: f32 batched GEMMs for the coarse
+ * smoothing levels, f64 on the CPU for the final ones), the certificate is f64 on the CPU.
  */
 async function estimateStructured(
   net: Network,
@@ -157,15 +159,24 @@ async function estimateStructured(
   notices: string[],
   t: { tStart: number; tImport: number; tBounds: number; lowerBound: number },
 ): Promise<LipschitzReport> {
-  if (options.backend === 'webgpu') notices.push('conv/pool/residual networks are solved by the f64 CPU optimiser; the WebGPU ADMM covers dense layers only');
   const formulation = options.formulation === 'roesser' || options.formulation === 'unrolled' ? options.formulation : 'auto';
+  // The backend computes the Roesser realisation products of the optimiser (f32 on WebGPU for the
+  // coarse levels, then f64); the unrolled formulation and the certificate run in f64 on the CPU.
+  const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   options.onProgress?.({ phase: 'build' });
-  const res = await solveNetwork(net, {
-    formulation,
-    ...(options.refineTimeMs !== undefined ? { timeBudgetMs: options.refineTimeMs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
-  });
+  let res: Awaited<ReturnType<typeof solveNetwork>>;
+  try {
+    res = await solveNetwork(net, {
+      formulation,
+      backend,
+      ...(options.refineTimeMs !== undefined ? { timeBudgetMs: options.refineTimeMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
+    });
+  } finally {
+    backend.dispose();
+  }
+  if (backend.name !== 'cpu' && res.formulation === 'unrolled') notices.push('the unrolled formulation is optimised in f64 on the CPU; the backend was not used');
   checkAborted(options.signal);
   options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
   if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
@@ -174,8 +185,9 @@ async function estimateStructured(
     status: res.status,
     lowerBound: t.lowerBound,
     naiveBound: res.naiveBound ?? Infinity,
-    backend: 'cpu',
-    solverPrecision: 'f64',
+    backend: backend.name,
+    solverPrecision: backend.precision,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     timings: {
       import: t.tImport,
       build: res.timings.build,
@@ -191,7 +203,7 @@ async function estimateStructured(
       status: 'f64-optimiser',
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
-      bufferBytes: 0,
+      bufferBytes: res.bufferBytes,
     },
     certificate: {
       precision: 'f64',

@@ -8,6 +8,8 @@
  * GPU backend keeps them resident; only `read`/`norms` cross back to the host.
  */
 import type { LayeredSdp } from '../lmi/problem.js';
+import type { RoesserProducts } from '../lmi/conv/stage-math.js';
+import type { Stage } from '../lmi/conv/stages.js';
 
 export type Space = 'x' | 's';
 
@@ -53,5 +55,7 @@ export interface Backend {
   readonly precision: 'f64' | 'f32';
   readonly adapter?: AdapterInfo;
   prepare(problem: LayeredSdp): Promise<ProblemOps>;
+  /** The Roesser realisation products of these systems (all stages of a convolutional chain). */
+  roesserProducts(systems: readonly Stage['systems'][number][]): Promise<RoesserProducts>;
   dispose(): void;
 }

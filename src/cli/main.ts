@@ -89,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       const net = await importOnnx(model);
       if (opts.formulation === 'roesser') {
         const plan = planStages(net);
-        const levels = opts.normalise ? stageLevels(plan.stages) : null;
+        const levels = opts.normalise ? await stageLevels(plan.stages) : null;
         const problem = buildStageSdp(plan, levels ? { levels } : {});
         writeFileSync(opts.output, toSdpaText(problem));
         process.stderr.write(`lipdp: wrote ${opts.output} (roesser stages; ρ_original = ρ_file × ${problem.rhoScale}, L = ${plan.inputGain} × √ρ_original)\n`);

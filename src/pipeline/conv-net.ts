@@ -18,6 +18,7 @@
  * Every number this module returns as a bound came out of a rigorous verification.
  */
 import type { FcChain, Network } from '../model/ir.js';
+import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
@@ -42,6 +43,11 @@ export interface SolveNetworkOptions {
   readonly timeBudgetMs?: number;
   /** Skip the naive bound (it costs one small optimisation per stage). */
   readonly noNaive?: boolean;
+  /**
+   * Backend for the Roesser realisation products of the optimiser's gradient iterations
+   * (default: f64 on the CPU, in-line). The certificate is f64 on the CPU whatever this is.
+   */
+  readonly backend?: Backend;
 }
 
 export interface SolveNetworkResult {
@@ -54,6 +60,8 @@ export interface SolveNetworkResult {
   readonly timings: { build: number; solve: number; certify: number };
   readonly formulation: 'roesser' | 'unrolled';
   readonly rhoInterval: [number, number] | null;
+  /** Bytes of backend buffers the products used (0 on the CPU). */
+  readonly bufferBytes: number;
 }
 
 const AUTO_UNROLL_LIMIT = 1500;
@@ -88,7 +96,10 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const plan = planStages(net);
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
-  const start = startParams(plan.stages);
+  const start = await startParams(plan.stages);
+  const systems = plan.stages.flatMap((st) => st.systems);
+  const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
+  let bufferBytes = 0;
   const tBuild = performance.now() - t0;
   checkAbort(opts.signal);
   const certify = (params: Parameters<typeof certifyStages>[1], g: number): ChainCertificate => {
@@ -107,12 +118,23 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       closed = certify(scaleParams(start, g0), g0);
       if (closed.status === 'certified') best = closed;
     }
-    const ref = refineStages(plan.stages, start, {
-      maxIter: opts.maxIter ?? 6000,
-      timeBudgetMs: opts.timeBudgetMs ?? 60_000,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
-    });
+    let ref;
+    try {
+      ref = await refineStages(
+        plan.stages,
+        start,
+        {
+          maxIter: opts.maxIter ?? 6000,
+          timeBudgetMs: opts.timeBudgetMs ?? 60_000,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
+        },
+        products,
+      );
+    } finally {
+      bufferBytes = products?.bufferBytes() ?? 0;
+      products?.dispose();
+    }
     iterations = ref.iterations;
     if (Number.isFinite(ref.g)) {
       opts.onProgress?.({ phase: 'certify' });
@@ -130,8 +152,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     }
   }
   const tSolve = performance.now() - t1 - tCert;
-  const naive = opts.noNaive ? undefined : naiveRoesser(plan);
-  return finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser');
+  const naive = opts.noNaive ? undefined : await naiveRoesser(plan);
+  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser'), bufferBytes };
 }
 
 /** (1 − t)·a + t·b, entrywise over every multiplier (both sets for the same stages). */
@@ -149,10 +171,10 @@ function blendParams(a: readonly StageParams[], b: readonly StageParams[], t: nu
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
-export function naiveRoesser(plan: StagePlan): number {
+export async function naiveRoesser(plan: StagePlan): Promise<number> {
   let bound = plan.inputGain;
   for (const st of plan.stages) {
-    bound = mulUp(bound, stageGain(st));
+    bound = mulUp(bound, await stageGain(st));
     if (!st.last) {
       bound = mulUp(bound, activationGain(st));
       bound = mulUp(bound, nextUp(Math.sqrt(st.pool.mu)));
@@ -168,13 +190,13 @@ function activationGain(st: Stage): number {
   return nextUp(Math.max(Math.abs((c + disc) / 2), Math.abs((c - disc) / 2)) * (1 + 1e-12));
 }
 
-function stageGain(st: Stage): number {
+async function stageGain(st: Stage): Promise<number> {
   if (st.systems.length === 0 && st.internal.length === 0) {
     // Dense (after a flatten Q⊗I with Q = I this is the plain operator norm).
     return certifiedSpectralNorm(st.out.G);
   }
   const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
-  const p = startParams([single]);
+  const p = await startParams([single]);
   if (!p) return Infinity;
   const g = runRecursion([single], p, { rho: 1 })?.g ?? NaN;
   if (!Number.isFinite(g)) return Infinity;
@@ -231,7 +253,7 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
   }
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : naiveBoundFc(chain).bound;
-  return finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled');
+  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled'), bufferBytes: 0 };
 }
 
 function layeredSizes(chain: FcChain): number[] {
@@ -246,7 +268,7 @@ function finish(
   iterations: number,
   timings: { build: number; solve: number; certify: number },
   formulation: 'roesser' | 'unrolled',
-): SolveNetworkResult {
+): Omit<SolveNetworkResult, 'bufferBytes'> {
   const closedFormBound = closed && closed.status === 'certified' ? closed.L : null;
   const base = { closedFormBound, lmiSizes, iterations, timings, formulation, ...(naive !== undefined && Number.isFinite(naive) ? { naiveBound: naive } : {}) };
   if (best && best.status === 'certified') {

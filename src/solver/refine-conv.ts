@@ -20,8 +20,8 @@ import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
-import { stageForward } from '../lmi/conv/stage-math.js';
-import { lbfgs } from './lbfgs.js';
+import { addPGradient, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
+import { lbfgsAsync } from './lbfgs.js';
 
 export interface ConvRefineOptions {
   readonly maxIter?: number;
@@ -192,7 +192,49 @@ export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: 
   return { f: r.g, grad: wantGrad ? layout.gradTheta(r, params, Ls) : new Float64Array(layout.dim) };
 }
 
-export function refineStages(stages: readonly Stage[], start: readonly StageParams[], opts: ConvRefineOptions = {}): ConvRefineResult {
+/**
+ * The same objective with the Roesser products from a backend (all systems at once, e.g. on the
+ * GPU in f32): dissipation products before the recursion, P-adjoints deferred and batched after it.
+ */
+export async function evaluateConvGWith(
+  layout: ParamLayout,
+  theta: Float64Array,
+  smooth: number,
+  wantGrad: boolean,
+  barrier: number,
+  products: RoesserProducts,
+): Promise<{ f: number; grad: Float64Array }> {
+  const { params, Ls } = layout.unpack(theta);
+  const stages = layout.stages;
+  const owners = stages.flatMap((st, k) => st.systems.map((_, j) => ({ k, j })));
+  const D = await products.dissipation(owners.map(({ k, j }) => params[k]!.P[j]!));
+  const deferred = new Map<string, Float64Array>();
+  let at = 0;
+  const perStage: StageProducts[] = stages.map((st, k) => {
+    const dissipation = D.slice(at, at + st.systems.length);
+    at += st.systems.length;
+    return { dissipation, deferAdjoint: (j, Ps) => deferred.set(`${k}:${j}`, Ps) };
+  });
+  const r = runRecursion(stages, params, { rho: 1, smooth, barrier, products: perStage }, wantGrad);
+  if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
+  if (!wantGrad) return { f: r.g, grad: new Float64Array(layout.dim) };
+  const Pis = owners.map(({ k, j }) => {
+    const sy = stages[k]!.systems[j]!;
+    const d = sy.nx1 + sy.nx2 + sy.nin;
+    return deferred.get(`${k}:${j}`) ?? new Float64Array(d * d);
+  });
+  const X = await products.adjoint(Pis);
+  owners.forEach(({ k, j }, i) => addPGradient(stages[k]!.systems[j]!, Pis[i]!, X[i]!, r.grads![k]!.P[j]!));
+  return { f: r.g, grad: layout.gradTheta(r, params, Ls) };
+}
+
+/**
+ * L-BFGS on the eliminated problem (see the module comment). With `products` the gradient
+ * iterations of the coarse levels use the backend's Roesser products; products in f32 stop being
+ * accurate enough below level F32_FLOOR, where the f64 CPU evaluation takes over. Every level's
+ * result is judged by an exact f64 evaluation.
+ */
+export async function refineStages(stages: readonly Stage[], start: readonly StageParams[], opts: ConvRefineOptions = {}, products?: RoesserProducts): Promise<ConvRefineResult> {
   const layout = new ParamLayout(stages);
   const maxIter = opts.maxIter ?? 1000;
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
@@ -216,8 +258,12 @@ export function refineStages(stages: readonly Stage[], start: readonly StagePara
     const mu = rel * bestG;
     // Barrier per unit of log det, so that its total pull is about rel·g (as refine-fc does).
     const barrier = (rel * bestG) / barrierDim;
+    const viaProducts = products && (products.precision === 'f64' || rel >= F32_FLOOR) ? products : undefined;
+    const fg = viaProducts
+      ? (th: Float64Array) => evaluateConvGWith(layout, th, mu, true, barrier, viaProducts)
+      : async (th: Float64Array) => evaluateConvG(layout, th, mu, true, barrier);
     theta = layout.pack(bestParams);
-    const res = lbfgs((th) => evaluateConvG(layout, th, mu, true, barrier), theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
+    const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
       iterations++;
       opts.onIteration?.(iterations, g);
     });
@@ -231,6 +277,9 @@ export function refineStages(stages: readonly Stage[], start: readonly StagePara
   }
   return { params: bestParams, g: bestG, iterations };
 }
+
+/** Smallest smoothing/barrier level at which f32 Roesser products are used (their rounding is ~1e-7 of N). */
+const F32_FLOOR = 1e-5;
 
 // ---------------------------------------------------------------- start point
 
@@ -357,7 +406,7 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
  * monotone in Q_in, so N(qP, Q_in) ⪰ q·N(P, I)), and Λ_out = I/(c²σ) with
  * σ = λ_max(G N⁻¹ Gᵀ) makes Q* ⪰ I/(c²σ). Returns null if some stage has no feasible setting.
  */
-export function startParams(stages: readonly Stage[], perStageIter = 300): StageParams[] | null {
+export async function startParams(stages: readonly Stage[], perStageIter = 300): Promise<StageParams[] | null> {
   const out: StageParams[] = [];
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
@@ -373,7 +422,7 @@ export function startParams(stages: readonly Stage[], perStageIter = 300): Stage
       for (let i = 0; i < c; i++) I[i * c + i] = 1;
       const g0 = gridStart(single, I);
       if (!g0) return null;
-      const r = perStageIter > 0 ? refineStages([single], [g0.prm], { maxIter: perStageIter }) : { params: [g0.prm], g: g0.sigma };
+      const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter }) : { params: [g0.prm], g: g0.sigma };
       const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * q), P2: b.P2.map((v) => v * q) })),
@@ -427,8 +476,8 @@ export function scaleParams(params: readonly StageParams[], f: number): StagePar
  * Used to scale the exported stage SDP (lmi/conv/sdpa.ts) for interior-point solvers; null when
  * no start exists.
  */
-export function stageLevels(stages: readonly Stage[]): number[] | null {
-  const start = startParams(stages);
+export async function stageLevels(stages: readonly Stage[]): Promise<number[] | null> {
+  const start = await startParams(stages);
   if (!start) return null;
   const r0 = runRecursion(stages, start, { rho: 1 });
   if (!r0 || !(r0.g > 0) || !Number.isFinite(r0.g)) return null;

@@ -92,12 +92,12 @@ describe('block kinds: certified ≥ lower bound on fresh random nets', () => {
 });
 
 describe('optimiser gradient', () => {
-  it('reverse pass matches central finite differences (strided conv, max pool, dense)', () => {
+  it('reverse pass matches central finite differences (strided conv, max pool, dense)', async () => {
     const seed = freshSeed();
     const r = new Rng(seed);
     const net = network([2, 6, 6], [conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 3, 3, 2, 1), relu(), pool('maxpool', 2, 1), flatten([3, 2, 2]), dense(r, 12, 4), relu(), dense(r, 4, 2)], 2);
     const plan = planStages(net);
-    const st = startParams(plan.stages, 20)!;
+    const st = (await startParams(plan.stages, 20))!;
     const layout = new ParamLayout(plan.stages);
     const th = layout.pack(st);
     for (let i = 0; i < th.length; i++) th[i] += 1e-4 * Math.sin(1.3 * i);

@@ -53,11 +53,11 @@ function xOf(net: Network, params: readonly StageParams[], rho: number, levels?:
 
 describe('stage SDP export equals the certifier’s LMIs', () => {
   for (const [name, make] of NETS) {
-    it(name, () => {
+    it(name, async () => {
       const seed = freshSeed();
       const net = make(new Rng(seed));
       const plan = planStages(net);
-      const start = startParams(plan.stages, 50)!;
+      const start = (await startParams(plan.stages, 50))!;
       expect(start, `seed ${seed}`).not.toBeNull();
       // Multipliers with no special entries: the start, each λ scaled by a random factor; ρ
       // large enough that the recursion's Q_k exist.
@@ -68,7 +68,7 @@ describe('stage SDP export equals the certifier’s LMIs', () => {
         lamOut: p.lamOut ? p.lamOut.map((v) => v * (1 + 0.1 * rng.u())) : null,
       }));
       const rho = 1e3;
-      const levels = stageLevels(plan.stages) ?? undefined;
+      const levels = (await stageLevels(plan.stages)) ?? undefined;
       const problem = buildStageSdp(plan, levels ? { levels } : {});
       const { x, qs } = xOf(net, params, rho, levels);
       const blocks = assembleBlocks(problem, x);
@@ -95,7 +95,7 @@ describe.runIf(oracleTestsEnabled('csdp'))('certified Roesser bound vs the CSDP 
       const seed = freshSeed();
       const net = make(new Rng(seed));
       const plan = planStages(net);
-      const ipm = await stageSdpOracle(plan, 'csdp', { levels: stageLevels(plan.stages)!, timeoutMs: 60_000 });
+      const ipm = await stageSdpOracle(plan, 'csdp', { levels: (await stageLevels(plan.stages))!, timeoutMs: 60_000 });
       const res = await solveNetwork(net, { formulation: 'roesser', maxIter: 1000, noNaive: true });
       expect(res.status, `seed ${seed}`).toBe('certified');
       const L = res.upperBound!;

@@ -13,6 +13,9 @@ import { GemmKernel } from './kernels/gemm.js';
 import { CholeskyKernels } from './kernels/cholesky.js';
 import { fcPipelines } from './kernels/fc.js';
 import { WebGpuProblemOps, type Kernels } from './problem-ops.js';
+import { GpuRoesserProducts } from './kernels/roesser.js';
+import type { RoesserProducts } from '../../lmi/conv/stage-math.js';
+import type { Stage } from '../../lmi/conv/stages.js';
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -60,6 +63,17 @@ export class WebGpuBackend implements Backend {
       dispose();
     };
     return ops;
+  }
+
+  async roesserProducts(systems: readonly Stage['systems'][number][]): Promise<RoesserProducts> {
+    this.ctx.device.pushErrorScope('validation');
+    const prod = new GpuRoesserProducts(this.ctx, this.kernels.gemm, systems);
+    const err = await this.ctx.device.popErrorScope();
+    if (err) {
+      prod.dispose();
+      throw new Error(`webgpu backend: preparing the Roesser products failed: ${err.message.split('\n')[0]}`);
+    }
+    return prod;
   }
 
   /** Frees every prepared problem's buffers; the shared device stays (other backends may use it). */

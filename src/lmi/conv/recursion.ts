@@ -11,7 +11,7 @@
  *                                                    Σ w(μQ_next)w ≤ …, pooling Σ pQ_next p ≤ Σ w(μQ_next)w)
  */
 import { symEig } from '../../linalg/eig.js';
-import { stageForward, type StageGrad } from './stage-math.js';
+import { stageForward, type StageGrad, type StageProducts } from './stage-math.js';
 import type { Stage, StageParams } from './stages.js';
 
 export interface RecursionOptions {
@@ -23,6 +23,8 @@ export interface RecursionOptions {
   readonly smooth?: number;
   /** Log-det barrier weight on every N_k and outgoing Q* (optimiser only; g then includes it). */
   readonly barrier?: number;
+  /** Per stage: Roesser products computed by a backend, and where to defer the P-adjoints. */
+  readonly products?: readonly StageProducts[];
   /** Incoming weight of the first stage instead of ρ·I (used to chain partial recursions). */
   readonly Q0?: Float64Array;
 }
@@ -99,7 +101,7 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
   let barrierSum = 0;
   for (let k = 0; k < stages.length; k++) {
     const st = stages[k]!;
-    const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0, opts.barrier ?? 0);
+    const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0, opts.barrier ?? 0, opts.products?.[k]);
     if (!fw) return null;
     backs.push(fw.back);
     barrierSum += fw.barrierValue;

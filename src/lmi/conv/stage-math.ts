@@ -38,21 +38,95 @@ export interface ForwardResult {
   readonly back: (gbar: Float64Array | null) => { gQin: Float64Array; grad: StageGrad };
 }
 
-/** Assemble N (nz × nz) in the generic (non-Kronecker) form. */
-export function buildN(st: Stage, Qin: Float64Array, prm: StageParams): Float64Array {
+/**
+ * The Roesser realisation products of the optimiser, for every system of a chain at once, behind
+ * a backend (design.md §3: "for conv blocks these are the Roesser products … GPU kernels").
+ * With F = [A B] (nx × d, d = nx + nin) and P = blkdiag(P1, P2):
+ *   dissipation: −FᵀPF (d × d)  — the AᵀPA, AᵀPB, BᵀPB blocks of the dissipation term;
+ *   adjoint:     F Π Fᵀ (nx × nx) — their adjoint, for the P-gradient.
+ * The f64 CPU versions are dissipationProduct / adjointProduct below.
+ */
+export interface RoesserProducts {
+  readonly precision: 'f64' | 'f32';
+  dissipation(P: readonly { readonly P1: Float64Array; readonly P2: Float64Array }[]): Promise<Float64Array[]>;
+  adjoint(Pi: readonly Float64Array[]): Promise<Float64Array[]>;
+  bufferBytes(): number;
+  dispose(): void;
+}
+
+/** Products computed outside the stage (per system of this stage), and where to defer P-adjoints. */
+export interface StageProducts {
+  /** −FᵀPF per system of the stage. */
+  readonly dissipation: readonly Float64Array[];
+  /** Receives Π restricted to (x, input) of system j; the caller turns it into ∂/∂P later. */
+  readonly deferAdjoint: (j: number, Ps: Float64Array) => void;
+}
+
+/** −FᵀPF (d × d) of one system in f64. */
+export function dissipationProduct(sy: Stage['systems'][number], P1: Float64Array, P2: Float64Array): Float64Array {
+  const { F, PF, nx, d } = systemParts(sy, P1, P2);
+  const D = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b < d; b++) {
+      let s = 0;
+      for (let r = 0; r < nx; r++) s += F[r * d + a]! * PF[r * d + b]!;
+      D[a * d + b] = -s;
+    }
+  return D;
+}
+
+/** F Π Fᵀ (nx × nx) of one system in f64, Π on (x, input) (d × d). */
+export function adjointProduct(sy: Stage['systems'][number], Ps: Float64Array): Float64Array {
+  const nx = sy.nx1 + sy.nx2;
+  const d = nx + sy.nin;
+  const F = systemF(sy);
+  const FP = new Float64Array(nx * d);
+  for (let r = 0; r < nx; r++)
+    for (let a = 0; a < d; a++) {
+      const f = F[r * d + a]!;
+      if (f === 0) continue;
+      for (let b = 0; b < d; b++) FP[r * d + b] += f * Ps[a * d + b]!;
+    }
+  const X = new Float64Array(nx * nx);
+  for (let r = 0; r < nx; r++)
+    for (let q = 0; q < nx; q++) {
+      let s = 0;
+      for (let b = 0; b < d; b++) s += FP[r * d + b]! * F[q * d + b]!;
+      X[r * nx + q] = s;
+    }
+  return X;
+}
+
+/** ∂g/∂P1, ∂g/∂P2 += Πs[x,x] − FΠsFᵀ on the diagonal blocks (X = FΠsFᵀ). */
+export function addPGradient(sy: Stage['systems'][number], Ps: Float64Array, X: Float64Array, g: { P1: Float64Array; P2: Float64Array }): void {
+  const nx = sy.nx1 + sy.nx2;
+  const d = nx + sy.nin;
+  const n1 = sy.nx1;
+  for (let r = 0; r < nx; r++)
+    for (let q = 0; q < nx; q++) {
+      if (r < n1 !== q < n1) continue;
+      const v = Ps[r * d + q]! - X[r * nx + q]!;
+      if (r < n1) g.P1[r * n1 + q] += v;
+      else g.P2[(r - n1) * sy.nx2 + q - n1] += v;
+    }
+}
+
+/** Assemble N (nz × nz) in the generic (non-Kronecker) form (dissipation products given or computed here). */
+export function buildN(st: Stage, Qin: Float64Array, prm: StageParams, dissipation?: readonly Float64Array[]): Float64Array {
   const nz = st.nz;
   const N = new Float64Array(nz * nz);
   addQin(st, N, Qin);
   st.systems.forEach((sy, j) => {
     const { P1, P2 } = prm.P[j]!;
-    const { idx, F, PF, nx, d } = systemParts(sy, P1, P2);
+    const nx = sy.nx1 + sy.nx2;
+    const d = nx + sy.nin;
+    const D = dissipation?.[j] ?? dissipationProduct(sy, P1, P2);
+    const at = (a: number): number => (a < nx ? sy.xOff + a : sy.inOff + a - nx);
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++) {
-        let s = 0;
-        for (let r = 0; r < nx; r++) s += F[r * d + a]! * PF[r * d + b]!;
-        let v = -s;
+        let v = D[a * d + b]!;
         if (a < nx && b < nx) v += a < sy.nx1 ? (b < sy.nx1 ? P1[a * sy.nx1 + b]! : 0) : b >= sy.nx1 ? P2[(a - sy.nx1) * sy.nx2 + b - sy.nx1]! : 0;
-        N[idx[a]! * nz + idx[b]!] += v;
+        N[at(a) * nz + at(b)] += v;
       }
   });
   st.internal.forEach((qc, i) => addQc(N, nz, qc.G, prm.lamInt[i]!, qc.a, qc.c, qc.wOff));
@@ -72,6 +146,18 @@ function addQin(st: Stage, N: Float64Array, Q: Float64Array): void {
       }
 }
 
+/** F = [A B] (nx × (nx + nin)) of a system, row-major. */
+export function systemF(sy: Stage['systems'][number]): Float64Array {
+  const nx = sy.nx1 + sy.nx2;
+  const d = nx + sy.nin;
+  const F = new Float64Array(nx * d);
+  for (let r = 0; r < nx; r++) {
+    for (let q = 0; q < nx; q++) F[r * d + q] = sy.A.data[r * nx + q]!;
+    for (let q = 0; q < sy.nin; q++) F[r * d + nx + q] = sy.B.data[r * sy.nin + q]!;
+  }
+  return F;
+}
+
 /** z-indices of (x, input), F = [A B] (nx × d) and P·F for a system. */
 export function systemParts(sy: Stage['systems'][number], P1: Float64Array, P2: Float64Array) {
   const nx = sy.nx1 + sy.nx2;
@@ -79,11 +165,7 @@ export function systemParts(sy: Stage['systems'][number], P1: Float64Array, P2: 
   const idx = new Int32Array(d);
   for (let r = 0; r < nx; r++) idx[r] = sy.xOff + r;
   for (let r = 0; r < sy.nin; r++) idx[nx + r] = sy.inOff + r;
-  const F = new Float64Array(nx * d);
-  for (let r = 0; r < nx; r++) {
-    for (let q = 0; q < nx; q++) F[r * d + q] = sy.A.data[r * nx + q]!;
-    for (let q = 0; q < sy.nin; q++) F[r * d + nx + q] = sy.B.data[r * sy.nin + q]!;
-  }
+  const F = systemF(sy);
   const PF = new Float64Array(nx * d);
   const n1 = sy.nx1;
   for (let r = 0; r < nx; r++) {
@@ -133,8 +215,8 @@ function emptyGrad(st: Stage): StageGrad {
   };
 }
 
-/** Push Π = ∂g/∂N through N(Q_in, P, Λ). */
-function adjointN(st: Stage, prm: StageParams, Pi: Float64Array, grad: StageGrad): Float64Array {
+/** Push Π = ∂g/∂N through N(Q_in, P, Λ); the P-part is deferred to the caller when `defer` is given. */
+function adjointN(st: Stage, prm: StageParams, Pi: Float64Array, grad: StageGrad, defer?: StageProducts['deferAdjoint']): Float64Array {
   const nz = st.nz;
   const { c, rep, order } = st.qin;
   const gQ = new Float64Array(c * c);
@@ -146,30 +228,14 @@ function adjointN(st: Stage, prm: StageParams, Pi: Float64Array, grad: StageGrad
         gQ[i * c + j] += Pi[r * nz + s]!;
       }
   st.systems.forEach((sy, j) => {
-    const { P1, P2 } = prm.P[j]!;
-    const { idx, F, nx, d } = systemParts(sy, P1, P2);
-    // Πs = Π[idx, idx]; gP = Πs[x,x] − F Πs Fᵀ
+    const nx = sy.nx1 + sy.nx2;
+    const d = nx + sy.nin;
+    const at = (a: number): number => (a < nx ? sy.xOff + a : sy.inOff + a - nx);
+    // Πs = Π[idx, idx]; ∂g/∂P = Πs[x,x] − F Πs Fᵀ (diagonal blocks)
     const Ps = new Float64Array(d * d);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) Ps[a * d + b] = Pi[idx[a]! * nz + idx[b]!]!;
-    const FP = new Float64Array(nx * d);
-    for (let r = 0; r < nx; r++)
-      for (let a = 0; a < d; a++) {
-        const f = F[r * d + a]!;
-        if (f === 0) continue;
-        for (let b = 0; b < d; b++) FP[r * d + b] += f * Ps[a * d + b]!;
-      }
-    const g = grad.P[j]!;
-    const n1 = sy.nx1;
-    for (let r = 0; r < nx; r++)
-      for (let q = 0; q < nx; q++) {
-        const same = r < n1 === q < n1;
-        if (!same) continue;
-        let s = 0;
-        for (let b = 0; b < d; b++) s += FP[r * d + b]! * F[q * d + b]!;
-        const v = Ps[r * d + q]! - s;
-        if (r < n1) g.P1[r * n1 + q] += v;
-        else g.P2[(r - n1) * sy.nx2 + q - n1] += v;
-      }
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) Ps[a * d + b] = Pi[at(a) * nz + at(b)]!;
+    if (defer) defer(j, Ps);
+    else addPGradient(sy, Ps, adjointProduct(sy, Ps), grad.P[j]!);
   });
   const qcGrad = (G: { rows: number; data: Float64Array }, a: number, cc: number, wOff: number, out: Float64Array): void => {
     for (let k = 0; k < G.rows; k++) {
@@ -217,13 +283,15 @@ function smoothMax(H: Float64Array, m: number, mu: number): { g: number; vectors
 /**
  * One stage forward. `Qin` is the incoming c × c weight. Returns null outside the domain
  * (N not positive definite). `mu` is the log-sum-exp smoothing of the last stage's λ_max.
+ * `products`: the Roesser products computed outside (a backend, all systems at once) and the
+ * deferred P-adjoints; without it they are computed here in f64.
  * `barrier` > 0 adds −barrier·(log det N + log det Q*) (its gradient flows through `back`): the
  * optimiser's interior path. The optimum of the eliminated problem can sit where some N_k is
  * singular, and without the barrier the iteration stalls against that boundary. The Kronecker
  * path (dense after flatten) has N = Q_in ⊗ I, already kept inside by the previous stage's Q*.
  */
-export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0, barrier = 0): ForwardResult | null {
-  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu, barrier);
+export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0, barrier = 0, products?: StageProducts): ForwardResult | null {
+  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu, barrier, products);
 }
 
 /**
@@ -263,12 +331,12 @@ function logDetFromCholesky(L: Float64Array, n: number): number {
   return s;
 }
 
-function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number, barrier: number): ForwardResult | null {
+function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number, barrier: number, products?: StageProducts): ForwardResult | null {
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
   if (!storageInRange(st, Qin, prm)) return null;
-  const L = buildN(st, Qin, prm);
+  const L = buildN(st, Qin, prm, products?.dissipation);
   if (!choleskyInPlace(L, nz)) return null;
   let barrierValue = barrier > 0 ? -barrier * logDetFromCholesky(L, nz) : 0;
   /** Π += −barrier·N⁻¹ (the barrier's ∂/∂N). */
@@ -306,7 +374,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
           }
         }
         const grad = emptyGrad(st);
-        return { gQin: adjointN(st, prm, Pi, grad), grad };
+        return { gQin: adjointN(st, prm, Pi, grad, products?.deferAdjoint), grad };
       },
     };
   }
@@ -359,7 +427,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
           Pi[x * nz + y] = Pi[y * nz + x] = c2 * s;
         }
       addBarrier(Pi);
-      return { gQin: adjointN(st, prm, Pi, grad), grad };
+      return { gQin: adjointN(st, prm, Pi, grad, products?.deferAdjoint), grad };
     },
   };
 }
