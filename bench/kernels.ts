@@ -1,7 +1,7 @@
 /**
  * Kernel benchmarks, CPU (f64 reference) vs WebGPU (f32): time and GFLOP/s against block and
- * batch size for the PSD projection, Cholesky / triangular solves, GEMM, and one ADMM iteration's
- * worth of ProblemOps calls. Prints Markdown tables.   Run: npx tsx bench/kernels.ts [--quick]
+ * batch size for the PSD projection, Cholesky / triangular solves, GEMM, one ADMM iteration's
+ * worth of ProblemOps calls, and the Roesser realisation products of conv chains. Prints Markdown tables.   Run: npx tsx bench/kernels.ts [--quick]
  *
  * FLOP counts are nominal (the work of the textbook dense algorithm, not what each implementation
  * executes): PSD projection 10n³ per block (≈ 9n³ for a symmetric eigendecomposition with vectors
@@ -19,6 +19,8 @@ import { projectPsdInPlace } from '../src/linalg/eig.js';
 import { choleskyInPlace, choleskySolve } from '../src/linalg/cholesky.js';
 import { layoutFcChain } from '../src/lmi/problem.js';
 import type { ProblemOps } from '../src/backend/backend.js';
+import type { Layer } from '../src/model/ir.js';
+import { planStages } from '../src/lmi/conv/structure.js';
 
 const quick = process.argv.includes('--quick');
 const MIN_TIME = quick ? 0.05 : 0.3; // seconds per measurement
@@ -219,6 +221,48 @@ async function main(): Promise<void> {
     C.dispose();
   }
   table('One ADMM iteration (applyAT, solveNormal, applyA, projectCone, 4 lincombs, norms of 3)', ['widths', 'block sizes', 's length', 'CPU ms', 'GPU ms', 'CPU/GPU', 'GPU MiB'], iterRows);
+
+  // ---- Roesser realisation products of a conv chain (one optimiser evaluation's worth) ----
+  const roesserRows: (string | number)[][] = [];
+  const chains: [number, number][] = quick ? [[8, 3]] : [[8, 3], [16, 5], [32, 3], [32, 9]];
+  for (const [ch, depth] of chains) {
+    const layers: Layer[] = [];
+    for (let k = 0; k < depth; k++) {
+      const cin = k === 0 ? 3 : ch;
+      layers.push({ kind: 'conv2d', kernel: new Float64Array(ch * cin * 9).map(() => rnd() / Math.sqrt(9 * cin)), cout: ch, cin, kh: 3, kw: 3, bias: new Float64Array(ch), stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1, name: `c${k}` });
+      if (k < depth - 1) layers.push({ kind: 'activation', fn: 'relu', slope: { alpha: 0, beta: 1 }, name: `r${k}` });
+    }
+    const systems = planStages({ inputShape: [3, 16, 16], layers, outputSize: ch * 256, source: 'bench' }).stages.flatMap((st) => st.systems);
+    const P = systems.map((sy) => ({ P1: spd(sy.nx1), P2: spd(sy.nx2) }));
+    const Pi = systems.map((sy) => spd(sy.nx1 + sy.nx2 + sy.nin));
+    const gpuProd = await wgpu.roesserProducts(systems);
+    const cpuProd = await cpu.roesserProducts(systems);
+    const both = (prod: typeof gpuProd) => async () => {
+      await prod.dissipation(P);
+      await prod.adjoint(Pi);
+    };
+    const timeAsync = async (f: () => Promise<void>): Promise<number> => {
+      const t0 = performance.now();
+      let reps = 0;
+      do {
+        await f();
+        reps++;
+      } while ((performance.now() - t0) / 1000 < MIN_TIME);
+      return (performance.now() - t0) / 1000 / reps;
+    };
+    const tc = await timeAsync(both(cpuProd));
+    const tg = await timeAsync(both(gpuProd));
+    // PF (nx·nx·d), FᵀPF (d·d·nx), FΠ (nx·d·d), FΠFᵀ (nx·nx·d), 2 flops each.
+    const flops = systems.reduce((a, sy) => {
+      const nx = sy.nx1 + sy.nx2;
+      const d = nx + sy.nin;
+      return a + 2 * (2 * nx * nx * d + 2 * d * d * nx);
+    }, 0);
+    const sizes = [...new Set(systems.map((sy) => `${sy.nx1 + sy.nx2}×${sy.nx1 + sy.nx2 + sy.nin}`))].join(', ');
+    roesserRows.push([`${depth}× conv 3×3, ${ch} ch`, systems.length, sizes, ms(tc), gf(flops, tc), ms(tg), gf(flops, tg), (tc / tg).toFixed(2)]);
+    gpuProd.dispose();
+  }
+  table('Roesser products −FᵀPF and FΠFᵀ for every system of a conv chain (incl. upload and read-back on the GPU)', ['chain', 'systems', 'F sizes (nx×d)', 'CPU ms', 'CPU GFLOP/s', 'GPU ms', 'GPU GFLOP/s', 'CPU/GPU'], roesserRows);
   wgpu.dispose();
   dev.destroy();
 }

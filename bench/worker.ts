@@ -172,7 +172,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits);
     if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, formulation: 'roesser' };
     // Variables scaled by the levels of lipdp's closed-form start (exact; part of the build time).
-    const levels = stageLevels(plan.stages);
+    const levels = await stageLevels(plan.stages);
     problem = buildStageSdp(plan, levels ? { levels } : {});
     inputGain = plan.inputGain;
     tBuild = performance.now() - tB;
