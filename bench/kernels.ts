@@ -59,6 +59,17 @@ function timeCpu(f: () => void): number {
 }
 
 /** Mean seconds per call of GPU work (enqueue, then wait for the queue). */
+/** Seconds per call of an awaited function, repeated for at least MIN_TIME. */
+async function timeAsync(f: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  let reps = 0;
+  do {
+    await f();
+    reps++;
+  } while ((performance.now() - t0) / 1000 < MIN_TIME);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
 async function timeGpu(dev: GPUDevice, f: () => void | Promise<unknown>): Promise<number> {
   await f();
   await dev.queue.onSubmittedWorkDone();
@@ -208,13 +219,7 @@ async function main(): Promise<void> {
     const gi = await iterate(G);
     const ci = await iterate(C);
     const tg = await timeGpu(dev, gi);
-    const t0 = performance.now();
-    let reps = 0;
-    do {
-      await ci();
-      reps++;
-    } while ((performance.now() - t0) / 1000 < MIN_TIME);
-    const tc = (performance.now() - t0) / 1000 / reps;
+    const tc = await timeAsync(ci);
     const sizes = p.blocks.map((b) => b.size).join(', ');
     iterRows.push([widths.join('-'), sizes, p.sLength, ms(tc), ms(tg), (tc / tg).toFixed(2), (G.bufferBytes() / 2 ** 20).toFixed(2)]);
     G.dispose();
@@ -240,15 +245,6 @@ async function main(): Promise<void> {
     const both = (prod: typeof gpuProd) => async () => {
       await prod.dissipation(P);
       await prod.adjoint(Pi);
-    };
-    const timeAsync = async (f: () => Promise<void>): Promise<number> => {
-      const t0 = performance.now();
-      let reps = 0;
-      do {
-        await f();
-        reps++;
-      } while ((performance.now() - t0) / 1000 < MIN_TIME);
-      return (performance.now() - t0) / 1000 / reps;
     };
     const tc = await timeAsync(both(cpuProd));
     const tg = await timeAsync(both(gpuProd));

@@ -4,7 +4,7 @@
  * normalisation.
  */
 import type { FcChain } from '../model/ir.js';
-import { buildLayeredSdp, buildLipSdpNeuron, type SdpFormulation } from '../lmi/sdpa.js';
+import { buildLayeredSdp, buildLipSdpNeuron, type SdpaProblem, type SdpFormulation } from '../lmi/sdpa.js';
 import { buildStageSdp } from '../lmi/conv/sdpa.js';
 import type { StagePlan } from '../lmi/conv/stages.js';
 import type { SdpSolver } from './binaries.js';
@@ -39,7 +39,11 @@ export async function lipSdpOracle(
   opts: LipOracleOptions = {},
 ): Promise<LipOracleResult> {
   const build = (opts.formulation ?? 'lipsdp-neuron') === 'layered' ? buildLayeredSdp : buildLipSdpNeuron;
-  const problem = build(chain, { normalise: opts.normalise ?? true });
+  return optimum(build(chain, { normalise: opts.normalise ?? true }), solver, opts, 1);
+}
+
+/** Solve, insist on an optimum, and read L = gain·√ρ off it (normalisation undone). */
+async function optimum(problem: SdpaProblem, solver: SdpSolver, opts: Omit<LipOracleOptions, 'formulation' | 'normalise'>, gain: number): Promise<LipOracleResult> {
   const solve = await solveSdpa(problem, {
     solver,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -51,7 +55,7 @@ export async function lipSdpOracle(
     throw new Error(`lipdp oracle: ${solver} ended with status '${solve.status}' (${lastLine.trim()})`);
   }
   const rho = solve.x[problem.rhoIndex]! * problem.rhoScale;
-  return { L: Math.sqrt(Math.max(rho, 0)), rho, timeMs: solve.timeMs, status: solve.status, solve };
+  return { L: Math.sqrt(Math.max(rho, 0)) * gain, rho, timeMs: solve.timeMs, status: solve.status, solve };
 }
 
 /**
@@ -65,16 +69,5 @@ export async function stageSdpOracle(
   solver: SdpSolver = 'csdp',
   opts: { readonly levels?: readonly number[]; readonly timeoutMs?: number; readonly tolerance?: number } = {},
 ): Promise<LipOracleResult> {
-  const problem = buildStageSdp(plan, opts.levels ? { levels: opts.levels } : {});
-  const solve = await solveSdpa(problem, {
-    solver,
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
-  });
-  if (solve.status !== 'optimal' && solve.status !== 'inaccurate') {
-    const lastLine = solve.solverOutput.trim().split('\n').slice(-1)[0] ?? '';
-    throw new Error(`lipdp oracle: ${solver} ended with status '${solve.status}' (${lastLine.trim()})`);
-  }
-  const rho = solve.x[problem.rhoIndex]! * problem.rhoScale;
-  return { L: Math.sqrt(Math.max(rho, 0)) * plan.inputGain, rho, timeMs: solve.timeMs, status: solve.status, solve };
+  return optimum(buildStageSdp(plan, opts.levels ? { levels: opts.levels } : {}), solver, opts, plan.inputGain);
 }
