@@ -219,13 +219,20 @@ async function estimateStructured(
 
 /**
  * 1-D signal networks (Conv1d, LTI state-space layers): bounds in ℓ2 over time for sequences of
- * any length (pipeline/oned-net.ts), f64 on the CPU; the lower bound uses long random sequences.
+ * any length (pipeline/oned-net.ts); the realisation products of the optimiser run on the chosen
+ * backend, the final levels and the certificate in f64 on the CPU; the lower bound uses long
+ * random sequences.
  */
 async function estimateOneD(net: Network, options: EstimateOptions, notices: string[], tStart: number, tImport: number): Promise<LipschitzReport> {
-  if (options.backend === 'webgpu') notices.push('1-D signal networks are solved by the f64 CPU optimiser; the WebGPU ADMM covers dense layers only');
   notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
+  const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   options.onProgress?.({ phase: 'build' });
-  const res = await solveOneDNetwork(net, { ...(options.signal ? { signal: options.signal } : {}) });
+  let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
+  try {
+    res = await solveOneDNetwork(net, { backend, ...(options.signal ? { signal: options.signal } : {}) });
+  } finally {
+    backend.dispose();
+  }
   checkAborted(options.signal);
   options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
   return {
@@ -233,8 +240,9 @@ async function estimateOneD(net: Network, options: EstimateOptions, notices: str
     status: res.status,
     lowerBound: res.lowerBound,
     naiveBound: res.naiveBound ?? Infinity,
-    backend: 'cpu',
-    solverPrecision: 'f64',
+    backend: backend.name,
+    solverPrecision: backend.precision,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     timings: {
       import: tImport,
       build: res.timings.build,

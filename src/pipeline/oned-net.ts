@@ -11,9 +11,13 @@
  * steps has ℓ2 gain exactly 1/√T (the sum √T), so no length-independent bound exists for them;
  * for a fixed T one may multiply our bound by that head's gain by hand.
  *
- * Backends: this is the f64 CPU path only; the WebGPU/ADMM backends do not handle these stages.
+ * Backends: the realisation products of the optimiser's gradient iterations (−[A B]ᵀP[A B] and
+ * its adjoint) run on the given backend (WebGPU: f32 batched GEMMs for the coarse levels); the
+ * final levels and the certificate are f64 on the CPU.
  */
 import type { Network } from '../model/ir.js';
+import type { Backend } from '../backend/backend.js';
+import type { StageSystem } from '../lmi/conv/stages.js';
 import { LipdpError } from '../model/errors.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
@@ -34,6 +38,8 @@ export interface SolveOneDOptions {
   readonly seed?: number;
   /** Skip the naive (product of certified stage gains) bound. */
   readonly noNaive?: boolean;
+  /** Backend for the realisation products (default: f64 on the CPU, in-line). */
+  readonly backend?: Backend;
 }
 
 export interface SolveOneDResult {
@@ -51,15 +57,16 @@ export interface SolveOneDResult {
   readonly timings: { build: number; solve: number; certify: number; lower: number };
   /** Always 'any': the bound holds for every sequence length. */
   readonly lengths: 'any';
-  readonly backend: 'cpu-f64';
+  /** Where the optimiser's products ran ('cpu-f64', or e.g. 'webgpu-products+cpu-f64'). */
+  readonly backend: string;
   readonly reason?: string;
 }
 
 /** Optimise and certify one stage list; returns the certificate (possibly failed). */
-export function certifyStagesOneD(
+export async function certifyStagesOneD(
   stages: readonly OneDStage[],
   opts: SolveOneDOptions = {},
-): { cert: OneDCertificate; iterations: number; reason?: string; solveMs: number; certifyMs: number } {
+): Promise<{ cert: OneDCertificate; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
   const t0 = Date.now();
   const start = startParams(stages);
   if ('unstable' in start) {
@@ -67,7 +74,13 @@ export function certifyStagesOneD(
     return { cert: { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations: 0, margin: NaN, reason }, iterations: 0, reason, solveMs: Date.now() - t0, certifyMs: 0 };
   }
   const prob = oneDProblem(stages, start.pScale);
-  const ref = refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, timeBudgetMs: opts.timeBudgetMs, signal: opts.signal });
+  const products = opts.backend && opts.backend.name !== 'cpu' ? await opts.backend.roesserProducts(stages.map(asRoesser)) : undefined;
+  let ref: Awaited<ReturnType<typeof refineOneD>>;
+  try {
+    ref = await refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, timeBudgetMs: opts.timeBudgetMs, signal: opts.signal }, products);
+  } finally {
+    products?.dispose();
+  }
   const t1 = Date.now();
   let cert = certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g });
   if (cert.status !== 'certified') {
@@ -84,9 +97,9 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
   const lmiSizes = oneDLmiSizes(stages);
   const tBuild = Date.now() - t0;
   if (opts.signal?.aborted) throw new LipdpError('ABORTED', 'aborted');
-  const main = certifyStagesOneD(stages, opts);
+  const main = await certifyStagesOneD(stages, opts);
   let naiveBound: number | undefined;
-  if (!opts.noNaive) naiveBound = naiveOneD(stages, opts);
+  if (!opts.noNaive) naiveBound = await naiveOneD(stages, opts);
   const tl = Date.now();
   const T = opts.lowerBoundLength ?? 512;
   const lowerBound = (opts.lowerBoundSamples ?? 6) > 0 ? lowerBoundOneD(net, T, opts) : 0;
@@ -103,7 +116,7 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
     rhoInterval: cert.status === 'certified' ? cert.rhoInterval : null,
     timings: { build: tBuild, solve: main.solveMs, certify: main.certifyMs, lower: Date.now() - tl },
     lengths: 'any',
-    backend: 'cpu-f64',
+    backend: opts.backend && opts.backend.name !== 'cpu' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
     ...(cert.status !== 'certified' ? { reason: main.reason ?? cert.reason ?? 'certification failed' } : {}),
   };
 }
@@ -112,16 +125,23 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
  * Product over stages of each stage's certified gain as a linear system (itself a 1-stage
  * problem from Q_in = I), times max(|α|, |β|) of each activation. Undefined if some stage fails.
  */
-function naiveOneD(stages: readonly OneDStage[], opts: SolveOneDOptions): number | undefined {
+async function naiveOneD(stages: readonly OneDStage[], opts: SolveOneDOptions): Promise<number | undefined> {
   let bound = 1;
   for (const st of stages) {
     const { slope, ...linear } = st;
-    const r = certifyStagesOneD([linear], { ...opts, maxIter: Math.min(opts.maxIter ?? 1500, 600) });
+    const { backend: _backend, ...cpuOpts } = opts;
+    const r = await certifyStagesOneD([linear], { ...cpuOpts, maxIter: Math.min(opts.maxIter ?? 1500, 600) });
     if (r.cert.status !== 'certified') return undefined;
     bound = mulUp(bound, r.cert.L);
     if (slope) bound = mulUp(bound, Math.max(Math.abs(slope.alpha), Math.abs(slope.beta)));
   }
   return bound;
+}
+
+/** A 1-D stage's realisation as a Roesser system with no vertical state (one full P = P2). */
+function asRoesser(st: OneDStage): StageSystem {
+  const nx = st.sys.A.rows;
+  return { name: st.name, nx1: 0, nx2: nx, A: st.sys.A, B: st.sys.B, xOff: 0, inOff: nx, nin: st.sys.B.cols };
 }
 
 /** Empirical lower bound on sequences of length T (the network re-shaped to [C, T]). */

@@ -26,7 +26,8 @@ import { symEig } from '../linalg/eig.js';
 import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/oned/blocks.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
-import { lbfgs } from './lbfgs.js';
+import { lbfgsAsync } from './lbfgs.js';
+import type { RoesserProducts } from '../lmi/conv/stage-math.js';
 
 export interface OneDProblem {
   readonly nums: readonly StageNum[];
@@ -100,7 +101,59 @@ function inverseSpd(X: Float64Array, n: number): Float64Array | null {
  * Returns f = Infinity outside the domain.
  */
 export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean, mu = 0, barrier = 0): { f: number; grad: Float64Array } {
-  const { lamOff, pOff, dim } = layout(p);
+  return evaluateOneDCore(p, th, wantGrad, mu, barrier);
+}
+
+/**
+ * The same with the realisation products from a backend (e.g. f32 on the GPU): −FᵀPF of every
+ * stage before the recursion, and the P-adjoints FΠFᵀ batched after the reverse pass.
+ */
+export async function evaluateOneDWith(p: OneDProblem, th: Float64Array, wantGrad: boolean, mu: number, barrier: number, products: RoesserProducts): Promise<{ f: number; grad: Float64Array }> {
+  const { Ps } = unpackParams(p, th);
+  const D = await products.dissipation(Ps.map((P) => ({ P1: new Float64Array(0), P2: P })));
+  const Pis: Float64Array[] = p.nums.map((st) => new Float64Array((st.nx + st.nu) ** 2));
+  const r = evaluateOneDCore(p, th, wantGrad, mu, barrier, { dissipation: D, deferP: (k, Pi) => (Pis[k] = Pi) });
+  if (!wantGrad || !Number.isFinite(r.f)) return r;
+  const X = await products.adjoint(Pis);
+  p.nums.forEach((_, k) => writePGrad(p, r.grad, k, Pis[k]!, X[k]!));
+  return r;
+}
+
+/** ∂g/∂P_k = Π_xx − FΠFᵀ (X = FΠFᵀ), into θ's packed upper triangle (off-diagonals count twice). */
+function writePGrad(p: OneDProblem, grad: Float64Array, k: number, Pi: Float64Array, X: Float64Array): void {
+  const sk = p.nums[k]!;
+  const nk = sk.nx + sk.nu;
+  const dP = new Float64Array(sk.nx * sk.nx);
+  for (let i = 0; i < sk.nx; i++) for (let j = 0; j < sk.nx; j++) dP[i * sk.nx + j] = Pi[i * nk + j]! - X[i * sk.nx + j]!;
+  let o = layout(p).pOff[k]!;
+  const sc = p.pScale[k]!;
+  for (let i = 0; i < sk.nx; i++)
+    for (let j = i; j < sk.nx; j++) grad[o++] = sc * (i === j ? dP[i * sk.nx + i]! : dP[i * sk.nx + j]! + dP[j * sk.nx + i]!);
+}
+
+/** F Π Fᵀ (nx × nx) in f64. */
+function fPiFt(sk: StageNum, Pi: Float64Array): Float64Array {
+  const nk = sk.nx + sk.nu;
+  const FPi = ab(sk.F, Pi, sk.nx, nk, nk);
+  const X = new Float64Array(sk.nx * sk.nx);
+  for (let i = 0; i < sk.nx; i++)
+    for (let j = 0; j < sk.nx; j++) {
+      let acc = 0;
+      for (let t = 0; t < nk; t++) acc += FPi[i * nk + t]! * sk.F[j * nk + t]!;
+      X[i * sk.nx + j] = acc;
+    }
+  return X;
+}
+
+function evaluateOneDCore(
+  p: OneDProblem,
+  th: Float64Array,
+  wantGrad: boolean,
+  mu: number,
+  barrier: number,
+  ext?: { dissipation: readonly Float64Array[]; deferP: (k: number, Pi: Float64Array) => void },
+): { f: number; grad: Float64Array } {
+  const { lamOff, dim } = layout(p);
   const grad = new Float64Array(dim);
   const { lambdas, Ps } = unpackParams(p, th);
   const nums = p.nums;
@@ -115,7 +168,7 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
     const st = nums[k]!;
     const n = st.nx + st.nu;
     const lam = lambdas[k]!;
-    const N = buildN(st, Ps[k]!, qIn, 1, lam);
+    const N = buildN(st, Ps[k]!, qIn, 1, lam, ext?.dissipation[k]);
     const L = Float64Array.from(N);
     if (!choleskyInPlace(L, n)) return { f: Infinity, grad };
     if (barrier > 0) {
@@ -143,7 +196,7 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
   }
   const st = nums[H]!;
   const n = st.nx + st.nu;
-  const N = buildN(st, Ps[H]!, qIn, 1, null);
+  const N = buildN(st, Ps[H]!, qIn, 1, null, ext?.dissipation[H]);
   const L = Float64Array.from(N);
   if (!choleskyInPlace(L, n)) return { f: Infinity, grad };
   if (barrier > 0) {
@@ -190,19 +243,9 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
       const ni = nInvs[k]!;
       for (let i = 0; i < nk * nk; i++) Pi[i] -= barrier * ni[i]!;
     }
-    // ∂g/∂P_k = Π_xx − F Π Fᵀ, into the packed upper triangle (off-diagonals count twice).
-    const FPi = ab(sk.F, Pi, sk.nx, nk, nk);
-    const dP = new Float64Array(sk.nx * sk.nx);
-    for (let i = 0; i < sk.nx; i++)
-      for (let j = 0; j < sk.nx; j++) {
-        let acc = 0;
-        for (let t = 0; t < nk; t++) acc += FPi[i * nk + t]! * sk.F[j * nk + t]!;
-        dP[i * sk.nx + j] = Pi[i * nk + j]! - acc;
-      }
-    let o = pOff[k]!;
-    const sc = p.pScale[k]!;
-    for (let i = 0; i < sk.nx; i++)
-      for (let j = i; j < sk.nx; j++) grad[o++] = sc * (i === j ? dP[i * sk.nx + i]! : dP[i * sk.nx + j]! + dP[j * sk.nx + i]!);
+    // ∂g/∂P_k = Π_xx − F Π Fᵀ, now or (backend products) after the reverse pass.
+    if (ext) ext.deferP(k, Float64Array.from(Pi));
+    else writePGrad(p, grad, k, Pi, fPiFt(sk, Pi));
     if (k === 0) break;
     // ∂g/∂Q_{k−1}: the sum of the s diagonal u-blocks of Π, plus the barrier term.
     const prev = nums[k - 1]!;
@@ -355,12 +398,17 @@ export interface OneDRefineOptions {
   readonly onIteration?: (it: number, g: number) => void;
 }
 
-/** Minimise g from `start`; returns multipliers for ρ = 1 and g (uncertified). */
-export function refineOneD(
+/**
+ * Minimise g from `start`; returns multipliers for ρ = 1 and g (uncertified). With `products`
+ * the gradient iterations use the backend's realisation products (f32 ones only down to level
+ * 1e-5, as in refine-conv.ts); every level's result is judged by an exact f64 evaluation.
+ */
+export async function refineOneD(
   p: OneDProblem,
   start: OneDParams,
   opts: OneDRefineOptions = {},
-): { params: OneDParams; g: number; iterations: number } {
+  products?: RoesserProducts,
+): Promise<{ params: OneDParams; g: number; iterations: number }> {
   let theta: Float64Array = packParams(p, start);
   const dim = theta.length;
   const maxIter = opts.maxIter ?? 2000;
@@ -377,8 +425,9 @@ export function refineOneD(
     const mu = rel * gStart;
     const barrier = (rel * gStart) / Math.max(1, dim);
     const budget = Math.max(1, Math.floor((maxIter - iterations) / (stages.length - stage)));
-    const res: { theta: Float64Array; f: number } = lbfgs(
-      (th) => evaluateOneD(p, th, true, mu, barrier),
+    const via = products && (products.precision === 'f64' || rel >= 1e-5) ? products : undefined;
+    const res: { theta: Float64Array; f: number } = await lbfgsAsync(
+      via ? (th) => evaluateOneDWith(p, th, true, mu, barrier, via) : async (th) => evaluateOneD(p, th, true, mu, barrier),
       theta,
       budget,
       Math.max(1e-10, 1e-4 * rel),

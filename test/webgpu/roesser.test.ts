@@ -3,7 +3,8 @@
  * definitions (stage-math.ts dissipationProduct / adjointProduct), on the real realisations of
  * fresh random conv / strided / residual stages (sizes not multiples of the 16-wide tiles), with
  * the output buffers poisoned with NaN first so that any element the kernels skip is caught; and
- * the conv optimiser driven through those products ends at the same certified bound as on the CPU.
+ * the conv and 1-D optimisers driven through those products end at the same certified bound as
+ * on the CPU.
  */
 import { describe, expect, it } from 'vitest';
 import { gpuContextOrSkip, poison, relErr } from './gpu-available.js';
@@ -15,6 +16,9 @@ import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, network, relu, residual } from '../conv/helpers.js';
+import { importOnnx } from '../../src/model/import.js';
+import { loadSsmJson } from '../../src/model/ssm-json.js';
+import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
 
 const ctx = await gpuContextOrSkip();
 
@@ -74,6 +78,23 @@ describe.skipIf(!ctx)('webgpu Roesser products vs f64', () => {
       expect(gpu.status, `seed ${seed}`).toBe('certified');
       console.log(`[webgpu-conv] seed ${seed}: cpu ${cpu.upperBound} webgpu ${gpu.upperBound}`);
       expect(Math.abs(gpu.upperBound! / cpu.upperBound! - 1), `seed ${seed}`).toBeLessThan(5e-3);
+    } finally {
+      backend.dispose();
+    }
+  }, 300_000);
+
+  it('1-D examples (Conv1d net, SSM net): the optimiser on WebGPU products certifies the CPU bound (0.5%)', async () => {
+    const backend = await WebGpuBackend.create();
+    try {
+      for (const [name, net] of [['cnn1d.onnx', await importOnnx('examples/oned/cnn1d.onnx')], ['ssm-net.json', await loadSsmJson('examples/oned/ssm-net.json')]] as const) {
+        const cpu = await solveOneDNetwork(net, { lowerBoundSamples: 0, noNaive: true });
+        const gpu = await solveOneDNetwork(net, { lowerBoundSamples: 0, noNaive: true, backend });
+        expect(cpu.status, name).toBe('certified');
+        expect(gpu.status, name).toBe('certified');
+        expect(gpu.backend).toBe('webgpu-products+cpu-f64');
+        console.log(`[webgpu-oned] ${name}: cpu ${cpu.upperBound} webgpu ${gpu.upperBound}`);
+        expect(Math.abs(gpu.upperBound! / cpu.upperBound! - 1), name).toBeLessThan(5e-3);
+      }
     } finally {
       backend.dispose();
     }

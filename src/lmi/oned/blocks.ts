@@ -84,13 +84,23 @@ export function symmetrise(X: Float64Array, n: number): void {
     }
 }
 
-/** N of the stage (before factorisation). `qIn` null means ρ·I with ρ = rhoIn. lam null: no αβ term. */
-export function buildN(st: StageNum, P: Float64Array, qIn: Float64Array | null, rhoIn: number, lam: Float64Array | null): Float64Array {
-  const { nx, nu, cin, s, F, G, m, a } = st;
+/** −FᵀPF (n × n) of the stage: the realisation products a backend may compute instead. */
+export function dissipationOf(st: StageNum, P: Float64Array): Float64Array {
+  const { nx, nu, F } = st;
   const n = nx + nu;
-  const PF = ab(P, F, nx, nx, n);
-  const N = atb(F, PF, nx, n, n);
+  const N = atb(F, ab(P, F, nx, nx, n), nx, n, n);
   for (let i = 0; i < n * n; i++) N[i] = -N[i]!;
+  return N;
+}
+
+/**
+ * N of the stage (before factorisation). `qIn` null means ρ·I with ρ = rhoIn. lam null: no αβ
+ * term. `dissipation`: −FᵀPF when a backend computed it already.
+ */
+export function buildN(st: StageNum, P: Float64Array, qIn: Float64Array | null, rhoIn: number, lam: Float64Array | null, dissipation?: Float64Array): Float64Array {
+  const { nx, nu, cin, s, G, m, a } = st;
+  const n = nx + nu;
+  const N = Float64Array.from(dissipation ?? dissipationOf(st, P));
   for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) N[i * n + j] += P[i * nx + j]!;
   for (let b = 0; b < s; b++) {
     const o = nx + b * cin;
