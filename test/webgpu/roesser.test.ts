@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuContextOrSkip, poison, relErr } from './gpu-available.js';
 import { GemmKernel } from '../../src/backend/webgpu/kernels/gemm.js';
-import { GpuRoesserProducts } from '../../src/backend/webgpu/kernels/roesser.js';
+import { GpuRoesserProducts, SplitRoesserProducts } from '../../src/backend/webgpu/kernels/roesser.js';
 import { adjointProduct, dissipationProduct } from '../../src/lmi/conv/stage-math.js';
 import { planStages } from '../../src/lmi/conv/structure.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
@@ -63,6 +63,31 @@ describe.skipIf(!ctx)('webgpu Roesser products vs f64', () => {
       systems.forEach((sy, j) => expect(relErr(X[j]!, adjointProduct(sy, Pi[j]!)), `seed ${seed} system ${j}`).toBeLessThan(1e-5));
     } finally {
       gpu.dispose();
+    }
+  });
+
+  it('work larger than one storage binding is split into groups with identical results; one oversized system is refused by name', async () => {
+    const c = ctx!;
+    const seed = freshSeed();
+    const r = new Rng(seed);
+    const net = network([3, 10, 10], [conv(r, 3, 6, 3, 1, 1), relu(), conv(r, 6, 6, 3, 1, 1), relu(), conv(r, 6, 6, 5, 1, 2), relu(), conv(r, 6, 2, 3, 1, 1)], 200);
+    const systems = planStages(net).stages.flatMap((st) => st.systems);
+    const gemm = await GemmKernel.create(c);
+    const whole = new GpuRoesserProducts(c, gemm, systems);
+    const largest = Math.max(...systems.map((sy) => 4 * Math.max((sy.nx1 + sy.nx2) * (sy.nx1 + sy.nx2 + sy.nin), (sy.nx1 + sy.nx2 + sy.nin) ** 2)));
+    const split = new SplitRoesserProducts(c, gemm, systems, largest);
+    try {
+      expect(split.parts, `seed ${seed}`).toBeGreaterThan(1);
+      const P = systems.map((sy) => ({ P1: randomSpd(r, sy.nx1), P2: randomSpd(r, sy.nx2) }));
+      const [a, b] = [await whole.dissipation(P), await split.dissipation(P)];
+      systems.forEach((_, j) => expect(relErr(b[j]!, a[j]!), `system ${j}`).toBe(0));
+      const Pi = systems.map((sy) => randomSpd(r, sy.nx1 + sy.nx2 + sy.nin));
+      const [x, y] = [await whole.adjoint(Pi), await split.adjoint(Pi)];
+      systems.forEach((_, j) => expect(relErr(y[j]!, x[j]!), `system ${j}`).toBe(0));
+      expect(() => new SplitRoesserProducts(c, gemm, systems, largest - 4)).toThrow(/model too large for this device: Roesser system '.*' needs \d+ bytes/);
+    } finally {
+      whole.dispose();
+      split.dispose();
     }
   });
 

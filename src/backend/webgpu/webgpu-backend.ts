@@ -13,7 +13,7 @@ import { GemmKernel } from './kernels/gemm.js';
 import { CholeskyKernels } from './kernels/cholesky.js';
 import { fcPipelines } from './kernels/fc.js';
 import { WebGpuProblemOps, type Kernels } from './problem-ops.js';
-import { GpuRoesserProducts } from './kernels/roesser.js';
+import { SplitRoesserProducts } from './kernels/roesser.js';
 import type { RoesserProducts } from '../../lmi/conv/stage-math.js';
 import type { Stage } from '../../lmi/conv/stages.js';
 
@@ -67,7 +67,7 @@ export class WebGpuBackend implements Backend {
 
   async roesserProducts(systems: readonly Stage['systems'][number][]): Promise<RoesserProducts> {
     this.ctx.device.pushErrorScope('validation');
-    const prod = new GpuRoesserProducts(this.ctx, this.kernels.gemm, systems);
+    const prod = new SplitRoesserProducts(this.ctx, this.kernels.gemm, systems);
     const err = await this.ctx.device.popErrorScope();
     if (err) {
       prod.dispose();

@@ -57,8 +57,6 @@ export class GpuRoesserProducts implements RoesserProducts {
     this.sizes = { p, dd, x };
     const Fall = new Float32Array(Math.max(f, 1));
     systems.forEach((sy, j) => Fall.set(systemF(sy), this.layout[j]!.f));
-    const maxBuf = ctx.gpu.limits.maxStorageBufferBindingSize;
-    if (Math.max(f, dd, p) * 4 > maxBuf) throw new Error(`roesser products: ${Math.max(f, dd, p) * 4} bytes exceed this adapter's storage binding limit (${maxBuf})`);
     this.bufs = {
       F: ctx.upload(Fall, 'roesser F'),
       P: ctx.storage(p * 4, 'roesser P'),
@@ -118,5 +116,64 @@ export class GpuRoesserProducts implements RoesserProducts {
     for (const b of Object.values(this.bufs)) b.destroy();
     for (const p of Object.values(this.plans)) p.destroy();
     this.readback.destroy();
+  }
+}
+
+/** Bytes of the largest buffer one system needs (the F / PF buffers or the d × d one). */
+function systemBytes(sy: System): number {
+  const nx = sy.nx1 + sy.nx2;
+  const d = nx + sy.nin;
+  return 4 * Math.max(nx * d, d * d);
+}
+
+/**
+ * The products for any number of systems: split into consecutive groups whose buffers each fit
+ * one storage binding (`maxBytes`, the adapter's maxStorageBufferBindingSize by default), one
+ * GpuRoesserProducts per group, run one after the other. A single system larger than a binding
+ * is refused with a message naming the sizes.
+ */
+export class SplitRoesserProducts implements RoesserProducts {
+  readonly precision = 'f32' as const;
+  private readonly groups: { readonly prod: GpuRoesserProducts; readonly from: number; readonly to: number }[] = [];
+
+  constructor(ctx: GpuContext, gemm: GemmKernel, systems: readonly System[], maxBytes = ctx.gpu.limits.maxStorageBufferBindingSize) {
+    let from = 0;
+    while (from < systems.length) {
+      let to = from;
+      let bytes = 0;
+      while (to < systems.length && bytes + systemBytes(systems[to]!) <= maxBytes) bytes += systemBytes(systems[to++]!);
+      if (to === from) {
+        this.dispose();
+        throw new Error(`model too large for this device: Roesser system '${systems[from]!.name}' needs ${systemBytes(systems[from]!)} bytes in one buffer, limit ${maxBytes} (maxStorageBufferBindingSize)`);
+      }
+      this.groups.push({ prod: new GpuRoesserProducts(ctx, gemm, systems.slice(from, to)), from, to });
+      from = to;
+    }
+  }
+
+  /** Number of groups the systems were split into. */
+  get parts(): number {
+    return this.groups.length;
+  }
+
+  async dissipation(P: readonly { readonly P1: Float64Array; readonly P2: Float64Array }[]): Promise<Float64Array[]> {
+    const out: Float64Array[] = [];
+    for (const g of this.groups) out.push(...(await g.prod.dissipation(P.slice(g.from, g.to))));
+    return out;
+  }
+
+  async adjoint(Pi: readonly Float64Array[]): Promise<Float64Array[]> {
+    const out: Float64Array[] = [];
+    for (const g of this.groups) out.push(...(await g.prod.adjoint(Pi.slice(g.from, g.to))));
+    return out;
+  }
+
+  bufferBytes(): number {
+    return this.groups.reduce((a, g) => a + g.prod.bufferBytes(), 0);
+  }
+
+  dispose(): void {
+    for (const g of this.groups) g.prod.dispose();
+    this.groups.length = 0;
   }
 }
