@@ -16,9 +16,11 @@
  *    construction), and λ ≥ 0.
  * 3. L = √ρ · inputGain, rounded up.
  */
-import type { Stage, StagePlan, StageParams } from '../lmi/conv/stages.js';
+import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
-import { mulUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { choleskyInPlace, backSubstMany, forwardSubstMany } from '../linalg/cholesky.js';
+import { symEig } from '../linalg/eig.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 
 export interface ChainCertificate {
@@ -83,6 +85,10 @@ export function verifyStages(stages: readonly Stage[], params: readonly StagePar
       const q = qs[k]!;
       const m = st.out.G.rows;
       for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) if (i !== j && q[i * m + j] !== 0) return false;
+    }
+    if (isKronDense(st)) {
+      if (!verifyKronDense(st, Qin, prm, st.last ? null : qs[k]!)) return false;
+      continue;
     }
     const { M, absM, size, ops } = assembleStageLmi(st, Qin, prm, st.last ? null : qs[k]!);
     if (!verifyPositiveDefinite(M, size, absM, ops).ok) return false;
@@ -229,4 +235,106 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
     }
   // Safety factor on the operation count (averaging above, accumulation order of `add`).
   return { M, absM: A, size, ops: 2 * ops + 10 };
+}
+
+/**
+ * The dense layer after a flatten (stages.ts isKronDense: incoming weight Q ⊗ I_hw, no αβ term),
+ * whose LMI has size c·hw + m — thousands for a CIFAR feature map — proven with m×m and c×c tests:
+ *   M = [[A, Bᵀ], [B, C]],  A = Q ⊗ I_hw,
+ *   non-last: B = −c_out·ΛW, C = 2Λ − μQ_out;   last: B = W, C = I (⪰ 0 ⇔ A − WᵀW ⪰ 0, Schur on I).
+ * With K = (Z ⊗ I)Bᵀ for Z ≈ Q⁻¹ (any numbers) the congruence T = [[I, −K], [0, I]] gives
+ *   TᵀMT = [[A, E], [Eᵀ, D]],  E = Bᵀ − AK,  D = C − BK − KᵀBᵀ + KᵀAK,
+ * and TᵀMT ≻ 0 (⇔ M ≻ 0, T invertible) follows from A ⪰ αI (α > 0) and D − (‖E‖²/α)·I ≻ 0.
+ * α: Q − αI proven positive definite; ‖E‖₂ ≤ ‖E‖_F bounded from the computed E plus its
+ * entrywise rounding error; D's rounding enters the final rigorous test through |D| and the
+ * operation count. No step needs Z to be accurate: a poor Z only makes the test fail.
+ */
+export function verifyKronDense(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null): boolean {
+  const { c, rep } = st.qin;
+  const nz = st.nz;
+  const W = st.out.G.data;
+  const m = st.out.G.rows;
+  // α: half the computed smallest eigenvalue of Q, proven.
+  const lmin = symEig(Float64Array.from(Qin), c).values[0]!;
+  if (!(lmin > 0)) return false;
+  const alpha = 0.5 * lmin;
+  const shifted = Float64Array.from(Qin);
+  for (let i = 0; i < c; i++) shifted[i * c + i] -= alpha;
+  const absShifted = Float64Array.from(Qin, Math.abs);
+  for (let i = 0; i < c; i++) absShifted[i * c + i] += alpha;
+  if (!verifyPositiveDefinite(shifted, c, absShifted, 2).ok) return false;
+  // Z ≈ Q⁻¹.
+  const L = Float64Array.from(Qin);
+  if (!choleskyInPlace(L, c)) return false;
+  const Z = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) Z[i * c + i] = 1;
+  forwardSubstMany(L, c, Z, c);
+  backSubstMany(L, c, Z, c);
+  // B (m × nz) and C (m × m).
+  const last = st.last;
+  const lam = prm.lamOut;
+  const cc = st.out.c;
+  const bAt = (r: number, col: number): number => (last ? W[r * nz + col]! : -cc * lam![r]! * W[r * nz + col]!);
+  // z-index of (channel i, pixel p): channel-major.
+  const zi = (i: number, p: number): number => i * rep + p;
+  // K = (Z ⊗ I)Bᵀ (nz × m), AK = (Q ⊗ I)K and its absolute counterpart |Q||K|.
+  const K = new Float64Array(nz * m);
+  const AK = new Float64Array(nz * m);
+  const absAK = new Float64Array(nz * m);
+  for (let p = 0; p < rep; p++)
+    for (let i = 0; i < c; i++)
+      for (let r = 0; r < m; r++) {
+        let s = 0;
+        for (let j = 0; j < c; j++) s += Z[i * c + j]! * bAt(r, zi(j, p));
+        K[zi(i, p) * m + r] = s;
+      }
+  for (let p = 0; p < rep; p++)
+    for (let i = 0; i < c; i++)
+      for (let r = 0; r < m; r++) {
+        let s = 0;
+        let as = 0;
+        for (let j = 0; j < c; j++) {
+          const v = Qin[i * c + j]! * K[zi(j, p) * m + r]!;
+          s += v;
+          as += Math.abs(v);
+        }
+        AK[zi(i, p) * m + r] = s;
+        absAK[zi(i, p) * m + r] = as;
+      }
+  // ‖E‖_F with E = Bᵀ − AK: computed entries plus their rounding error γ_{c+2}(|B| + |A||K|).
+  const gE = gamma(c + 2);
+  let e2 = 0;
+  for (let t = 0; t < nz; t++)
+    for (let r = 0; r < m; r++) {
+      const b = bAt(r, t);
+      const e = Math.abs(b - AK[t * m + r]!) + gE * (Math.abs(b) + absAK[t * m + r]!);
+      e2 += e * e;
+    }
+  const eNorm2 = nextUp(e2 * (1 + 2 * (nz * m + 2) * 2 ** -53));
+  const shift = nextUp(nextUp(eNorm2 / alpha) * (1 + 2 ** -52));
+  // D = C − BK − KᵀBᵀ + KᵀAK − shift·I, with |D| for the formation error.
+  const D = new Float64Array(m * m);
+  const absD = new Float64Array(m * m);
+  for (let r = 0; r < m; r++)
+    for (let q = 0; q <= r; q++) {
+      let cval: number;
+      if (last) cval = r === q ? 1 : 0;
+      else cval = (r === q ? 2 * lam![r]! : 0) - st.pool.mu * Qout![r * m + q]!;
+      let s = 0;
+      let as = 0;
+      for (let t = 0; t < nz; t++) {
+        const br = bAt(r, t);
+        const bq = bAt(q, t);
+        const kr = K[t * m + r]!;
+        const kq = K[t * m + q]!;
+        const v = -br * kq - kr * bq + kr * AK[t * m + q]!;
+        s += v;
+        as += Math.abs(br * kq) + Math.abs(kr * bq) + Math.abs(kr) * absAK[t * m + q]!;
+      }
+      const v = cval + s - (r === q ? shift : 0);
+      const av = Math.abs(cval) + as + (r === q ? shift : 0) + (last ? 0 : Math.abs(st.pool.mu * Qout![r * m + q]!));
+      D[r * m + q] = D[q * m + r] = v;
+      absD[r * m + q] = absD[q * m + r] = av;
+    }
+  return verifyPositiveDefinite(D, m, absD, 3 * nz + c + 12).ok;
 }
