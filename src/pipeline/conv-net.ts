@@ -96,7 +96,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const plan = planStages(net);
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
-  const start = await startParams(plan.stages);
+  const singles = new Map<Stage, StageParams>();
+  const start = await startParams(plan.stages, 300, singles);
   const systems = plan.stages.flatMap((st) => st.systems);
   const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
   let bufferBytes = 0;
@@ -152,7 +153,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     }
   }
   const tSolve = performance.now() - t1 - tCert;
-  const naive = opts.noNaive ? undefined : await naiveRoesser(plan);
+  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles);
   return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser'), bufferBytes };
 }
 
@@ -171,10 +172,10 @@ function blendParams(a: readonly StageParams[], b: readonly StageParams[], t: nu
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
-export async function naiveRoesser(plan: StagePlan): Promise<number> {
+export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, StageParams>): Promise<number> {
   let bound = plan.inputGain;
   for (const st of plan.stages) {
-    bound = mulUp(bound, await stageGain(st));
+    bound = mulUp(bound, await stageGain(st, singles?.get(st)));
     if (!st.last) {
       bound = mulUp(bound, activationGain(st));
       bound = mulUp(bound, nextUp(Math.sqrt(st.pool.mu)));
@@ -190,13 +191,14 @@ function activationGain(st: Stage): number {
   return nextUp(Math.max(Math.abs((c + disc) / 2), Math.abs((c - disc) / 2)) * (1 + 1e-12));
 }
 
-async function stageGain(st: Stage): Promise<number> {
+/** The stage's own certified gain; `own`: its multipliers from the start point, when known. */
+async function stageGain(st: Stage, own?: StageParams): Promise<number> {
   if (st.systems.length === 0 && st.internal.length === 0) {
     // Dense (after a flatten Q⊗I with Q = I this is the plain operator norm).
     return certifiedSpectralNorm(st.out.G);
   }
   const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
-  const p = await startParams([single]);
+  const p = own ? [own] : await startParams([single]);
   if (!p) return Infinity;
   const g = runRecursion([single], p, { rho: 1 })?.g ?? NaN;
   if (!Number.isFinite(g)) return Infinity;

@@ -405,8 +405,10 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
  * Q_in = I: its own certified gain γ²), then scaled by q = λ_min(Q_in) (N is homogeneous and
  * monotone in Q_in, so N(qP, Q_in) ⪰ q·N(P, I)), and Λ_out = I/(c²σ) with
  * σ = λ_max(G N⁻¹ Gᵀ) makes Q* ⪰ I/(c²σ). Returns null if some stage has no feasible setting.
+ * `singles` receives each stage's own optimised multipliers (for the naive bound, which needs
+ * exactly these and would otherwise optimise every stage a second time).
  */
-export async function startParams(stages: readonly Stage[], perStageIter = 300): Promise<StageParams[] | null> {
+export async function startParams(stages: readonly Stage[], perStageIter = 300, singles?: Map<Stage, StageParams>): Promise<StageParams[] | null> {
   const out: StageParams[] = [];
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
@@ -424,6 +426,7 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300):
       if (!g0) return null;
       const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter }) : { params: [g0.prm], g: g0.sigma };
       const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
+      singles?.set(st, p1);
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * q), P2: b.P2.map((v) => v * q) })),
         lamInt: p1.lamInt.map((l) => l.map((v) => v * q)),

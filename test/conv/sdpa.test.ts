@@ -67,14 +67,16 @@ describe('stage SDP export equals the certifier’s LMIs', () => {
         lamInt: p.lamInt.map((l) => l.map((v) => v * (1 + 0.1 * rng.u()))),
         lamOut: p.lamOut ? p.lamOut.map((v) => v * (1 + 0.1 * rng.u())) : null,
       }));
-      const rho = 1e3;
+      // ρ large enough that the recursion's Q_k exist for these (perturbed) multipliers.
+      const rho = [1e3, 1e6, 1e9, 1e12].find((x) => runRecursion(plan.stages, params, { rho: x }) !== null);
+      expect(rho, `seed ${seed}: no ρ with a feasible recursion`).toBeDefined();
       const levels = (await stageLevels(plan.stages)) ?? undefined;
       const problem = buildStageSdp(plan, levels ? { levels } : {});
-      const { x, qs } = xOf(net, params, rho, levels);
+      const { x, qs } = xOf(net, params, rho!, levels);
       const blocks = assembleBlocks(problem, x);
       plan.stages.forEach((st, k) => {
         const c = st.qin.c;
-        const Qin = k === 0 ? Float64Array.from({ length: c * c }, (_, i) => (i % (c + 1) === 0 ? rho : 0)) : qs[k - 1]!;
+        const Qin = k === 0 ? Float64Array.from({ length: c * c }, (_, i) => (i % (c + 1) === 0 ? rho! : 0)) : qs[k - 1]!;
         const { M, size } = assembleStageLmi(st, Qin, params[k]!, st.last ? null : qs[k]!);
         expect(problem.blockSizes[k], `stage ${k}`).toBe(size);
         let scale = 0;
