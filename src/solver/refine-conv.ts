@@ -278,6 +278,13 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   return { params: bestParams, g: bestG, iterations };
 }
 
+/**
+ * Wall-clock cap of each stage's own optimisation in the start point: the start only needs to be
+ * feasible and reasonable (the joint optimiser does the real work), and on residual stages with
+ * 32 channels 300 iterations alone took tens of seconds per stage.
+ */
+const START_STAGE_MS = 5_000;
+
 /** Smallest smoothing/barrier level at which f32 Roesser products are used (their rounding is ~1e-7 of N). */
 const F32_FLOOR = 1e-5;
 
@@ -424,7 +431,7 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
       for (let i = 0; i < c; i++) I[i * c + i] = 1;
       const g0 = gridStart(single, I);
       if (!g0) return null;
-      const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter }) : { params: [g0.prm], g: g0.sigma };
+      const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, timeBudgetMs: START_STAGE_MS }) : { params: [g0.prm], g: g0.sigma };
       const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
       singles?.set(st, p1);
       prm = {
