@@ -19,7 +19,7 @@
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
-import { choleskyInPlace, backSubstMany, forwardSubstMany } from '../linalg/cholesky.js';
+import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 
@@ -266,10 +266,7 @@ export function verifyKronDense(st: Stage, Qin: Float64Array, prm: StageParams, 
   // Z ≈ Q⁻¹.
   const L = Float64Array.from(Qin);
   if (!choleskyInPlace(L, c)) return false;
-  const Z = new Float64Array(c * c);
-  for (let i = 0; i < c; i++) Z[i * c + i] = 1;
-  forwardSubstMany(L, c, Z, c);
-  backSubstMany(L, c, Z, c);
+  const Z = inverseFromCholesky(L, c);
   // B (m × nz) and C (m × m).
   const last = st.last;
   const lam = prm.lamOut;

@@ -87,3 +87,18 @@ export function backSubstMany(l: Float64Array, n: number, b: Float64Array, m: nu
     for (let j = 0; j < m; j++) b[bi + j] *= inv;
   }
 }
+
+/** A⁻¹ (n×n, symmetrised) from the lower Cholesky factor l of A. */
+export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  forwardSubstMany(l, n, inv, n);
+  backSubstMany(l, n, inv, n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (inv[i * n + j]! + inv[j * n + i]!);
+      inv[i * n + j] = v;
+      inv[j * n + i] = v;
+    }
+  return inv;
+}

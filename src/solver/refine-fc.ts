@@ -18,7 +18,7 @@
  * the certifier re-verifies it.
  */
 import type { Matrix } from '../model/ir.js';
-import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
+import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { lbfgs } from './lbfgs.js';
 
@@ -281,16 +281,6 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     if (!(bestG < 0.5 * gStart)) stage++;
   }
   return { lambdas: split(bestTheta), g: bestG, iterations };
-}
-
-/** A⁻¹ from the lower Cholesky factor of A (m×m). */
-function inverseFromCholesky(l: Float64Array, m: number): Float64Array {
-  const inv = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) inv[i * m + i] = 1;
-  forwardSubstMany(l, m, inv, m);
-  backSubstMany(l, m, inv, m);
-  symmetrise(inv, m);
-  return inv;
 }
 
 function symmetrise(q: Float64Array, m: number): void {

@@ -21,7 +21,7 @@
  * drives N_ℓ singular in the directions G does not see, where the unbarriered iteration stalls. The result is a proposal only:
  * certify/oned-certify.ts proves whatever comes out.
  */
-import { backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
+import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/oned/blocks.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
@@ -87,13 +87,7 @@ export function unpackParams(p: OneDProblem, th: Float64Array): OneDParams {
 
 function inverseSpd(X: Float64Array, n: number): Float64Array | null {
   const L = Float64Array.from(X);
-  if (!choleskyInPlace(L, n)) return null;
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  forwardSubstMany(L, n, inv, n);
-  backSubstMany(L, n, inv, n);
-  symmetrise(inv, n);
-  return inv;
+  return choleskyInPlace(L, n) ? inverseFromCholesky(L, n) : null;
 }
 
 /**

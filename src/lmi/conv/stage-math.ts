@@ -15,7 +15,7 @@
  * G N⁻¹ Gᵀ = Σ_p W_p Q_in⁻¹ W_pᵀ with W_p the columns of pixel p (c of them), never forming the
  * (c·hw)-square N.
  */
-import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany } from '../../linalg/cholesky.js';
+import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../../linalg/cholesky.js';
 import { symEig } from '../../linalg/eig.js';
 import { isKronDense, type Stage, type StageParams } from './stages.js';
 
@@ -314,15 +314,6 @@ function storageInRange(st: Stage, Qin: Float64Array, prm: StageParams): boolean
     for (let i = 0; i < sy.nx2; i++) p = Math.max(p, Math.abs(P2[i * sy.nx2 + i]!));
   });
   return p <= STORAGE_RANGE * q;
-}
-
-/** N⁻¹ from its Cholesky factor L (n × n). */
-function inverseFromCholesky(L: Float64Array, n: number): Float64Array {
-  const X = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) X[i * n + i] = 1;
-  forwardSubstMany(L, n, X, n);
-  backSubstMany(L, n, X, n);
-  return X;
 }
 
 function logDetFromCholesky(L: Float64Array, n: number): number {
