@@ -27,7 +27,7 @@ import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/one
 import type { OneDStage } from '../lmi/oned/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
 import { lbfgsAsync } from './lbfgs.js';
-import type { RoesserProducts } from '../lmi/conv/stage-math.js';
+import { sandwichT, type RoesserProducts } from '../lmi/conv/stage-math.js';
 
 export interface OneDProblem {
   readonly nums: readonly StageNum[];
@@ -123,20 +123,6 @@ function writePGrad(p: OneDProblem, grad: Float64Array, k: number, Pi: Float64Ar
   const sc = p.pScale[k]!;
   for (let i = 0; i < sk.nx; i++)
     for (let j = i; j < sk.nx; j++) grad[o++] = sc * (i === j ? dP[i * sk.nx + i]! : dP[i * sk.nx + j]! + dP[j * sk.nx + i]!);
-}
-
-/** F Π Fᵀ (nx × nx) in f64. */
-function fPiFt(sk: StageNum, Pi: Float64Array): Float64Array {
-  const nk = sk.nx + sk.nu;
-  const FPi = ab(sk.F, Pi, sk.nx, nk, nk);
-  const X = new Float64Array(sk.nx * sk.nx);
-  for (let i = 0; i < sk.nx; i++)
-    for (let j = 0; j < sk.nx; j++) {
-      let acc = 0;
-      for (let t = 0; t < nk; t++) acc += FPi[i * nk + t]! * sk.F[j * nk + t]!;
-      X[i * sk.nx + j] = acc;
-    }
-  return X;
 }
 
 function evaluateOneDCore(
@@ -239,7 +225,7 @@ function evaluateOneDCore(
     }
     // ∂g/∂P_k = Π_xx − F Π Fᵀ, now or (backend products) after the reverse pass.
     if (ext) ext.deferP(k, Float64Array.from(Pi));
-    else writePGrad(p, grad, k, Pi, fPiFt(sk, Pi));
+    else writePGrad(p, grad, k, Pi, sandwichT(sk.F, Pi, sk.nx, sk.nx + sk.nu));
     if (k === 0) break;
     // ∂g/∂Q_{k−1}: the sum of the s diagonal u-blocks of Π, plus the barrier term.
     const prev = nums[k - 1]!;

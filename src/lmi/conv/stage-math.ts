@@ -78,14 +78,17 @@ export function dissipationProduct(sy: Stage['systems'][number], P1: Float64Arra
 /** F Π Fᵀ (nx × nx) of one system in f64, Π on (x, input) (d × d). */
 export function adjointProduct(sy: Stage['systems'][number], Ps: Float64Array): Float64Array {
   const nx = sy.nx1 + sy.nx2;
-  const d = nx + sy.nin;
-  const F = systemF(sy);
+  return sandwichT(systemF(sy), Ps, nx, nx + sy.nin);
+}
+
+/** F Π Fᵀ for F (nx × d) and Π (d × d), row-major (also the 1-D optimiser's P-adjoint). */
+export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number): Float64Array {
   const FP = new Float64Array(nx * d);
   for (let r = 0; r < nx; r++)
     for (let a = 0; a < d; a++) {
       const f = F[r * d + a]!;
       if (f === 0) continue;
-      for (let b = 0; b < d; b++) FP[r * d + b] += f * Ps[a * d + b]!;
+      for (let b = 0; b < d; b++) FP[r * d + b] += f * Pi[a * d + b]!;
     }
   const X = new Float64Array(nx * nx);
   for (let r = 0; r < nx; r++)
