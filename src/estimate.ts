@@ -30,6 +30,12 @@ export const DEFAULTS = {
   lowerBoundSamples: 6,
   /** The empirical lower bound is a side result: cap its cost on big inputs (conv nets). */
   lowerBoundTimeMs: 20_000,
+  /**
+   * Budget of the f64 multiplier optimiser after ADMM (FC) or from the closed-form start (conv,
+   * 1-D). Without it a 784-256-256-10 net spent over 7 minutes in 3000 refinement iterations
+   * whose last ones no longer moved the bound's leading digits.
+   */
+  refineTimeMs: 60_000,
 } as const;
 
 export async function estimateLipschitz(model: ModelInput, options: EstimateOptions = {}): Promise<LipschitzReport> {
@@ -68,6 +74,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
       tol: options.tol ?? DEFAULTS.tol,
       certTol: options.certTol ?? DEFAULTS.certTol,
       admmTimeBudgetMs: options.admmTimeBudgetMs ?? DEFAULTS.admmTimeBudgetMs,
+      refineTimeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs,
       ...(options.noRefine ? { noRefine: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) =>
@@ -169,7 +176,7 @@ async function estimateStructured(
     res = await solveNetwork(net, {
       formulation,
       backend,
-      ...(options.refineTimeMs !== undefined ? { timeBudgetMs: options.refineTimeMs } : {}),
+      timeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs,
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
     });
@@ -229,7 +236,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, notices: str
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, ...(options.signal ? { signal: options.signal } : {}) });
+    res = await solveOneDNetwork(net, { backend, timeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs, ...(options.signal ? { signal: options.signal } : {}) });
   } finally {
     backend.dispose();
   }

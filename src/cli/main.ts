@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--admm-time <s>', 'ADMM time budget in seconds', positiveNumber, DEFAULTS.admmTimeBudgetMs / 1000)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
-    .option('--refine-time <s>', 'time budget of the f64 multiplier optimiser for conv/pool/residual networks, seconds', positiveNumber, 60)
+    .option('--refine-time <s>', 'time budget of the f64 multiplier optimiser (after ADMM for dense nets), seconds', positiveNumber, 60)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
     .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; refineTime: number; formulation: string; quiet?: boolean }) => {

@@ -30,6 +30,8 @@ export interface FcSolveOptions {
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   readonly refineMaxIter?: number;
+  /** Wall-clock budget of that refinement in ms (default: none, only refineMaxIter). */
+  readonly refineTimeBudgetMs?: number;
   readonly onRefine?: (iteration: number, boundEstimate: number) => void;
 }
 
@@ -134,6 +136,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
     if (scored.length > 0) {
       const refined = refineMultipliers(problem, scored[0].lam, {
         maxIter: opts.refineMaxIter ?? 3000,
+        ...(opts.refineTimeBudgetMs !== undefined ? { timeBudgetMs: opts.refineTimeBudgetMs } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         onIteration: (it, g) => opts.onRefine?.(it, Math.sqrt(g * rhoFactor)),
       });

@@ -105,8 +105,9 @@ export interface EstimateOptions {
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   /**
-   * Wall-clock budget in ms of the f64 multiplier optimiser of conv / pooling / residual networks
-   * (default 60 000; it usually stops earlier, when its last smoothing level converges).
+   * Wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
+   * optimisation for conv / pooling / residual and 1-D networks). Default 60 000; it usually stops
+   * earlier, when it converges.
    */
   readonly refineTimeMs?: number;
   /**

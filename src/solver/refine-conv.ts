@@ -373,7 +373,18 @@ function sigmaOf(st: Stage, Qin: Float64Array, prm: StageParams): number {
   return fw ? fw.g! : Infinity;
 }
 
-/** Coarse log-grid (coordinate search) start for one stage with incoming weight Q. */
+/**
+ * Coarse start for one stage with incoming weight Q: three scales (τ on the systems fed by u, λ
+ * on the inner activations, τ_w on systems fed by an inner activation) times fixed shapes.
+ *
+ * A coordinate search alone cannot leave an infeasible point when feasibility needs two scales
+ * to move together, which is the normal case for a residual block with large weights: N ≻ 0
+ * needs τ ≫ λ (conv 1's storage must dominate the activation's QC, ∝ λ‖C₁‖²) and λ ≫ τ_w (the
+ * activation's 2Λ must dominate conv 2's BᵀPB). So when the default ratios are infeasible, a ray
+ * search first widens both ratios together (τ = λ·10^k, τ_w = λ·10^−k); for a tiny overall
+ * scale N ≻ 0 then only needs the part of N off the input block to be ≻ 0, which is monotone in
+ * both ratios. Then the overall scale is searched, then the coordinate search refines.
+ */
 function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: number } | null {
   const c = st.qin.c;
   let q = 0;
@@ -387,16 +398,19 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   let tw = q * 1e-5;
   const hasW = st.systems.some((sy) => sy.inOff !== 0);
   let best = Infinity;
-  const tryIt = (t: number, l: number, w: number): void => {
+  const tryIt = (t: number, l: number, w: number): boolean => {
     const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null, w));
     if (s < best) {
       best = s;
       tau = t;
       li = l;
       tw = w;
+      return true;
     }
+    return false;
   };
   tryIt(tau, li, tw);
+  if (!Number.isFinite(best) && st.internal.length && st.systems.length) raySearch();
   for (let round = 0; round < 3; round++) {
     if (st.systems.length) for (const t of grid) tryIt(t, li, tw);
     if (st.internal.length) for (const l of grid) tryIt(tau, l, tw);
@@ -404,6 +418,18 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   }
   if (!Number.isFinite(best)) return null;
   return { prm: scaledParams(st, base, tau, li, null, tw), sigma: best };
+
+  function raySearch(): void {
+    for (let k = 1; k <= 10 && !Number.isFinite(best); k += 0.5) {
+      const r = 10 ** k;
+      // Largest τ first: the feasible overall scales are an interval starting near 0.
+      for (let e = -2; e >= -14 && !Number.isFinite(best); e -= 1) tryIt(q * 10 ** e, (q * 10 ** e) / r, (q * 10 ** e) / (r * r));
+    }
+    if (!Number.isFinite(best)) return;
+    // Along the found ray, the overall scale that gives the smallest σ.
+    const [t0, l0, w0] = [tau, li, tw];
+    for (let e = -4; e <= 4; e += 0.5) tryIt(t0 * 10 ** e, l0 * 10 ** e, w0 * 10 ** e);
+  }
 }
 
 /**
