@@ -22,6 +22,7 @@ import { runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { addPGradient, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
 import { lbfgsAsync } from './lbfgs.js';
+import { composeResidual, isResidualStage, systemStage, type SystemCertificate } from './residual-start.js';
 
 export interface ConvRefineOptions {
   readonly maxIter?: number;
@@ -436,6 +437,28 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   }
 }
 
+/** Each system's own certificate, optimised briefly (they are small: input + states). */
+const SYSTEM_CERT_MS = 3_000;
+
+/** Residual stage start composed from its systems' own certificates (residual-start.ts), or null. */
+async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StageParams; sigma: number } | null> {
+  const own: SystemCertificate[] = [];
+  for (let j = 0; j < st.systems.length; j++) {
+    const ss = systemStage(st, j);
+    const n = ss.qin.c;
+    const In = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) In[i * n + i] = 1;
+    const g = gridStart(ss, In);
+    if (!g) return null;
+    const r = await refineStages([ss], [g.prm], { maxIter: 200, timeBudgetMs: SYSTEM_CERT_MS });
+    const best = Number.isFinite(r.g) && r.g < g.sigma ? { P: r.params[0]!.P[0]!, sigma: r.g } : { P: g.prm.P[0]!, sigma: g.sigma };
+    own.push({ P1: best.P.P1, P2: best.P.P2, sigma: best.sigma });
+  }
+  const { prm } = composeResidual(st, own);
+  const sigma = sigmaOf(st, I, prm);
+  return Number.isFinite(sigma) ? { prm, sigma } : null;
+}
+
 /**
  * A feasible starting point at ρ = 1, at the level of a product of per-stage bounds: each
  * stage's Roesser/QC multipliers are first optimised ALONE (the stage as a linear last layer from
@@ -459,7 +482,7 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
       const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
       const I = new Float64Array(c * c);
       for (let i = 0; i < c; i++) I[i * c + i] = 1;
-      const g0 = gridStart(single, I);
+      const g0 = (isResidualStage(single) ? await residualStart(single, I) : null) ?? gridStart(single, I);
       if (!g0) return null;
       const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, timeBudgetMs: START_STAGE_MS }) : { params: [g0.prm], g: g0.sigma };
       const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
