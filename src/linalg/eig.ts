@@ -127,7 +127,8 @@ function tridiagonalQr(d: Float64Array, e: Float64Array, w: Float64Array, n: num
   while (m > 0) {
     // Deflate negligible off-diagonals.
     for (let i = 0; i < m; i++) {
-      if (Math.abs(e[i]) <= eps * (Math.abs(d[i]) + Math.abs(d[i + 1]))) e[i] = 0;
+      // (the absolute floor: with subnormal entries the relative test can never fire)
+      if (Math.abs(e[i]) <= eps * (Math.abs(d[i]) + Math.abs(d[i + 1])) || Math.abs(e[i]) < 1e-300) e[i] = 0;
     }
     if (e[m - 1] === 0) {
       m--;

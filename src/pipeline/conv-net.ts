@@ -24,7 +24,7 @@ import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
-import { refineStages, scaleParams, startParams } from '../solver/refine-conv.js';
+import { refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
 import { evaluateG, refineMultipliers } from '../solver/refine-fc.js';
@@ -96,7 +96,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const plan = planStages(net);
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
-  const singles = new Map<Stage, StageParams>();
+  const singles = new Map<Stage, SingleStage>();
   const start = await startParams(plan.stages, 300, singles);
   const systems = plan.stages.flatMap((st) => st.systems);
   const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
@@ -172,7 +172,7 @@ function blendParams(a: readonly StageParams[], b: readonly StageParams[], t: nu
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
-export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, StageParams>): Promise<number> {
+export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>): Promise<number> {
   let bound = plan.inputGain;
   for (const st of plan.stages) {
     bound = mulUp(bound, await stageGain(st, singles?.get(st)));
@@ -192,18 +192,29 @@ function activationGain(st: Stage): number {
 }
 
 /** The stage's own certified gain; `own`: its multipliers from the start point, when known. */
-async function stageGain(st: Stage, own?: StageParams): Promise<number> {
+async function stageGain(st: Stage, own?: SingleStage): Promise<number> {
   if (st.systems.length === 0 && st.internal.length === 0) {
     // Dense (after a flatten Q⊗I with Q = I this is the plain operator norm).
     return certifiedSpectralNorm(st.out.G);
   }
   const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
-  const p = own ? [own] : await startParams([single]);
-  if (!p) return Infinity;
-  const g = runRecursion([single], p, { rho: 1 })?.g ?? NaN;
-  if (!Number.isFinite(g)) return Infinity;
-  const c = certifyStages({ stages: [single], inputGain: 1 }, scaleParams(p, g), { rhoGuess: g });
-  return c.status === 'certified' ? c.L : Infinity;
+  const candidates: StageParams[] = [];
+  if (own) {
+    // The optimised multipliers first; blends toward the strictly feasible start if they sit too
+    // close to the boundary to verify (as for the whole chain in solveRoesser).
+    candidates.push(own.own, ...[1e-3, 1e-2, 0.1].map((t) => blendParams([own.own], [own.start], t)[0]!), own.start);
+  } else {
+    const p = await startParams([single]);
+    if (!p) return Infinity;
+    candidates.push(p[0]!);
+  }
+  for (const p of candidates) {
+    const g = runRecursion([single], [p], { rho: 1 })?.g ?? NaN;
+    if (!Number.isFinite(g)) continue;
+    const c = certifyStages({ stages: [single], inputGain: 1 }, scaleParams([p], g), { rhoGuess: g });
+    if (c.status === 'certified') return c.L;
+  }
+  return Infinity;
 }
 
 // ------------------------------------------------------------------ unrolled

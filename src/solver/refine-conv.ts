@@ -437,8 +437,18 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   }
 }
 
+/**
+ * A stage's own multipliers (as a linear last layer from Q_in = I): optimised, and the strictly
+ * feasible start they came from (the optimised ones can sit on the boundary, where the
+ * certifier's margins fail; a blend toward the start is feasible and certifiable).
+ */
+export interface SingleStage {
+  readonly own: StageParams;
+  readonly start: StageParams;
+}
+
 /** Each system's own certificate, optimised briefly (they are small: input + states). */
-const SYSTEM_CERT_MS = 3_000;
+const SYSTEM_CERT_MS = 8_000;
 
 /** Residual stage start composed from its systems' own certificates (residual-start.ts), or null. */
 async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StageParams; sigma: number } | null> {
@@ -468,7 +478,7 @@ async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StagePa
  * `singles` receives each stage's own optimised multipliers (for the naive bound, which needs
  * exactly these and would otherwise optimise every stage a second time).
  */
-export async function startParams(stages: readonly Stage[], perStageIter = 300, singles?: Map<Stage, StageParams>): Promise<StageParams[] | null> {
+export async function startParams(stages: readonly Stage[], perStageIter = 300, singles?: Map<Stage, SingleStage>): Promise<StageParams[] | null> {
   const out: StageParams[] = [];
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
@@ -486,7 +496,7 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
       if (!g0) return null;
       const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, timeBudgetMs: START_STAGE_MS }) : { params: [g0.prm], g: g0.sigma };
       const p1 = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
-      singles?.set(st, p1);
+      singles?.set(st, { own: p1, start: g0.prm });
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * q), P2: b.P2.map((v) => v * q) })),
         lamInt: p1.lamInt.map((l) => l.map((v) => v * q)),

@@ -344,6 +344,8 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
     for (let i = 0; i < m; i++) for (let j = 0; j < nz; j++) Z[j * m + i] = G.data[i * nz + j]!;
     forwardSubstMany(L, nz, Z, m);
     const H = gramT(Z, nz, m);
+    // A nearly singular N (extreme scales of the start search) can overflow G N⁻¹ Gᵀ: outside.
+    if (!H.every(Number.isFinite)) return null;
     const { g, vectors, weights } = smoothMax(H, m, mu);
     return {
       g,
@@ -382,6 +384,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   const Zh = Float64Array.from(Y); // L⁻¹B, for a symmetric product
   backSubstMany(L, nz, Y, m);
   const Q = gramT(Zh, nz, m);
+  if (!Q.every(Number.isFinite)) return null;
   for (let i = 0; i < m * m; i++) Q[i] *= -cc * cc;
   for (let i = 0; i < m; i++) Q[i * m + i] += 2 * lam[i]!;
   let QinvB: Float64Array | null = null;
@@ -479,6 +482,7 @@ function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number)
     }
     return gQ;
   };
+  if (!H.every(Number.isFinite)) return null;
   if (st.last) {
     const { g, vectors, weights } = smoothMax(H, m, mu);
     return {
