@@ -34,6 +34,53 @@ export interface PsdCheck {
  * exactly (then only the Cholesky rounding is accounted for).
  */
 export function verifyPositiveDefinite(m: Float64Array, n: number, absM?: Float64Array, opsPerEntry = 0): PsdCheck {
+  // Either test succeeding proves M ≻ 0; neither dominates the other (the shift is relative to
+  // the trace, which the scaling changes), so the scaled one is the fallback.
+  const plain = checkShifted(m, n, absM, opsPerEntry);
+  if (plain.ok) return plain;
+  const scaled = equilibrate(m, n, absM);
+  return scaled ? checkShifted(scaled.m, n, scaled.absM, opsPerEntry) : plain;
+}
+
+/**
+ * D·M·D and D·|M|·D with D = diag(2^k_i) making the diagonal ≈ 1, or null when not needed or not
+ * exact. Powers of two scale every entry (and every rounding error bound) exactly, and D·M·D ≻ 0 ⇔
+ * M ≻ 0, so the test is unchanged in meaning; but the shift c ∝ tr is now relative to a unit
+ * diagonal. Without it, stage LMIs whose variables live on scales 10¹³ apart (a long residual
+ * chain's storage matrices next to ρ·I) failed the test with a smallest eigenvalue of 10⁻¹⁴·tr.
+ * Null (use M as is) if a scaled nonzero entry would leave the normal range, where scaling
+ * stops being exact.
+ */
+function equilibrate(m: Float64Array, n: number, absM?: Float64Array): { m: Float64Array; absM?: Float64Array } | null {
+  const d = new Float64Array(n);
+  let spread = false;
+  for (let i = 0; i < n; i++) {
+    const v = m[i * n + i]!;
+    if (!(v > 0) || !Number.isFinite(v)) return null;
+    const k = Math.max(-500, Math.min(500, -Math.round(Math.log2(v) / 2)));
+    d[i] = 2 ** k;
+    if (k !== 0) spread = true;
+  }
+  if (!spread) return null;
+  const out = new Float64Array(n * n);
+  const outAbs = absM ? new Float64Array(n * n) : undefined;
+  const MIN_NORMAL = 2 ** -1022;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      const f = d[i]! * d[j]!;
+      const v = m[i * n + j]! * f;
+      if (v !== 0 && (Math.abs(v) < MIN_NORMAL || !Number.isFinite(v))) return null;
+      out[i * n + j] = v;
+      if (outAbs) {
+        const a = absM![i * n + j]! * f;
+        if (a !== 0 && (a < MIN_NORMAL || !Number.isFinite(a))) return null;
+        outAbs[i * n + j] = a;
+      }
+    }
+  return outAbs ? { m: out, absM: outAbs } : { m: out };
+}
+
+function checkShifted(m: Float64Array, n: number, absM: Float64Array | undefined, opsPerEntry: number): PsdCheck {
   let tr = 0;
   let maxDiag = 0;
   for (let i = 0; i < n; i++) {

@@ -24,7 +24,7 @@ import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
-import { refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
+import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
 import { evaluateG, refineMultipliers } from '../solver/refine-fc.js';
@@ -155,20 +155,6 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles);
   return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser'), bufferBytes };
-}
-
-/** (1 − t)·a + t·b, entrywise over every multiplier (both sets for the same stages). */
-function blendParams(a: readonly StageParams[], b: readonly StageParams[], t: number): StageParams[] {
-  const mix = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => (1 - t) * v + t * y[i]!);
-  return a.map((p, k) => {
-    const q = b[k]!;
-    return {
-      P: p.P.map((s, j) => ({ P1: mix(s.P1, q.P[j]!.P1), P2: mix(s.P2, q.P[j]!.P2) })),
-      lamInt: p.lamInt.map((l, i) => mix(l, q.lamInt[i]!)),
-      lamOut: p.lamOut && q.lamOut ? mix(p.lamOut, q.lamOut) : p.lamOut,
-      diagShape: p.diagShape && q.diagShape ? mix(p.diagShape, q.diagShape) : (p.diagShape ?? null),
-    };
-  });
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
