@@ -22,7 +22,7 @@ import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
-import { lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
+import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
@@ -170,11 +170,10 @@ export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage,
   return bound;
 }
 
-/** max(|α|, |β|) from a = αβ, c = α+β (roots of x² − c x + a). */
+/** max(|α|, |β|) of the stage's output activation. */
 function activationGain(st: Stage): number {
-  const { a, c } = st.out;
-  const disc = Math.sqrt(Math.max(c * c - 4 * a, 0));
-  return nextUp(Math.max(Math.abs((c + disc) / 2), Math.abs((c - disc) / 2)) * (1 + 1e-12));
+  const { lo, hi } = slopeInterval(st.out.a, st.out.c);
+  return nextUp(Math.max(Math.abs(hi), Math.abs(lo)) * (1 + 1e-12));
 }
 
 /** The stage's own certified gain; `own`: its multipliers from the start point, when known. */

@@ -20,7 +20,7 @@
  * time budget. Everything returned is re-checked (the caller evaluates σ; the certifier verifies).
  */
 import type { Matrix } from '../model/ir.js';
-import type { Stage, StageParams } from '../lmi/conv/stages.js';
+import { slopeInterval, type Stage, type StageParams } from '../lmi/conv/stages.js';
 
 /** A system's own certificate: multipliers for Q_in = I and the squared gain they certify. */
 export interface SystemCertificate {
@@ -72,15 +72,9 @@ export function isResidualStage(st: Stage): boolean {
   return st.kind === 'residual' && st.systems.length === 3 && st.internal.length === 1 && st.systems[1]!.inOff === st.internal[0]!.wOff;
 }
 
-/** Slope interval [α, β] from a = αβ, c = α + β. */
-function slopes(a: number, c: number): { lo: number; hi: number } {
-  const disc = Math.sqrt(Math.max(c * c - 4 * a, 0));
-  return { lo: (c - disc) / 2, hi: (c + disc) / 2 };
-}
-
 /** (t, δ) for the QC step, see the module comment. */
 export function qcStep(a: number, c: number): { t: number; delta: number; beta2: number } {
-  const { lo, hi } = slopes(a, c);
+  const { lo, hi } = slopeInterval(a, c);
   const beta2 = Math.max(lo * lo, hi * hi);
   let best = { t: 1, delta: Infinity };
   for (let e = -3; e <= 3; e += 0.01) {

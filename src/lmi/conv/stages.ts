@@ -107,3 +107,9 @@ export function isKronDense(st: Stage): boolean {
 export function lmiSize(st: Stage): number {
   return st.nz + (st.last ? 0 : st.out.G.rows);
 }
+
+/** The slope interval [α, β] of an activation stored as a = αβ, c = α + β (roots of x² − cx + a). */
+export function slopeInterval(a: number, c: number): { lo: number; hi: number } {
+  const disc = Math.sqrt(Math.max(c * c - 4 * a, 0));
+  return { lo: (c - disc) / 2, hi: (c + disc) / 2 };
+}
