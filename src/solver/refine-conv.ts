@@ -403,16 +403,14 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   let tw = q * 1e-5;
   const hasW = st.systems.some((sy) => sy.inOff !== 0);
   let best = Infinity;
-  const tryIt = (t: number, l: number, w: number): boolean => {
+  const tryIt = (t: number, l: number, w: number): void => {
     const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null, w));
     if (s < best) {
       best = s;
       tau = t;
       li = l;
       tw = w;
-      return true;
     }
-    return false;
   };
   tryIt(tau, li, tw);
   if (!Number.isFinite(best) && st.internal.length && st.systems.length) raySearch();
@@ -501,9 +499,9 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
       const own = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
       singles?.set(st, { own, start: g0.prm });
       // The optimised multipliers sit on the boundary (some state direction of N nearly
-      // singular); a chain start built from them could not be certified at all on resnet_4b
-      // (relative slack 1e-14 in f64). 1 % of the strictly feasible start restores the slack,
-      // for at most a harmonic-mean loss in this stage's gain; the joint optimiser moves on.
+      // singular); 1 % of the strictly feasible start keeps each stage's N inside, for at most a
+      // harmonic-mean loss in this stage's gain. (It does not by itself make a long residual
+      // chain's start certifiable: there the recursion saturates in ρ; see README, Limitations.)
       const p1 = blendParams([own], [g0.prm], START_BLEND)[0]!;
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * q), P2: b.P2.map((v) => v * q) })),
