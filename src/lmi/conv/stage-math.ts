@@ -80,11 +80,26 @@ export function dissipationProduct(sy: Stage['systems'][number], P1: Float64Arra
 /** F Π Fᵀ (nx × nx) of one system in f64, Π on (x, input) (d × d). */
 export function adjointProduct(sy: Stage['systems'][number], Ps: Float64Array): Float64Array {
   const nx = sy.nx1 + sy.nx2;
-  return sandwichT(systemF(sy), Ps, nx, nx + sy.nin);
+  const { F, rowNz } = sparseF(sy);
+  return sandwichT(F, Ps, nx, nx + sy.nin, rowNz);
 }
 
-/** F Π Fᵀ for F (nx × d) and Π (d × d), row-major (also the 1-D optimiser's P-adjoint). */
-export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number): Float64Array {
+/** Column indices of the nonzeros of each row of F (rows × d, row-major). */
+function rowNonzeros(F: Float64Array, rows: number, d: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let q = 0; q < rows; q++) {
+    const nzb: number[] = [];
+    for (let b = 0; b < d; b++) if (F[q * d + b] !== 0) nzb.push(b);
+    out.push(Int32Array.from(nzb));
+  }
+  return out;
+}
+
+/**
+ * F Π Fᵀ for F (nx × d) and Π (d × d), row-major (also the 1-D optimiser's P-adjoint);
+ * `cols`: F's row nonzeros when the caller has them cached.
+ */
+export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number, cols: readonly Int32Array[] = rowNonzeros(F, nx, d)): Float64Array {
   const FP = new Float64Array(nx * d);
   for (let r = 0; r < nx; r++)
     for (let a = 0; a < d; a++) {
@@ -93,12 +108,6 @@ export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: numb
       for (let b = 0; b < d; b++) FP[r * d + b] += f * Pi[a * d + b]!;
     }
   // X[r][q] = Σ_b FP[r][b]·F[q][b] over the nonzeros of F's row q only (F is sparse).
-  const cols: Int32Array[] = [];
-  for (let q = 0; q < nx; q++) {
-    const nzb: number[] = [];
-    for (let b = 0; b < d; b++) if (F[q * d + b] !== 0) nzb.push(b);
-    cols.push(Int32Array.from(nzb));
-  }
   const X = new Float64Array(nx * nx);
   for (let r = 0; r < nx; r++)
     for (let q = 0; q < nx; q++) {
@@ -180,14 +189,7 @@ function sparseF(sy: Stage['systems'][number]): { F: Float64Array; rowNz: Int32A
   let s = sparseCache.get(sy);
   if (!s) {
     const F = systemF(sy);
-    const d = sy.nx1 + sy.nx2 + sy.nin;
-    const rowNz: Int32Array[] = [];
-    for (let q = 0; q < sy.nx1 + sy.nx2; q++) {
-      const nzb: number[] = [];
-      for (let b = 0; b < d; b++) if (F[q * d + b] !== 0) nzb.push(b);
-      rowNz.push(Int32Array.from(nzb));
-    }
-    s = { F, rowNz };
+    s = { F, rowNz: rowNonzeros(F, sy.nx1 + sy.nx2, sy.nx1 + sy.nx2 + sy.nin) };
     sparseCache.set(sy, s);
   }
   return s;
