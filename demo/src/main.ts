@@ -95,8 +95,21 @@ function showModelInfo(): void {
   ui.modelInfo.textContent = m ? `${m.description} Licence: ${m.licence}.` : '';
 }
 
+/**
+ * Reading dropped files is asynchronous, so a Run clicked before it finishes would run the
+ * previous model. #app[data-file-loads] counts finished loads (accepted or refused) so that
+ * callers (and the e2e test) can wait for the selector to show the new file.
+ */
 async function onFiles(files: FileList | readonly File[]): Promise<void> {
   if (files.length === 0) return;
+  try {
+    await loadFiles(files);
+  } finally {
+    ui.app.dataset.fileLoads = String(Number(ui.app.dataset.fileLoads ?? '0') + 1);
+  }
+}
+
+async function loadFiles(files: FileList | readonly File[]): Promise<void> {
   clearError();
   const picked = pickModelFiles(await readFiles(files));
   if (typeof picked === 'string') {

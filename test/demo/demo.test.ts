@@ -75,6 +75,15 @@ async function runAndWait(page: Page, timeout = RUN_TIMEOUT_MS): Promise<Settled
   return (await page.getAttribute('#app', 'data-state')) as Settled;
 }
 
+type DroppedFile = { name: string; mimeType: string; buffer: Buffer };
+
+/** Give files to the file input and wait until the page has read them (#app[data-file-loads]). */
+async function giveFiles(page: Page, files: DroppedFile | DroppedFile[]): Promise<void> {
+  const before = Number((await page.getAttribute('#app', 'data-file-loads')) ?? '0');
+  await page.setInputFiles('[data-testid="file-input"]', files);
+  await page.waitForSelector(`#app[data-file-loads="${before + 1}"]`, { timeout: 30_000 });
+}
+
 async function errorLine(page: Page): Promise<{ code: string | null; text: string }> {
   const e = page.locator('[data-testid="error"]');
   return { code: await e.getAttribute('data-code'), text: (await e.textContent()) ?? '' };
@@ -145,7 +154,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
   it('shows the one-line import error for a garbage file, and stays usable', async () => {
     const page = await openDemo(browser, server.url, pageErrors);
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
-    await page.setInputFiles('[data-testid="file-input"]', { name: 'garbage.onnx', mimeType: 'application/octet-stream', buffer: garbage });
+    await giveFiles(page, { name: 'garbage.onnx', mimeType: 'application/octet-stream', buffer: garbage });
     expect(await page.inputValue('[data-testid="model-select"]')).toBe('__user__');
     await page.selectOption('[data-testid="backend"]', 'cpu');
     expect(await runAndWait(page, 30_000)).toBe('error');
@@ -170,7 +179,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     const page = await openDemo(browser, server.url, pageErrors);
     await page.selectOption('[data-testid="backend"]', 'cpu');
     const bin = 'application/octet-stream';
-    await page.setInputFiles('[data-testid="file-input"]', [
+    await giveFiles(page, [
       { name: 'ext_mlp.onnx', mimeType: bin, buffer: model },
       { name: 'ext_mlp.onnx.data', mimeType: bin, buffer: data },
     ]);
@@ -180,7 +189,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     console.log(`demo e2e: dropped ext_mlp.onnx + .data → L = ${value}; Node CPU ${nodeCpu.upperBound}`);
     expect(Math.abs(value / nodeCpu.upperBound! - 1)).toBeLessThan(5e-3);
 
-    await page.setInputFiles('[data-testid="file-input"]', { name: 'ext_mlp.onnx', mimeType: bin, buffer: model });
+    await giveFiles(page, { name: 'ext_mlp.onnx', mimeType: bin, buffer: model });
     expect(await runAndWait(page, 30_000)).toBe('error');
     const err = await errorLine(page);
     console.log(`demo e2e: dropped ext_mlp.onnx alone → [${err.code}] ${err.text}`);
