@@ -11,6 +11,13 @@ export interface BisectionOptions {
   readonly relTol?: number;
   /** false: stop after the bisection ('provisional', never to be reported as a bound). */
   readonly verify?: boolean;
+  /**
+   * Give up when no ρ ≤ rhoGuess·maxGrowth is feasible (default 1e6 with a guess, unbounded
+   * without). Multipliers that need ρ a million times the solver's own value certify nothing
+   * useful, and on long residual chains whose recursion saturates in ρ the search otherwise
+   * climbs to overflow: ~50 recursions per margin, minutes each on the CIFAR-10 ResNets.
+   */
+  readonly maxGrowth?: number;
 }
 
 export interface BisectionResult<T> {
@@ -43,9 +50,12 @@ export function bisectAndVerify<T>(
     return feasible(rho, margin);
   };
   const relTol = opts.relTol ?? 1e-7;
+  const limit = opts.maxGrowth ?? (opts.rhoGuess !== undefined ? 1e6 : Infinity);
   for (const margin of MARGINS) {
-    const bracket = findBracket((r) => ok(r, margin) !== null, opts.rhoGuess ?? 1);
-    if (!bracket) continue;
+    const bracket = findBracket((r) => ok(r, margin) !== null, opts.rhoGuess ?? 1, limit);
+    // A larger margin only shrinks every Q_k: if no ρ is feasible with this one, none will be
+    // with the next (the margins are for rounding in the verification, which was not reached).
+    if (!bracket) break;
     let [lo, hi] = bracket;
     while (lo > 0 && hi / lo - 1 > relTol) {
       const mid = Math.sqrt(lo * hi);
@@ -65,8 +75,11 @@ export function bisectAndVerify<T>(
   return { status: 'failed', rho: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN };
 }
 
-/** [lo, hi] with lo infeasible (or 0) and hi feasible, by geometric expansion from a guess. */
-export function findBracket(ok: (rho: number) => boolean, guess: number): [number, number] | null {
+/**
+ * [lo, hi] with lo infeasible (or 0) and hi feasible, by geometric expansion from a guess; null
+ * when nothing up to guess·maxGrowth (or up to overflow) is feasible.
+ */
+export function findBracket(ok: (rho: number) => boolean, guess: number, maxGrowth = Infinity): [number, number] | null {
   const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
   let f = 1.001;
   if (ok(g)) {
@@ -82,8 +95,8 @@ export function findBracket(ok: (rho: number) => boolean, guess: number): [numbe
   }
   let lo = g;
   for (let i = 0; i < 80; i++) {
-    const hi = lo * f;
-    if (!Number.isFinite(hi)) return null;
+    const hi = Math.min(lo * f, g * maxGrowth);
+    if (!Number.isFinite(hi) || hi <= lo) return null;
     if (ok(hi)) return [lo, hi];
     lo = hi;
     f = Math.min(f * f, 1e8);
