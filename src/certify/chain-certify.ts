@@ -3,32 +3,45 @@
  * method.md §6), the generalisation of fc-certify.ts.
  *
  * Given multipliers (P1, P2 per Roesser system, Λ per activation) from any source:
- * 1. Bisection on ρ with the forward recursion (recursion.ts): Q_0 = ρI, Loewner-maximal Q* per
- *    stage minus a margin, diagonal choice after max pooling, /μ for pooling; feasible iff every
- *    N_k ≻ 0 and the last block N − GᵀG ≻ 0 (⇔ λ_max(G N⁻¹ Gᵀ) < 1). Monotone in ρ.
- * 2. Verification at the final ρ, independent of the recursion's algebra: every stage LMI
- *      M_k = [[N_k(Q_{k−1}, P, Λ), −c GᵀΛ], [−c ΛG, 2Λ − μ_k Q_k]]   (last: N − GᵀG)
+ * 1. The forward recursion (recursion.ts) at a fixed ρ: Q_0 = ρI, Loewner-maximal Q* per stage
+ *    minus a margin, diagonal choice after max pooling, /μ for pooling; it needs every N_k ≻ 0
+ *    and returns g = λ_max(G N_last⁻¹ Gᵀ).
+ * 2. Output scaling instead of a search in ρ: the last block N − GᵀG/s² ≻ 0 holds for any
+ *    s² > g, and it certifies the network's output divided by s, i.e. L² ≤ ρ·s². (Every block
+ *    is homogeneous, so this is the same certificate as multipliers ×s² at ρ·s²; it needs one
+ *    recursion where a bisection in ρ needs twenty, and it does not stall where the recursion
+ *    saturates in ρ — long residual chains, whose storage terms do not grow with ρ.) ρ starts at
+ *    the caller's guess and a short pattern search in log ρ lowers ρ·g(ρ).
+ * 3. Verification at that ρ and s², independent of the recursion's algebra: every stage LMI
+ *      M_k = [[N_k(Q_{k−1}, P, Λ), −c GᵀΛ], [−c ΛG, 2Λ − μ_k Q_k]]   (last: N − GᵀG/s²)
  *    is rebuilt in full from the stage data (the original kernels' Roesser matrices, dense
  *    weights) and the STORED Q_k, P, Λ, with an entrywise bound on its formation error, and proven
  *    positive definite by the rounding-aware Cholesky test (psd-check.ts). Also proven: every
  *    P1, P2 ≻ 0 (2-D dissipation telescoping needs P ⪰ 0), every interface Q_k ≻ 0 (cropping to
  *    the true feature map and pooling need Q ⪰ 0), Q_k exactly diagonal after max pooling (by
- *    construction), and λ ≥ 0.
- * 3. L = √ρ · inputGain, rounded up.
+ *    construction), and λ ≥ 0. If rounding defeats the check, s² is nudged up, then the margin
+ *    ε_k on the outgoing Q_k grows (bisect.ts MARGINS).
+ * 4. L = √(ρ·s²) · inputGain, rounded up.
  */
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { bisectAndVerify, type BisectionOptions } from './bisect.js';
+import { MARGINS } from './bisect.js';
 
 export interface ChainCertificate {
-  readonly status: 'certified' | 'provisional' | 'failed';
+  readonly status: 'certified' | 'failed';
+  /** Certified L² / inputGain² (= ρ·s²), +∞ when failed. */
   readonly rho: number;
   /** Certified bound (includes the plan's inputGain), +∞ when failed. */
   readonly L: number;
+  /**
+   * [ρ·g, ρ·s²]: below lo the last block fails for these multipliers at this ρ (recursion
+   * without margin, not verified); hi is verified.
+   */
   readonly rhoInterval: readonly [number, number];
+  /** Recursions run. */
   readonly evaluations: number;
   readonly margin: number;
   readonly reason?: string;
@@ -36,8 +49,15 @@ export interface ChainCertificate {
   readonly qs?: Float64Array[];
 }
 
-/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
-export type ChainCertifyOptions = BisectionOptions;
+export interface ChainCertifyOptions {
+  /** ρ to start from (e.g. the solver's g for multipliers scaled by g); default 1. */
+  readonly rhoGuess?: number;
+  /** Give up when no ρ ≤ rhoGuess·maxGrowth keeps every N_k ≻ 0 (default 1e6). */
+  readonly maxGrowth?: number;
+}
+
+/** Recursions spent on the search for ρ (each is a Cholesky of every stage's N). */
+const SEARCH_STEPS = 16;
 
 export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): ChainCertificate {
   const { stages } = plan;
@@ -47,22 +67,61 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
       if (l.some((v) => !(v >= 0) || !Number.isFinite(v))) return failed('multipliers must be finite and nonnegative', 0);
     }
   }
-  const feasible = (rho: number, margin: number): Float64Array[] | null => {
+  let evaluations = 0;
+  const recursion = (rho: number, margin: number) => {
+    evaluations++;
     const r = runRecursion(stages, params, { rho, margin });
-    return r && r.g < 1 ? r.qs : null;
+    return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
-  const res = bisectAndVerify(feasible, (rho, qs) => verifyStages(stages, params, rho, qs), opts);
-  if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
-  const L = res.status === 'certified' ? mulUp(sqrtUp(res.rho), plan.inputGain) : Math.sqrt(res.rho) * plan.inputGain;
-  return { status: res.status, rho: res.rho, L, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin, ...(res.data ? { qs: res.data } : {}) };
+  const guess = opts.rhoGuess !== undefined && opts.rhoGuess > 0 && Number.isFinite(opts.rhoGuess) ? opts.rhoGuess : 1;
+  const limit = guess * (opts.maxGrowth ?? 1e6);
+  for (const margin of MARGINS) {
+    // A ρ at which every N_k ≻ 0 (×10 per try: feasibility of the inner blocks is monotone in ρ).
+    let rho = guess;
+    let r = recursion(rho, margin);
+    while (!r && rho * 10 <= limit) r = recursion((rho *= 10), margin);
+    // A larger margin only shrinks every Q_k: nothing will pass with the next one either.
+    if (!r) break;
+    // Minimise ρ·g(ρ) over log ρ by a pattern search (factor f, then √f). Were the chain
+    // homogeneous in ρ alone, ρ·g would be constant; with fixed storage terms it is not, and the
+    // minimum is often well below ρ = rhoGuess (long residual chains saturate: g barely falls
+    // as ρ grows). Any ρ at which the blocks verify is a certificate, so this only tightens.
+    let h = rho * r.g;
+    for (let f = 10, steps = 0; f > 1.003 && steps < SEARCH_STEPS; ) {
+      let moved = false;
+      for (const cand of [rho / f, rho * f]) {
+        steps++;
+        const rc = recursion(cand, margin);
+        if (rc && cand * rc.g < h) {
+          [rho, r, h] = [cand, rc, cand * rc.g];
+          moved = true;
+          break;
+        }
+      }
+      if (!moved) f = Math.sqrt(f);
+    }
+    for (let t = 0; t < 4; t++) {
+      const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
+      if (!verifyStages(stages, params, rho, r.qs, s2)) continue;
+      const rhoL = mulUp(rho, s2);
+      const L = mulUp(sqrtUp(rhoL), plan.inputGain);
+      const exact = margin === MARGINS[0] ? r.g : (recursion(rho, 0)?.g ?? r.g);
+      return { status: 'certified', rho: rhoL, L, rhoInterval: [rho * Math.min(exact, r.g), rhoL], evaluations, margin, qs: r.qs };
+    }
+  }
+  return failed('no output scale could be verified for these multipliers', evaluations);
 }
 
 function failed(reason: string, evaluations: number): ChainCertificate {
   return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
 }
 
-/** Rigorous check of every stage LMI, every P and every interface Q at this ρ. */
-export function verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[]): boolean {
+/**
+ * Rigorous check of every stage LMI, every P and every interface Q at this ρ, with the last
+ * block N − GᵀG/s² (s² = outScale2, default 1).
+ */
+export function verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[], outScale2 = 1): boolean {
+  if (!(outScale2 > 0) || !Number.isFinite(outScale2)) return false;
   if (!(rho > 0)) return false;
   for (let k = 0; k < stages.length; k++) {
     const st = stages[k]!;
@@ -87,10 +146,10 @@ export function verifyStages(stages: readonly Stage[], params: readonly StagePar
       for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) if (i !== j && q[i * m + j] !== 0) return false;
     }
     if (isKronDense(st)) {
-      if (!verifyKronDense(st, Qin, prm, st.last ? null : qs[k]!)) return false;
+      if (!verifyKronDense(st, Qin, prm, st.last ? null : qs[k]!, outScale2)) return false;
       continue;
     }
-    const { M, absM, size, ops } = assembleStageLmi(st, Qin, prm, st.last ? null : qs[k]!);
+    const { M, absM, size, ops } = assembleStageLmi(st, Qin, prm, st.last ? null : qs[k]!, outScale2);
     if (!verifyPositiveDefinite(M, size, absM, ops).ok) return false;
   }
   return true;
@@ -101,7 +160,7 @@ export function verifyStages(stages: readonly Stage[], params: readonly StagePar
  * of rounded operations per entry. Deliberately straightforward (no shared algebra with the
  * recursion): every term of stages.ts' definition is added entry by entry.
  */
-export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null): { M: Float64Array; absM: Float64Array; size: number; ops: number } {
+export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null, outScale2 = 1): { M: Float64Array; absM: Float64Array; size: number; ops: number } {
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
@@ -202,7 +261,7 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
     ops += 2 * q.G.rows + 6;
   });
   if (st.last) {
-    // − GᵀG
+    // − GᵀG / s² (one more rounded operation per term than − GᵀG)
     for (let kk = 0; kk < m; kk++)
       for (let i = 0; i < nz; i++) {
         const gi = G.data[kk * nz + i]!;
@@ -210,10 +269,11 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
         for (let j = 0; j < nz; j++) {
           const gj = G.data[kk * nz + j]!;
           if (gj === 0) continue;
-          add(i, j, -gi * gj, Math.abs(gi * gj));
+          const v = (gi * gj) / outScale2;
+          add(i, j, -v, Math.abs(v));
         }
       }
-    ops += m + 2;
+    ops += m + 3;
   } else {
     // Output QC with w at z-index nz.., and −μ Q_out on the w block.
     qc(G, prm.lamOut!, st.out.a, st.out.c, nz);
@@ -241,7 +301,7 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
  * The dense layer after a flatten (stages.ts isKronDense: incoming weight Q ⊗ I_hw, no αβ term),
  * whose LMI has size c·hw + m — thousands for a CIFAR feature map — proven with m×m and c×c tests:
  *   M = [[A, Bᵀ], [B, C]],  A = Q ⊗ I_hw,
- *   non-last: B = −c_out·ΛW, C = 2Λ − μQ_out;   last: B = W, C = I (⪰ 0 ⇔ A − WᵀW ⪰ 0, Schur on I).
+ *   non-last: B = −c_out·ΛW, C = 2Λ − μQ_out;   last: B = W, C = s²I (⪰ 0 ⇔ A − WᵀW/s² ⪰ 0).
  * With K = (Z ⊗ I)Bᵀ for Z ≈ Q⁻¹ (any numbers) the congruence T = [[I, −K], [0, I]] gives
  *   TᵀMT = [[A, E], [Eᵀ, D]],  E = Bᵀ − AK,  D = C − BK − KᵀBᵀ + KᵀAK,
  * and TᵀMT ≻ 0 (⇔ M ≻ 0, T invertible) follows from A ⪰ αI (α > 0) and D − (‖E‖²/α)·I ≻ 0.
@@ -249,7 +309,7 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
  * entrywise rounding error; D's rounding enters the final rigorous test through |D| and the
  * operation count. No step needs Z to be accurate: a poor Z only makes the test fail.
  */
-export function verifyKronDense(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null): boolean {
+export function verifyKronDense(st: Stage, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null, outScale2 = 1): boolean {
   const { c, rep } = st.qin;
   const nz = st.nz;
   const W = st.out.G.data;
@@ -315,7 +375,7 @@ export function verifyKronDense(st: Stage, Qin: Float64Array, prm: StageParams, 
   for (let r = 0; r < m; r++)
     for (let q = 0; q <= r; q++) {
       let cval: number;
-      if (last) cval = r === q ? 1 : 0;
+      if (last) cval = r === q ? outScale2 : 0;
       else cval = (r === q ? 2 * lam![r]! : 0) - st.pool.mu * Qout![r * m + q]!;
       let s = 0;
       let as = 0;
