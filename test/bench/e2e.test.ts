@@ -1,5 +1,6 @@
 /**
- * The harness end to end on one tiny model (the full benchmark is never run in tests), and the
+ * The harness end to end, `--quick` narrowed to one tiny model (the full benchmark is never run in
+ * tests; the other quick networks take minutes), and the
  * child-process time limit on a job that cannot finish in time.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,9 +14,9 @@ import type { BenchRun } from '../../bench/types.js';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 describe('bench/run.ts end to end', () => {
-  it('runs every method on examples/mlp_tiny.onnx and writes JSON, Markdown and SVG', () => {
+  it('--quick on one tiny model (mlp_tiny): runs every method and writes JSON, Markdown and SVG', () => {
     const out = mkdtempSync(join(tmpdir(), 'lipdp-bench-e2e-'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--model', 'examples/mlp_tiny.onnx', '--timeout', '60', '--out', out], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--filter', 'mlp_tiny', '--out', out], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 110_000,
@@ -23,6 +24,8 @@ describe('bench/run.ts end to end', () => {
     expect(r.status, r.stderr).toBe(0);
     const run = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchRun;
     expect(run.networks.map((n) => n.name)).toEqual(['mlp_tiny']);
+    expect(run.options.quick).toBe(true);
+    expect(run.options.timeoutS).toBe(60);
     expect(run.results.map((x) => x.method)).toEqual(['lipdp-cpu', 'lipdp-cpu-unrolled', 'dsdp-neuron', 'dsdp-layered', 'csdp-neuron', 'csdp-layered']);
     const lipdp = run.results[0]!;
     expect(lipdp.status).toBe('ok');
