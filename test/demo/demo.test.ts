@@ -198,11 +198,14 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     await page.close();
   });
 
+  // cnn_tiny's image is small, so 'auto' picks the unrolled formulation: 1000 f64 optimiser
+  // iterations on 320-wide blocks, 40–130 s of the browser worker on a 2-core machine depending on
+  // load (it hit the old 120 s limit while benchmarks shared the cores). Still a finite limit.
   it('runs the bundled CNN to a report or a clear error, never hangs', async () => {
     const page = await openDemo(browser, server.url, pageErrors);
     await page.selectOption('[data-testid="model-select"]', 'cnn_tiny.onnx');
     await page.selectOption('[data-testid="backend"]', 'cpu');
-    const state = await runAndWait(page, 120_000);
+    const state = await runAndWait(page, 280_000);
     const err = await errorLine(page);
     console.log(`demo e2e: cnn_tiny → ${state}${state === 'error' ? ` [${err.code}] ${err.text}` : `, L = ${await page.textContent('[data-testid="upper-bound"]')}`}`);
     expect(['done', 'error']).toContain(state);
@@ -211,7 +214,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
       expect(err.text.length).toBeGreaterThan(10);
     }
     await page.close();
-  });
+  }, 300_000);
 
   it('cancel ends a CPU run promptly and the next run works', async () => {
     const page = await openDemo(browser, server.url, pageErrors);
