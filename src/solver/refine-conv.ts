@@ -451,7 +451,8 @@ export interface SingleStage {
  * progress on a trained 32-channel conv comes late and in jumps (resnet_4b layer2: gain 13.4 after
  * 100 iterations, 3.43 after 300, 3.40 after 600): the 8 s wall-clock cap this replaces stopped
  * it after 100–150 iterations, 2–4× above, and where exactly varied from run to run. The time cap
- * only guards slow machines.
+ * guards slow machines and the widest blocks (resnet_3b2's convs may reach it on 2 cores; there
+ * the result again depends on load).
  */
 const SYSTEM_CERT_ITER = 300;
 const SYSTEM_CERT_MS = 30_000;
