@@ -24,7 +24,7 @@
  * 4. L = √(ρ·s²) · inputGain, rounded up.
  */
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
-import { runRecursion } from '../lmi/conv/recursion.js';
+import { minimiseRhoG, runRecursion } from '../lmi/conv/recursion.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
@@ -82,24 +82,9 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
     while (!r && rho * 10 <= limit) r = recursion((rho *= 10), margin);
     // A larger margin only shrinks every Q_k: nothing will pass with the next one either.
     if (!r) break;
-    // Minimise ρ·g(ρ) over log ρ by a pattern search (factor f, then √f). Were the chain
-    // homogeneous in ρ alone, ρ·g would be constant; with fixed storage terms it is not, and the
-    // minimum is often well below ρ = rhoGuess (long residual chains saturate: g barely falls
-    // as ρ grows). Any ρ at which the blocks verify is a certificate, so this only tightens.
-    let h = rho * r.g;
-    for (let f = 10, steps = 0; f > 1.003 && steps < SEARCH_STEPS; ) {
-      let moved = false;
-      for (const cand of [rho / f, rho * f]) {
-        steps++;
-        const rc = recursion(cand, margin);
-        if (rc && cand * rc.g < h) {
-          [rho, r, h] = [cand, rc, cand * rc.g];
-          moved = true;
-          break;
-        }
-      }
-      if (!moved) f = Math.sqrt(f);
-    }
+    // Lower ρ·g(ρ) (recursion.ts minimiseRhoG): any ρ at which the blocks verify is a
+    // certificate, so this only tightens.
+    ({ rho, r } = minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
     for (let t = 0; t < 4; t++) {
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
       if (!verifyStages(stages, params, rho, r.qs, s2)) continue;

@@ -131,3 +131,30 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
   }
   return { qs, g, grads };
 }
+
+/**
+ * Minimise h(ρ) = ρ·g(ρ) over log ρ for FIXED multipliers by a pattern search (factor 10, then
+ * √ of it, until 1.003 or `maxSteps` evaluations). Were every block homogeneous in ρ alone, h
+ * would be constant; with the multipliers held fixed N(P, ρI) gains with ρ only through the
+ * input weight, so h has an interior minimum (often well below ρ = 1 on long residual chains,
+ * whose storage terms do not grow with ρ). `evaluate` returns null where some N_k is not ≻ 0.
+ * Used by the certifier (any ρ that verifies is a certificate, so this only tightens) and by
+ * the chain start (which stage-wise ratio ρ* to scale each stage's own multipliers to).
+ */
+export function minimiseRhoG<R extends { readonly g: number }>(evaluate: (rho: number) => R | null, rho: number, r: R, maxSteps: number): { rho: number; r: R } {
+  let h = rho * r.g;
+  for (let f = 10, steps = 0; f > 1.003 && steps < maxSteps; ) {
+    let moved = false;
+    for (const cand of [rho / f, rho * f]) {
+      steps++;
+      const rc = evaluate(cand);
+      if (rc && cand * rc.g < h) {
+        [rho, r, h] = [cand, rc, cand * rc.g];
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) f = Math.sqrt(f);
+  }
+  return { rho, r };
+}
