@@ -23,11 +23,21 @@ export function symEig(a: Float64Array, n: number): SymEig {
   const t = Float64Array.from(a.subarray(0, n * n));
   // Symmetrise from the lower triangle so callers may pass a matrix with a stale upper half.
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) t[j * n + i] = t[i * n + j];
+  // Work on A / 2^k with the largest entry near 1: the Wilkinson shift squares an off-diagonal,
+  // which overflows for entries above ~1e154 (then the iteration turns to NaN and never
+  // deflates; the conv optimiser's G N⁻¹ Gᵀ near the domain boundary reached 1e200), and
+  // underflows for tiny ones. A power of two keeps the scaling exact.
+  let amax = 0;
+  for (let i = 0; i < n * n; i++) amax = Math.max(amax, Math.abs(t[i]!));
+  // (A non-finite matrix is left as it is: callers test the result, e.g. !(λ_min > 0).)
+  const scale = amax > 0 && Number.isFinite(amax) ? 2 ** Math.min(1023, Math.max(-1022, Math.round(Math.log2(amax)))) : 1;
+  if (scale !== 1) for (let i = 0; i < n * n; i++) t[i]! /= scale;
   const d = new Float64Array(n);
   const e = new Float64Array(n); // e[k] = T[k][k+1]
   const w = new Float64Array(n * n); // accumulates Qᵀ (rows), later the eigenvectors (rows)
   tridiagonalise(t, n, d, e, w);
   tridiagonalQr(d, e, w, n);
+  if (scale !== 1) for (let i = 0; i < n; i++) d[i]! *= scale;
   return sortAscending(d, w, n);
 }
 

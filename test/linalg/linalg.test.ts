@@ -42,6 +42,23 @@ describe('symEig (Householder + implicit QR)', () => {
     const { values } = symEig(a, n);
     expect(Array.from(values)).toEqual([1, 1, 3, 3, 3]);
   });
+  it('is scale-invariant from 1e-200 to 1e200 (the Wilkinson shift squares entries)', () => {
+    // The 2×2 that made the QR iteration overflow to NaN inside the conv optimiser.
+    const H = Float64Array.from([1.50678271961633677e193, -3.49490894846795931e192, -3.49490894846795931e192, 2.87484149614769949e192]);
+    const e = symEig(H, 2);
+    const tr = H[0]! + H[3]!;
+    const det = H[0]! / 1e192 * (H[3]! / 1e192) - (H[1]! / 1e192) ** 2;
+    const disc = Math.sqrt((tr / 1e192) ** 2 / 4 - det);
+    expect(e.values[0]! / 1e192).toBeCloseTo(tr / 2e192 - disc, 10);
+    expect(e.values[1]! / 1e192).toBeCloseTo(tr / 2e192 + disc, 10);
+    const seed = freshSeed();
+    const A = randomSymmetric(7, mulberry32(seed));
+    const ref = symEig(A, 7).values;
+    for (const f of [1e-200, 1e200]) {
+      const v = symEig(A.map((x) => x * f), 7).values;
+      for (let i = 0; i < 7; i++) expect(v[i]! / f, `seed ${seed} scale ${f}`).toBeCloseTo(ref[i]!, 10);
+    }
+  });
 });
 
 describe('projectPsdInPlace', () => {
