@@ -18,6 +18,7 @@ import { solveOneDNetwork } from './pipeline/oned-net.js';
 import { loadSsmJson } from './model/ssm-json.js';
 import { isLipdpError } from './model/errors.js';
 import { createBackend } from './backend/select.js';
+import { RunBudget } from './solver/budget.js';
 import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary } from './report/types.js';
 
 export type ModelInput = string | Uint8Array | Network;
@@ -25,26 +26,31 @@ export type ModelInput = string | Uint8Array | Network;
 export const DEFAULTS = {
   tol: 1e-5,
   maxIter: 200,
-  admmTimeBudgetMs: 15_000,
   certTol: 1e-4,
   lowerBoundSamples: 6,
   /** The empirical lower bound is a side result: cap its cost on big inputs (conv nets). */
   lowerBoundTimeMs: 20_000,
-  /**
-   * Budget of the f64 multiplier optimiser after ADMM (FC) or from the closed-form start (conv,
-   * 1-D). Without it a 784-256-256-10 net spent over 7 minutes in 3000 refinement iterations
-   * whose last ones no longer moved the bound's leading digits.
-   */
-  refineTimeMs: 60_000,
 } as const;
+
+/**
+ * The run's budget: the caller's time limit over the whole solve (the deprecated per-phase
+ * limits `admmTimeBudgetMs` / `refineTimeMs`, if given, count as time limits too) and its
+ * AbortSignal. Without a limit every optimiser stops on its own convergence tests and iteration
+ * counts, so the bound does not depend on machine load.
+ */
+function runBudget(options: EstimateOptions): RunBudget {
+  const limits = [options.timeLimitMs, options.refineTimeMs, options.admmTimeBudgetMs].filter((v): v is number => v !== undefined);
+  return new RunBudget(limits.length ? Math.min(...limits) : undefined, options.signal);
+}
 
 export async function estimateLipschitz(model: ModelInput, options: EstimateOptions = {}): Promise<LipschitzReport> {
   const notices: string[] = [];
+  const budget = runBudget(options);
   const progress = options.onProgress;
   const tStart = performance.now();
   progress?.({ phase: 'import' });
   const net = await loadNetwork(model, options);
-  if (net.signal) return estimateOneD(net, options, notices, tStart, performance.now() - tStart);
+  if (net.signal) return estimateOneD(net, options, budget, notices, tStart, performance.now() - tStart);
   const chain = fcChainOrNull(net);
   const tImport = performance.now() - tStart;
   checkAborted(options.signal);
@@ -63,7 +69,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
   if (!chain || (options.formulation && options.formulation !== 'auto' && options.formulation !== 'fc'))
-    return estimateStructured(net, options, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
+    return estimateStructured(net, options, budget, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
 
   const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   try {
@@ -73,10 +79,8 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
       maxIter,
       tol: options.tol ?? DEFAULTS.tol,
       certTol: options.certTol ?? DEFAULTS.certTol,
-      admmTimeBudgetMs: options.admmTimeBudgetMs ?? DEFAULTS.admmTimeBudgetMs,
-      refineTimeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs,
+      budget,
       ...(options.noRefine ? { noRefine: true } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) =>
         progress?.({
           phase: 'solve',
@@ -123,7 +127,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
         iterations: res.iterations,
         primalResidual: res.primalResidual,
         dualResidual: res.dualResidual,
-        status: res.solverStatus,
+        status: budget.timeLimitHit ? 'time_limit' : res.solverStatus,
         refineIterations: res.refineIterations,
         lmiSizes: res.blockSizes,
         bufferBytes: res.bufferBytes,
@@ -163,6 +167,7 @@ function fcChainOrNull(net: Network): FcChain | null {
 async function estimateStructured(
   net: Network,
   options: EstimateOptions,
+  budget: RunBudget,
   notices: string[],
   t: { tStart: number; tImport: number; tBounds: number; lowerBound: number },
 ): Promise<LipschitzReport> {
@@ -176,8 +181,7 @@ async function estimateStructured(
     res = await solveNetwork(net, {
       formulation,
       backend,
-      timeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs,
-      ...(options.signal ? { signal: options.signal } : {}),
+      budget,
       onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
     });
   } finally {
@@ -207,14 +211,14 @@ async function estimateStructured(
       iterations: 0,
       primalResidual: NaN,
       dualResidual: NaN,
-      status: 'f64-optimiser',
+      status: budget.timeLimitHit ? 'time_limit' : 'f64-optimiser',
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
       bufferBytes: res.bufferBytes,
     },
     certificate: {
       precision: 'f64',
-      source: res.status === 'certified' ? 'solver' : res.status === 'fallback' ? 'naive' : 'none',
+      source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'),
       rhoInterval: res.rhoInterval,
       closedFormBound: res.closedFormBound,
     },
@@ -230,13 +234,13 @@ async function estimateStructured(
  * backend, the final levels and the certificate in f64 on the CPU; the lower bound uses long
  * random sequences.
  */
-async function estimateOneD(net: Network, options: EstimateOptions, notices: string[], tStart: number, tImport: number): Promise<LipschitzReport> {
+async function estimateOneD(net: Network, options: EstimateOptions, budget: RunBudget, notices: string[], tStart: number, tImport: number): Promise<LipschitzReport> {
   notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
   const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, timeBudgetMs: options.refineTimeMs ?? DEFAULTS.refineTimeMs, ...(options.signal ? { signal: options.signal } : {}) });
+    res = await solveOneDNetwork(net, { backend, budget });
   } finally {
     backend.dispose();
   }
@@ -262,12 +266,12 @@ async function estimateOneD(net: Network, options: EstimateOptions, notices: str
       iterations: 0,
       primalResidual: NaN,
       dualResidual: NaN,
-      status: 'f64-optimiser',
+      status: budget.timeLimitHit ? 'time_limit' : 'f64-optimiser',
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
       bufferBytes: 0,
     },
-    certificate: { precision: 'f64', source: res.status === 'certified' ? 'solver' : 'none', rhoInterval: res.rhoInterval, closedFormBound: null },
+    certificate: { precision: 'f64', source: res.status === 'certified' ? 'solver' : res.status === 'fallback' ? 'naive' : 'none', rhoInterval: res.rhoInterval, closedFormBound: null },
     network: { source: net.source, inputSize: net.inputShape[0] ?? 0, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
     formulation: 'oned',
     notices,
@@ -311,8 +315,9 @@ function inputSizeOf(net: Network): number {
   return net.inputShape.reduce((a, b) => a * b, 1);
 }
 
+/** An abort rejects with the signal's reason (as fetch and other AbortSignal users do). */
 function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new LipdpError('ABORTED', 'estimation aborted');
+  if (signal?.aborted) throw signal.reason ?? new LipdpError('ABORTED', 'estimation aborted');
 }
 
 function summarise(net: Network, chain: FcChain): NetworkSummary {

@@ -44,13 +44,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the report as JSON')
     .option('--tol <x>', 'ADMM relative residual tolerance', positiveNumber, DEFAULTS.tol)
     .option('--max-iter <n>', 'ADMM iteration limit', positiveInt, DEFAULTS.maxIter)
-    .option('--admm-time <s>', 'ADMM time budget in seconds', positiveNumber, DEFAULTS.admmTimeBudgetMs / 1000)
+    .option('--time-limit <s>', 'time limit of the whole solve in seconds (default: none; the report says when it ended the solve)', positiveNumber)
+    .option('--admm-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
-    .option('--refine-time <s>', 'time budget of the f64 multiplier optimiser (after ADMM for dense nets), seconds', positiveNumber, 60)
+    .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; admmTime: number; certTol: number; refine: boolean; refineTime: number; formulation: string; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; formulation: string; quiet?: boolean }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
         throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
@@ -60,10 +61,11 @@ export async function main(argv: string[]): Promise<number> {
           backend: opts.backend as BackendChoice,
           tol: opts.tol,
           maxIter: opts.maxIter,
-          admmTimeBudgetMs: opts.admmTime * 1000,
+          ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),
+          ...(opts.admmTime !== undefined ? { admmTimeBudgetMs: opts.admmTime * 1000 } : {}),
+          ...(opts.refineTime !== undefined ? { refineTimeMs: opts.refineTime * 1000 } : {}),
           certTol: opts.certTol,
           noRefine: !opts.refine,
-          refineTimeMs: opts.refineTime * 1000,
           formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
         });

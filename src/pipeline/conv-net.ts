@@ -25,6 +25,8 @@ import { planStages } from '../lmi/conv/structure.js';
 import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
+import { LEAF_STAGES, startFromParts } from '../solver/parts-start.js';
+import { UNLIMITED, type RunBudget } from '../solver/budget.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
 import { evaluateG, refineMultipliers } from '../solver/refine-fc.js';
@@ -35,12 +37,11 @@ import { mulUp, nextUp } from '../certify/psd-check.js';
 
 export interface SolveNetworkOptions {
   readonly formulation: 'roesser' | 'unrolled' | 'auto';
-  readonly signal?: AbortSignal;
   readonly onProgress?: (p: { phase: 'build' | 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
   /** Optimiser iterations (default 6000). */
   readonly maxIter?: number;
-  /** Optimiser wall-clock budget in ms (default 60 000). */
-  readonly timeBudgetMs?: number;
+  /** The run's time limit and abort signal (default: none; the optimiser stops on its own tests). */
+  readonly budget?: RunBudget;
   /** Skip the naive bound (it costs one small optimisation per stage). */
   readonly noNaive?: boolean;
   /**
@@ -60,6 +61,8 @@ export interface SolveNetworkResult {
   readonly timings: { build: number; solve: number; certify: number };
   readonly formulation: 'roesser' | 'unrolled';
   readonly rhoInterval: [number, number] | null;
+  /** Which multipliers the printed bound comes from ('optimised' ⇔ status 'certified'). */
+  readonly source: 'optimised' | 'closed-form' | 'naive' | null;
   /** Bytes of backend buffers the products used (0 on the CPU). */
   readonly bufferBytes: number;
 }
@@ -84,50 +87,68 @@ export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Pro
   return formulation === 'unrolled' ? solveUnrolled(net, opts) : solveRoesser(net, opts);
 }
 
-function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new LipdpError('ABORTED', 'aborted');
-}
 
 // ------------------------------------------------------------------ Roesser
 
 async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
   let tCert = 0;
+  const budget = opts.budget ?? UNLIMITED;
   const t0 = performance.now();
   const plan = planStages(net);
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
   const singles = new Map<Stage, SingleStage>();
-  const start = await startParams(plan.stages, 300, singles);
+  const start = await startParams(plan.stages, 300, singles, budget);
   const systems = plan.stages.flatMap((st) => st.systems);
   const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
   let bufferBytes = 0;
   const tBuild = performance.now() - t0;
-  checkAbort(opts.signal);
+  budget.throwIfAborted();
   const certify = (params: Parameters<typeof certifyStages>[1], g: number): ChainCertificate => {
     const t = performance.now();
     const c = certifyStages(plan, params, { rhoGuess: g });
     tCert += performance.now() - t;
     return c;
   };
+  const gOf = (params: readonly StageParams[]): number => runRecursion(plan.stages, params, { rho: 1 })?.g ?? NaN;
   let closed: ChainCertificate | null = null;
   let best: ChainCertificate | null = null;
   let iterations = 0;
   const t1 = performance.now();
   if (start) {
-    const g0 = runRecursion(plan.stages, start, { rho: 1 })?.g ?? NaN;
+    const g0 = gOf(start);
     if (Number.isFinite(g0)) {
       closed = certify(scaleParams(start, g0), g0);
       if (closed.status === 'certified') best = closed;
+    }
+    // Long chains start from certificates of their parts (parts-start.ts): never looser than the
+    // product of the parts, and far closer to the optimum than the product of single stages.
+    let from = start;
+    let gFrom = g0;
+    if (plan.stages.length > LEAF_STAGES && !budget.expired()) {
+      const parts = await startFromParts(plan.stages, {
+        budget,
+        singles,
+        onPart: (_from, _to, _g, its) => {
+          iterations += its;
+        },
+      });
+      const gp = parts ? gOf(parts.start) : NaN;
+      if (parts && Number.isFinite(gp) && !(gp >= gFrom)) {
+        const c = certify(scaleParams(parts.start, gp), gp);
+        if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+        from = parts.start;
+        gFrom = gp;
+      }
     }
     let ref;
     try {
       ref = await refineStages(
         plan.stages,
-        start,
+        from,
         {
           maxIter: opts.maxIter ?? 6000,
-          timeBudgetMs: opts.timeBudgetMs ?? 60_000,
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          budget,
           onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
         },
         products,
@@ -136,8 +157,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       bufferBytes = products?.bufferBytes() ?? 0;
       products?.dispose();
     }
-    iterations = ref.iterations;
-    if (Number.isFinite(ref.g)) {
+    iterations += ref.iterations;
+    if (Number.isFinite(ref.g) && Number.isFinite(g0)) {
       opts.onProgress?.({ phase: 'certify' });
       // The optimiser tends to the boundary of the feasible set (some N_k nearly singular), where
       // the recursion's feasibility barely depends on ρ and the certifier's margins can fail.
@@ -154,7 +175,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   }
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles);
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser'), bufferBytes };
+  const bestIsOptimised = best !== null && best !== closed;
+  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', bestIsOptimised), bufferBytes };
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
@@ -210,7 +232,8 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
   const chain = unrollNetwork(net);
   const lmiSizes = layeredSizes(chain);
   const tBuild = performance.now() - t0;
-  checkAbort(opts.signal);
+  const budget = opts.budget ?? UNLIMITED;
+  budget.throwIfAborted();
   const t1 = performance.now();
   const hidden = chain.layers.slice(0, -1).map((l) => ({ W: l.W, a: l.activation!.slope.alpha * l.activation!.slope.beta, c: l.activation!.slope.alpha + l.activation!.slope.beta }));
   const problem = { hidden, last: chain.layers[chain.layers.length - 1]!.W };
@@ -233,9 +256,9 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
   if (Number.isFinite(g0)) {
     closed = certify(start, g0);
     if (closed.status === 'certified') best = closed;
-    const ref = refineMultipliers(problem, start, {
+    const ref = await refineMultipliers(problem, start, {
       maxIter: opts.maxIter ?? 1000,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      budget,
       onIteration: (it, g) => {
         iterations = it;
         opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) });
@@ -251,7 +274,7 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
   }
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : naiveBoundFc(chain).bound;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled'), bufferBytes: 0 };
+  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', best !== closed || hidden.length === 0), bufferBytes: 0 };
 }
 
 function layeredSizes(chain: FcChain): number[] {
@@ -266,13 +289,19 @@ function finish(
   iterations: number,
   timings: { build: number; solve: number; certify: number },
   formulation: 'roesser' | 'unrolled',
+  bestIsOptimised: boolean,
 ): Omit<SolveNetworkResult, 'bufferBytes'> {
   const closedFormBound = closed && closed.status === 'certified' ? closed.L : null;
   const base = { closedFormBound, lmiSizes, iterations, timings, formulation, ...(naive !== undefined && Number.isFinite(naive) ? { naiveBound: naive } : {}) };
-  if (best && best.status === 'certified') {
-    if (naive !== undefined && naive < best.L) return { ...base, upperBound: naive, status: 'fallback', rhoInterval: null };
-    return { ...base, upperBound: best.L, status: 'certified', rhoInterval: [best.rhoInterval[0], best.rhoInterval[1]] };
+  // One meaning of status on every network kind: 'certified' only when optimised multipliers
+  // verified; 'fallback' when the bound is the closed-form start's or the naive product's.
+  const naiveOk = naive !== undefined && Number.isFinite(naive);
+  if (best && best.status === 'certified' && !(naiveOk && naive! < best.L)) {
+    const rhoInterval: [number, number] = [best.rhoInterval[0], best.rhoInterval[1]];
+    return bestIsOptimised
+      ? { ...base, upperBound: best.L, status: 'certified', source: 'optimised', rhoInterval }
+      : { ...base, upperBound: best.L, status: 'fallback', source: 'closed-form', rhoInterval };
   }
-  if (naive !== undefined && Number.isFinite(naive)) return { ...base, upperBound: naive, status: 'fallback', rhoInterval: null };
-  return { ...base, upperBound: null, status: 'failed', rhoInterval: null };
+  if (naiveOk) return { ...base, upperBound: naive!, status: 'fallback', source: 'naive', rhoInterval: null };
+  return { ...base, upperBound: null, status: 'failed', source: null, rhoInterval: null };
 }

@@ -14,6 +14,7 @@ import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
 import { admm, type AdmmProgress } from '../solver/admm.js';
 import type { LayeredSdp } from '../lmi/problem.js';
 import { evaluateG, refineMultipliers, type RefineProblem } from '../solver/refine-fc.js';
+import type { RunBudget } from '../solver/budget.js';
 
 export interface FcSolveOptions {
   readonly maxIter: number;
@@ -23,15 +24,12 @@ export interface FcSolveOptions {
   readonly certTol: number;
   readonly patience?: number;
   readonly checkEvery?: number;
-  /** ADMM wall-clock budget in ms (the f64 refinement that follows does the fine work). */
-  readonly admmTimeBudgetMs?: number;
-  readonly signal?: AbortSignal;
+  /** The run's time limit and abort signal (default: none). */
+  readonly budget?: RunBudget;
   readonly onProgress?: (p: FcProgress) => void;
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   readonly refineMaxIter?: number;
-  /** Wall-clock budget of that refinement in ms (default: none, only refineMaxIter). */
-  readonly refineTimeBudgetMs?: number;
   readonly onRefine?: (iteration: number, boundEstimate: number) => void;
 }
 
@@ -91,8 +89,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
       maxIter: opts.maxIter,
       tol: opts.tol,
       checkEvery: opts.checkEvery ?? 25,
-      ...(opts.admmTimeBudgetMs !== undefined ? { timeBudgetMs: opts.admmTimeBudgetMs } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.budget ? { budget: opts.budget } : {}),
     },
     {
       onResiduals: (p) => opts.onProgress?.({ ...p, phase: 'solve', bestBound: best?.L ?? null, maxIter: opts.maxIter }),
@@ -128,16 +125,15 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   const t2 = performance.now();
   const certifyBeforeRefine = tCertify;
   let refineIterations = 0;
-  if (!opts.noRefine && !opts.signal?.aborted && sdp.blocks.length > 1) {
+  if (!opts.noRefine && !opts.budget?.expired() && sdp.blocks.length > 1) {
     const problem = refineProblemOf(sdp);
     const starts = [result.x, x0].map((x) => lambdasOf(sdp, x).map((l) => l.map((v) => Math.max(v, 0) / Math.max(x[0], 1e-300))));
     const scored = starts.map((lam) => ({ lam, g: evaluateG(problem, lam, false).g })).filter((c) => Number.isFinite(c.g));
     scored.sort((a, b2) => a.g - b2.g);
     if (scored.length > 0) {
-      const refined = refineMultipliers(problem, scored[0].lam, {
+      const refined = await refineMultipliers(problem, scored[0].lam, {
         maxIter: opts.refineMaxIter ?? 3000,
-        ...(opts.refineTimeBudgetMs !== undefined ? { timeBudgetMs: opts.refineTimeBudgetMs } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.budget ? { budget: opts.budget } : {}),
         onIteration: (it, g) => opts.onRefine?.(it, Math.sqrt(g * rhoFactor)),
       });
       refineIterations = refined.iterations;

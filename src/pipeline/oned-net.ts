@@ -25,12 +25,13 @@ import { certifyOneD, type OneDCertificate } from '../certify/oned-certify.js';
 import { evaluateOneD, oneDProblem, packParams, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
 import { empiricalLowerBound } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
+import type { RunBudget } from '../solver/budget.js';
 
 export interface SolveOneDOptions {
   /** Optimiser iterations (default 5000). */
   readonly maxIter?: number;
-  readonly timeBudgetMs?: number;
-  readonly signal?: AbortSignal;
+  /** The run's time limit and abort signal (default: none). */
+  readonly budget?: RunBudget;
   /** Sequence length for the empirical lower bound (default 512). */
   readonly lowerBoundLength?: number;
   /** Random starts of the lower-bound search (default 6); 0 skips it. */
@@ -44,7 +45,7 @@ export interface SolveOneDOptions {
 
 export interface SolveOneDResult {
   readonly upperBound: number | null;
-  readonly status: 'certified' | 'failed';
+  readonly status: 'certified' | 'fallback' | 'failed';
   /** Max difference quotient found on random sequences of length `lowerBoundLength`. */
   readonly lowerBound: number;
   readonly lowerBoundLength: number;
@@ -66,29 +67,31 @@ export interface SolveOneDResult {
 export async function certifyStagesOneD(
   stages: readonly OneDStage[],
   opts: SolveOneDOptions = {},
-): Promise<{ cert: OneDCertificate; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
+): Promise<{ cert: OneDCertificate; source: 'optimised' | 'start'; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
   const t0 = Date.now();
   const start = startParams(stages);
   if ('unstable' in start) {
     const reason = `stage ${start.unstable} ('${stages[start.unstable]!.name}') has no feasible start: its A is not Schur stable (spectral radius ≥ 1), so its ℓ2 gain over unbounded sequences is infinite`;
-    return { cert: { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations: 0, margin: NaN, reason }, iterations: 0, reason, solveMs: Date.now() - t0, certifyMs: 0 };
+    return { cert: { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations: 0, margin: NaN, reason }, source: 'start', iterations: 0, reason, solveMs: Date.now() - t0, certifyMs: 0 };
   }
   const prob = oneDProblem(stages, start.pScale);
   const products = opts.backend && opts.backend.name !== 'cpu' ? await opts.backend.roesserProducts(stages.map(asRoesser)) : undefined;
   let ref: Awaited<ReturnType<typeof refineOneD>>;
   try {
-    ref = await refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, timeBudgetMs: opts.timeBudgetMs, signal: opts.signal }, products);
+    ref = await refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, ...(opts.budget ? { budget: opts.budget } : {}) }, products);
   } finally {
     products?.dispose();
   }
   const t1 = Date.now();
   let cert = certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g });
+  let source: 'optimised' | 'start' = 'optimised';
   if (cert.status !== 'certified') {
+    source = 'start';
     // The start point is feasible by construction (for ρ = its g); certify it as a fallback.
     const g0 = evaluateOneD(prob, packParams(prob, start.params), false).f;
     if (Number.isFinite(g0)) cert = certifyOneD(stages, scaleOneDParams(start.params, g0), { rhoGuess: g0 });
   }
-  return { cert, iterations: ref.iterations, solveMs: t1 - t0, certifyMs: Date.now() - t1, ...(cert.reason ? { reason: cert.reason } : {}) };
+  return { cert, source, iterations: ref.iterations, solveMs: t1 - t0, certifyMs: Date.now() - t1, ...(cert.reason ? { reason: cert.reason } : {}) };
 }
 
 export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}): Promise<SolveOneDResult> {
@@ -96,7 +99,7 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
   const stages = lowerOneD(net);
   const lmiSizes = oneDLmiSizes(stages);
   const tBuild = Date.now() - t0;
-  if (opts.signal?.aborted) throw new LipdpError('ABORTED', 'aborted');
+  opts.budget?.throwIfAborted();
   const main = await certifyStagesOneD(stages, opts);
   let naiveBound: number | undefined;
   if (!opts.noNaive) naiveBound = await naiveOneD(stages, opts);
@@ -105,8 +108,9 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
   const lowerBound = (opts.lowerBoundSamples ?? 6) > 0 ? lowerBoundOneD(net, T, opts) : 0;
   const cert = main.cert;
   return {
-    upperBound: cert.status === 'certified' ? cert.L : null,
-    status: cert.status === 'certified' ? 'certified' : 'failed',
+    // One meaning of status on every network kind: 'certified' when the optimised multipliers
+    // verified (and beat the naive product), 'fallback' when only the naive product did.
+    ...statusOf(cert.status === 'certified' ? cert.L : null, main.source, naiveBound),
     lowerBound,
     lowerBoundLength: T,
     ...(naiveBound !== undefined ? { naiveBound } : {}),
@@ -119,6 +123,13 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
     backend: opts.backend && opts.backend.name !== 'cpu' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
     ...(cert.status !== 'certified' ? { reason: main.reason ?? cert.reason ?? 'certification failed' } : {}),
   };
+}
+
+function statusOf(L: number | null, source: 'optimised' | 'start', naive: number | undefined): { upperBound: number | null; status: 'certified' | 'fallback' | 'failed' } {
+  const naiveOk = naive !== undefined && Number.isFinite(naive);
+  if (L !== null && !(naiveOk && naive! < L)) return { upperBound: L, status: source === 'optimised' ? 'certified' : 'fallback' };
+  if (naiveOk) return { upperBound: naive!, status: 'fallback' };
+  return { upperBound: null, status: 'failed' };
 }
 
 /**
@@ -157,7 +168,7 @@ export function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions =
       jvp: (x, t) => jvp(longNet, x, t),
       vjp: (x, v) => vjp(longNet, x, v),
     },
-    { samples: opts.lowerBoundSamples ?? 6, powerIters: 40, seed: opts.seed ?? 7, ...(opts.signal ? { signal: opts.signal } : {}) },
+    { samples: opts.lowerBoundSamples ?? 6, powerIters: 40, seed: opts.seed ?? 7, ...(opts.budget?.signal ? { signal: opts.budget.signal } : {}) },
   );
   return lb.bound;
 }

@@ -98,14 +98,21 @@ export interface EstimateOptions {
   /** ADMM relative residual tolerance. */
   readonly tol?: number;
   readonly maxIter?: number;
-  /** ADMM wall-clock budget in ms; the f64 refinement afterwards does the fine work. */
+  /**
+   * Time limit of the whole solve in ms (default: none). The optimisers stop on convergence tests
+   * and iteration counts, so without a limit the bound does not depend on machine load; when the
+   * limit ends a phase early the report's `solver.status` is 'time_limit' and the bound is still
+   * certified (from the best multipliers reached).
+   */
+  readonly timeLimitMs?: number;
+  /** @deprecated counts as `timeLimitMs` (the smallest given limit applies to the whole solve). */
   readonly admmTimeBudgetMs?: number;
   /** Relative improvement of the certified bound below which the solve stops. */
   readonly certTol?: number;
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   /**
-   * Wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
+   * @deprecated counts as `timeLimitMs`. Formerly: wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
    * optimisation for conv / pooling / residual and 1-D networks). Default 60 000; it usually stops
    * earlier, when it converges.
    */

@@ -17,6 +17,7 @@
  * The caller's `onCheck` hook sees x every `checkEvery` iterations (the driver runs the f64
  * certificate there) and may stop the solve when the certified bound stops improving.
  */
+import { UNLIMITED, type RunBudget } from './budget.js';
 import type { ProblemOps, Vec } from '../backend/backend.js';
 import { choleskyInPlace, choleskySolve } from '../linalg/cholesky.js';
 
@@ -32,9 +33,8 @@ export interface AdmmOptions {
   readonly residualEvery?: number;
   /** Iterations between onCheck calls. */
   readonly checkEvery?: number;
-  readonly signal?: AbortSignal;
-  /** Wall-clock budget in ms (status 'time_limit' when it runs out). */
-  readonly timeBudgetMs?: number;
+  /** The run's time limit (status 'time_limit' when it ends the loop) and abort signal. */
+  readonly budget?: RunBudget;
 }
 
 export interface AdmmProgress {
@@ -96,13 +96,10 @@ export async function admm(
   let haveAx = false;
   const progress = (): AdmmProgress => ({ iteration: it, primalResidual: primal, dualResidual: dual, sigma });
 
-  const deadline = opts.timeBudgetMs !== undefined ? performance.now() + opts.timeBudgetMs : Infinity;
+  const budget = opts.budget ?? UNLIMITED;
   for (it = 1; it <= opts.maxIter; it++) {
-    if (opts.signal?.aborted) {
-      status = 'aborted';
-      break;
-    }
-    if (performance.now() > deadline) {
+    await budget.yield();
+    if (budget.expired()) {
       status = 'time_limit';
       break;
     }

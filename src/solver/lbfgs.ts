@@ -1,18 +1,19 @@
+import type { RunBudget } from './budget.js';
+
 type Eval = { f: number; grad: Float64Array };
 
 /**
  * L-BFGS (memory 10) with a backtracking Armijo line search that also backs off from points
- * outside the domain (f = ∞), stopping after maxIter steps, at the deadline or abort, or when 10
- * steps gained less than relTol·|f|. Written once as a generator that yields the points it needs
- * evaluated, so that the same iteration serves a synchronous objective (lbfgs) and one whose
- * evaluation awaits a GPU (lbfgsAsync).
+ * outside the domain (f = ∞), stopping after maxIter steps, when `budget` expires (the caller's
+ * time limit; an abort throws), or when 10 steps gained less than relTol·|f|. Written once as a
+ * generator that yields the points it needs evaluated; `lbfgsAsync` drives it (awaiting a GPU
+ * objective, and giving the event loop a turn so that an abort is seen).
  */
 function* lbfgsSteps(
   theta0: Float64Array,
   maxIter: number,
   relTol: number,
-  deadline: number,
-  signal: AbortSignal | undefined,
+  budget: RunBudget,
   onIter: (f: number) => void,
 ): Generator<Float64Array, { theta: Float64Array; f: number }, Eval> {
   const dim = theta0.length;
@@ -24,7 +25,7 @@ function* lbfgsSteps(
   const Yh: Float64Array[] = [];
   const history: number[] = [cur.f];
   for (let it = 1; it <= maxIter; it++) {
-    if (signal?.aborted || Date.now() > deadline) break;
+    if (budget.expired()) break;
     // Two-loop recursion for d = −H ∇f.
     const q = Float64Array.from(cur.grad);
     const alphas: number[] = [];
@@ -87,33 +88,21 @@ function* lbfgsSteps(
   return { theta, f: cur.f };
 }
 
-export function lbfgs(
-  fg: (theta: Float64Array) => Eval,
-  theta0: Float64Array,
-  maxIter: number,
-  relTol: number,
-  deadline: number,
-  signal: AbortSignal | undefined,
-  onIter: (f: number) => void,
-): { theta: Float64Array; f: number } {
-  const steps = lbfgsSteps(theta0, maxIter, relTol, deadline, signal, onIter);
-  let r = steps.next();
-  while (!r.done) r = steps.next(fg(r.value));
-  return r.value;
-}
-
 export async function lbfgsAsync(
-  fg: (theta: Float64Array) => Promise<Eval>,
+  fg: (theta: Float64Array) => Eval | Promise<Eval>,
   theta0: Float64Array,
   maxIter: number,
   relTol: number,
-  deadline: number,
-  signal: AbortSignal | undefined,
+  budget: RunBudget,
   onIter: (f: number) => void,
 ): Promise<{ theta: Float64Array; f: number }> {
-  const steps = lbfgsSteps(theta0, maxIter, relTol, deadline, signal, onIter);
+  const steps = lbfgsSteps(theta0, maxIter, relTol, budget, onIter);
   let r = steps.next();
-  while (!r.done) r = steps.next(await fg(r.value));
+  while (!r.done) {
+    const e = await fg(r.value);
+    await budget.yield();
+    r = steps.next(e);
+  }
   return r.value;
 }
 

@@ -22,14 +22,17 @@ import { minimiseRhoG, runRecursion, type RecursionResult } from '../lmi/conv/re
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { addPGradient, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
 import { lbfgsAsync } from './lbfgs.js';
+import { UNLIMITED, type RunBudget } from './budget.js';
 import { composeResidual, isResidualStage, systemStage, type SystemCertificate } from './residual-start.js';
 
 export interface ConvRefineOptions {
   readonly maxIter?: number;
-  readonly timeBudgetMs?: number;
   readonly relTol?: number;
-  readonly signal?: AbortSignal;
+  /** The run's time limit and abort signal (default: none). */
+  readonly budget?: RunBudget;
   readonly onIteration?: (it: number, g: number) => void;
+  /** Index into the smoothing/barrier schedule to start at (0: the coarsest). */
+  readonly firstLevel?: number;
 }
 
 export interface ConvRefineResult {
@@ -238,7 +241,7 @@ export async function evaluateConvGWith(
 export async function refineStages(stages: readonly Stage[], start: readonly StageParams[], opts: ConvRefineOptions = {}, products?: RoesserProducts): Promise<ConvRefineResult> {
   const layout = new ParamLayout(stages);
   const maxIter = opts.maxIter ?? 1000;
-  const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
+  const budget = opts.budget ?? UNLIMITED;
   const relTol = opts.relTol ?? 1e-9;
   let theta = layout.pack(start);
   const g0 = evaluateConvG(layout, theta, 0, false).f;
@@ -252,9 +255,9 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   // cnn_C3_CH8 bound 4% above the CSDP optimum of the same SDP; this schedule reaches 0.05%.
   const levels = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
   const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
-  let level = 0;
+  let level = opts.firstLevel ?? 0;
   const chunk = 200;
-  while (level < levels.length && iterations < maxIter && Date.now() <= deadline && !opts.signal?.aborted) {
+  while (level < levels.length && iterations < maxIter && !budget.expired()) {
     const rel = levels[level]!;
     const mu = rel * bestG;
     // Barrier per unit of log det, so that its total pull is about rel·g (as refine-fc does).
@@ -264,7 +267,7 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
       ? (th: Float64Array) => evaluateConvGWith(layout, th, mu, true, barrier, viaProducts)
       : async (th: Float64Array) => evaluateConvG(layout, th, mu, true, barrier);
     theta = layout.pack(bestParams);
-    const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, deadline, opts.signal, (g) => {
+    const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, budget, (g) => {
       iterations++;
       opts.onIteration?.(iterations, g);
     });
@@ -278,13 +281,6 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   }
   return { params: bestParams, g: bestG, iterations };
 }
-
-/**
- * Wall-clock cap of each stage's own optimisation in the start point: the start only needs to be
- * feasible and reasonable (the joint optimiser does the real work), and on residual stages with
- * 32 channels 300 iterations alone took tens of seconds per stage.
- */
-const START_STAGE_MS = 5_000;
 
 /** Smallest smoothing/barrier level at which f32 Roesser products are used (their rounding is ~1e-7 of N). */
 const F32_FLOOR = 1e-5;
@@ -446,22 +442,18 @@ export interface SingleStage {
 }
 
 /**
- * Each system's own certificate (small: input + states), capped by iterations so that the start
- * and the naive bound built from it do not depend on the machine's speed or load. The L-BFGS
- * progress on a trained 32-channel conv comes late and in jumps (resnet_4b layer2: gain 13.4 after
- * 100 iterations, 3.43 after 300, 3.40 after 600): the 8 s wall-clock cap this replaces stopped
- * it after 100–150 iterations, 2–4× above, and where exactly varied from run to run. The time cap
- * guards slow machines and the widest blocks (resnet_3b2's convs may reach it on 2 cores; there
- * the result again depends on load).
+ * Each system's own certificate (small: input + states), capped by iterations only, so that the
+ * start and the naive bound built from it do not depend on the machine's speed or load. The
+ * L-BFGS progress on a trained 32-channel conv comes late and in jumps (resnet_4b layer2: gain
+ * 13.4 after 100 iterations, 3.43 after 300, 3.40 after 600).
  */
 const SYSTEM_CERT_ITER = 300;
-const SYSTEM_CERT_MS = 30_000;
 
 /** Weight of a stage's strictly feasible start in its chain start (see startParams). */
 const START_BLEND = 1e-2;
 
 /** Residual stage start composed from its systems' own certificates (residual-start.ts), or null. */
-async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StageParams; sigma: number } | null> {
+async function residualStart(st: Stage, I: Float64Array, budget: RunBudget): Promise<{ prm: StageParams; sigma: number } | null> {
   const own: SystemCertificate[] = [];
   for (let j = 0; j < st.systems.length; j++) {
     const ss = systemStage(st, j);
@@ -470,7 +462,7 @@ async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StagePa
     for (let i = 0; i < n; i++) In[i * n + i] = 1;
     const g = gridStart(ss, In);
     if (!g) return null;
-    const r = await refineStages([ss], [g.prm], { maxIter: SYSTEM_CERT_ITER, timeBudgetMs: SYSTEM_CERT_MS });
+    const r = await refineStages([ss], [g.prm], { maxIter: SYSTEM_CERT_ITER, budget });
     const best = Number.isFinite(r.g) && r.g < g.sigma ? { P: r.params[0]!.P[0]!, sigma: r.g } : { P: g.prm.P[0]!, sigma: g.sigma };
     own.push({ P1: best.P.P1, P2: best.P.P2, sigma: best.sigma });
   }
@@ -488,7 +480,12 @@ async function residualStart(st: Stage, I: Float64Array): Promise<{ prm: StagePa
  * `singles` receives each stage's own optimised multipliers (for the naive bound, which needs
  * exactly these and would otherwise optimise every stage a second time).
  */
-export async function startParams(stages: readonly Stage[], perStageIter = 300, singles?: Map<Stage, SingleStage>): Promise<StageParams[] | null> {
+export async function startParams(
+  stages: readonly Stage[],
+  perStageIter = 300,
+  singles?: Map<Stage, SingleStage>,
+  budget: RunBudget = UNLIMITED,
+): Promise<StageParams[] | null> {
   const out: StageParams[] = [];
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
@@ -502,16 +499,23 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
       const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
       const I = new Float64Array(c * c);
       for (let i = 0; i < c; i++) I[i * c + i] = 1;
-      const g0 = (isResidualStage(single) ? await residualStart(single, I) : null) ?? gridStart(single, I);
-      if (!g0) return null;
-      const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, timeBudgetMs: START_STAGE_MS }) : { params: [g0.prm], g: g0.sigma };
-      const own = Number.isFinite(r.g) ? r.params[0]! : g0.prm;
-      singles?.set(st, { own, start: g0.prm });
+      // A stage's own multipliers depend only on the stage, not on where the chain is cut:
+      // reuse them when a part of the chain (parts-start.ts) is started again.
+      const key = partOrigin.get(st) ?? st;
+      let known = singles?.get(key);
+      if (!known) {
+        const g0 = (isResidualStage(single) ? await residualStart(single, I, budget) : null) ?? gridStart(single, I);
+        if (!g0) return null;
+        const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, budget }) : { params: [g0.prm], g: g0.sigma };
+        known = { own: Number.isFinite(r.g) ? r.params[0]! : g0.prm, start: g0.prm };
+        singles?.set(key, known);
+      }
+      const { own, start: ownStart } = known;
       // The optimised multipliers sit on the boundary (some state direction of N nearly
       // singular); 1 % of the strictly feasible start keeps each stage's N inside, for at most a
       // harmonic-mean loss in this stage's gain. (It does not by itself make a long residual
       // chain's start certifiable: there the recursion saturates in ρ; see README, Limitations.)
-      const p1 = blendParams([own], [g0.prm], START_BLEND)[0]!;
+      const p1 = blendParams([own], [ownStart], START_BLEND)[0]!;
       // Scale by q/ρ*, ρ* the input weight at which these multipliers give the stage its
       // smallest gain² ρ·g(ρ): N is linear in (P, Λ, Q_in) and monotone in Q_in, so
       // N(s·P, Q_in) ⪰ N(s·P, qI) = s·N(P, ρ*I) with s = q/ρ*. Scaling by q alone (ρ* = 1) left
@@ -544,6 +548,12 @@ export async function startParams(stages: readonly Stage[], perStageIter = 300, 
   return out;
 }
 
+/**
+ * A part of a chain (parts-start.ts) ends in a copy of a stage made linear ('last'); its own
+ * multipliers are those of the original stage. Maps such a copy to the original.
+ */
+export const partOrigin = new WeakMap<Stage, Stage>();
+
 /** Pattern-search steps for a stage's ρ* in the start (one Cholesky of the stage's N each). */
 const START_RHO_STEPS = 16;
 
@@ -561,8 +571,8 @@ function emptyParams(): StageParams {
   return { P: [], lamInt: [], lamOut: null };
 }
 
-/** A trivial last stage (identity dense) after st, to push Q through the transform. */
-function lastStub(st: Stage): Stage {
+/** A trivial last stage after st, to push Q through st's transform (pooling gain, diagonal shape). */
+export function lastStub(st: Stage): Stage {
   const m = st.out.G.rows;
   const G = { rows: 1, cols: m, data: new Float64Array(m) };
   return { kind: 'dense', name: 'stub', nz: m, qin: { c: m, rep: 1, order: 'channel-major' }, systems: [], internal: [], out: { G, a: 0, c: 0 }, last: true, pool: { mu: 1, diag: false }, outShape: [1] };

@@ -20,7 +20,8 @@
 import type { Matrix } from '../model/ir.js';
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { lbfgs } from './lbfgs.js';
+import { lbfgsAsync } from './lbfgs.js';
+import { UNLIMITED, type RunBudget } from './budget.js';
 
 export interface RefineLayer {
   readonly W: Matrix;
@@ -35,9 +36,9 @@ export interface RefineProblem {
 
 export interface RefineOptions {
   readonly maxIter?: number;
-  readonly timeBudgetMs?: number;
   readonly relTol?: number;
-  readonly signal?: AbortSignal;
+  /** The run's time limit and abort signal (default: none). */
+  readonly budget?: RunBudget;
   readonly onIteration?: (it: number, g: number) => void;
 }
 
@@ -216,11 +217,11 @@ export function evaluateG(
  * L-BFGS on θ = log λ, with continuation on a log-sum-exp smoothing of λ_max (the exact λ_max is
  * non-smooth where the top eigenvalue is multiple, which is typical at the optimum).
  */
-export function refineMultipliers(p: RefineProblem, start: readonly Float64Array[], opts: RefineOptions = {}): RefineResult {
+export async function refineMultipliers(p: RefineProblem, start: readonly Float64Array[], opts: RefineOptions = {}): Promise<RefineResult> {
   const sizes = start.map((l) => l.length);
   const dim = sizes.reduce((a, b) => a + b, 0);
   const maxIter = opts.maxIter ?? 3000;
-  const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
+  const runBudget = opts.budget ?? UNLIMITED;
   const relTol = opts.relTol ?? 1e-9;
   const split = (theta: Float64Array): Float64Array[] => {
     const out: Float64Array[] = [];
@@ -267,7 +268,7 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
     const stagesLeft = stages.length - stage;
     const budget = Math.max(1, Math.floor((maxIter - iterations) / stagesLeft));
     const stageTol = Math.max(relTol, 1e-4 * rel);
-    const res = lbfgs(fg, theta, budget, stageTol, deadline, opts.signal, (g) => {
+    const res = await lbfgsAsync(fg, theta, budget, stageTol, runBudget, (g) => {
       iterations++;
       opts.onIteration?.(iterations, g);
     });
@@ -277,7 +278,7 @@ export function refineMultipliers(p: RefineProblem, start: readonly Float64Array
       bestG = exact;
       bestTheta = theta;
     }
-    if (iterations >= maxIter || Date.now() > deadline || opts.signal?.aborted) break;
+    if (iterations >= maxIter || runBudget.expired()) break;
     if (!(bestG < 0.5 * gStart)) stage++;
   }
   return { lambdas: split(bestTheta), g: bestG, iterations };

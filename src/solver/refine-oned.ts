@@ -27,6 +27,7 @@ import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/one
 import type { OneDStage } from '../lmi/oned/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
 import { lbfgsAsync } from './lbfgs.js';
+import { UNLIMITED, type RunBudget } from './budget.js';
 import { sandwichT, type RoesserProducts } from '../lmi/conv/stage-math.js';
 
 export interface OneDProblem {
@@ -373,8 +374,8 @@ export function startParams(stages: readonly OneDStage[]): { params: OneDParams;
 
 export interface OneDRefineOptions {
   readonly maxIter?: number;
-  readonly timeBudgetMs?: number;
-  readonly signal?: AbortSignal;
+  /** The run's time limit and abort signal (default: none). */
+  readonly budget?: RunBudget;
   readonly onIteration?: (it: number, g: number) => void;
 }
 
@@ -392,7 +393,7 @@ export async function refineOneD(
   let theta: Float64Array = packParams(p, start);
   const dim = theta.length;
   const maxIter = opts.maxIter ?? 2000;
-  const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
+  const runBudget = opts.budget ?? UNLIMITED;
   const g0 = evaluateOneD(p, theta, false).f;
   if (!Number.isFinite(g0) || dim === 0) return { params: unpackParams(p, theta), g: g0, iterations: 0 };
   let best = { theta, g: g0 };
@@ -411,8 +412,7 @@ export async function refineOneD(
       theta,
       budget,
       Math.max(1e-10, 1e-4 * rel),
-      deadline,
-      opts.signal,
+      runBudget,
       (f) => {
         iterations++;
         opts.onIteration?.(iterations, f);
@@ -421,7 +421,7 @@ export async function refineOneD(
     theta = res.theta;
     const exact = evaluateOneD(p, theta, false).f;
     if (exact < best.g) best = { theta, g: exact };
-    if (iterations >= maxIter || Date.now() > deadline || opts.signal?.aborted) break;
+    if (iterations >= maxIter || runBudget.expired()) break;
     if (!(best.g < 0.5 * gStart)) stage++;
   }
   return { params: unpackParams(p, best.theta), g: best.g, iterations };
