@@ -11,6 +11,7 @@ export type { AdapterInfo, Backend } from './backend/backend.js';
 export { CpuBackend } from './backend/cpu/cpu-backend.js';
 export { createBackend } from './backend/select.js';
 export { toFcChain } from './model/lower.js';
+export { loadSsmJson, parseSsmJson } from './model/ssm-json.js';
 export { forward } from './model/forward.js';
 export { LipdpError, isLipdpError, type LipdpErrorCode } from './model/errors.js';
 export type { Network, FcChain, Layer, Matrix, SlopeBounds } from './model/ir.js';
