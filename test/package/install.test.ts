@@ -5,8 +5,9 @@
  * report type-checks with `tsc --noEmit` under `"types": ["node"]` (the public .d.ts files must not
  * need anything else, e.g. the ONNX protobuf declarations and their global `Long`).
  *
- * Slow (about 2–3 minutes: npm installs the dependencies, and for the git URL also the dev
- * dependencies it needs to run `prepare`), and it needs the npm registry or a warm npm cache.
+ * Slow (about 3½ minutes on a busy 2-core machine, most of it npm: the git URL makes npm install
+ * the dev dependencies in its clone to run `prepare`), and it needs the npm registry or a warm
+ * npm cache; the three installs run in parallel.
  * Any failure fails the test; nothing is skipped.
  */
 import { spawn } from 'node:child_process';
@@ -133,8 +134,7 @@ describe('installing lipdp into a separate project', () => {
   });
 
   for (const how of ['tarball', 'local path', 'git URL']) {
-    // Concurrent: each check is mostly a few short processes; together they fit the time budget.
-    it.concurrent(`from a ${how}: npx lipdp estimate, the library import, and tsc --noEmit`, async () => {
+    it(`from a ${how}: npx lipdp estimate, the library import, and tsc --noEmit`, async () => {
       const dir = await installs.get(how)!;
       const cli = await ok('npx', ['--no-install', 'lipdp', 'estimate', 'node_modules/lipdp/examples/mlp_tiny.onnx', '--json', '--quiet', '--max-iter', '50', '--refine-time', '1'], dir);
       const rep = JSON.parse(cli.stdout) as { status: string; upperBound: number };
