@@ -19,7 +19,8 @@ import { loadSsmJson } from './model/ssm-json.js';
 import { isLipdpError } from './model/errors.js';
 import { createBackend } from './backend/select.js';
 import { RunBudget } from './solver/budget.js';
-import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary } from './report/types.js';
+import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary, SolverStatus } from './report/types.js';
+import { finishReport, type ReportDraft } from './report/finish.js';
 
 export type ModelInput = string | Uint8Array | Network;
 
@@ -43,7 +44,16 @@ function runBudget(options: EstimateOptions): RunBudget {
   return new RunBudget(limits.length ? Math.min(...limits) : undefined, options.signal);
 }
 
+/**
+ * Certify an upper bound on the ℓ2 Lipschitz constant of `model` (an ONNX path or bytes, a lipdp
+ * SSM JSON path, or an imported Network). Rejects with a LipdpError for bad input; the report's
+ * `status` says what the bound rests on (docs/report.md).
+ */
 export async function estimateLipschitz(model: ModelInput, options: EstimateOptions = {}): Promise<LipschitzReport> {
+  return finishReport(await estimateDraft(model, options), model, options.source);
+}
+
+async function estimateDraft(model: ModelInput, options: EstimateOptions): Promise<ReportDraft> {
   const notices: string[] = [];
   const budget = runBudget(options);
   const progress = options.onProgress;
@@ -89,8 +99,10 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
           primalResidual: p.primalResidual,
           dualResidual: p.dualResidual,
           bestBound: p.bestBound,
+          // fc-chain reports the best bound its periodic f64 checks verified.
+          bestBoundCertified: p.bestBound !== null,
         }),
-      onRefine: (it, est) => progress?.({ phase: 'refine', iteration: it, bestBound: est }),
+      onRefine: (it, est) => progress?.({ phase: 'refine', iteration: it, bestBound: est, bestBoundCertified: false }),
     });
     checkAborted(options.signal);
     // Choose the tightest certified bound; say where it came from.
@@ -105,7 +117,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
     if (!best) status = 'failed';
     else status = best.source === 'solver' ? 'certified' : 'fallback';
     if (status === 'fallback') notices.push('the solver multipliers could not be certified below the fallback bound; reporting the best certified fallback');
-    progress?.({ phase: 'done', bestBound: best?.L ?? null });
+    progress?.({ phase: 'done', bestBound: best?.L ?? null, bestBoundCertified: best !== undefined });
     const tTotal = performance.now() - tStart;
     return {
       upperBound: best ? best.L : null,
@@ -127,7 +139,7 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
         iterations: res.iterations,
         primalResidual: res.primalResidual,
         dualResidual: res.dualResidual,
-        status: budget.timeLimitHit ? 'time_limit' : res.solverStatus,
+        status: budget.timeLimitHit ? 'time_limit' : (res.solverStatus as SolverStatus),
         refineIterations: res.refineIterations,
         lmiSizes: res.blockSizes,
         bufferBytes: res.bufferBytes,
@@ -170,7 +182,7 @@ async function estimateStructured(
   budget: RunBudget,
   notices: string[],
   t: { tStart: number; tImport: number; tBounds: number; lowerBound: number },
-): Promise<LipschitzReport> {
+): Promise<ReportDraft> {
   const formulation = options.formulation === 'roesser' || options.formulation === 'unrolled' ? options.formulation : 'auto';
   // The backend computes the Roesser realisation products of the optimiser (f32 on WebGPU for the
   // coarse levels, then f64); the unrolled formulation and the certificate run in f64 on the CPU.
@@ -182,14 +194,14 @@ async function estimateStructured(
       formulation,
       backend,
       budget,
-      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null }),
+      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
     });
   } finally {
     backend.dispose();
   }
   if (backend.name !== 'cpu' && res.formulation === 'unrolled') notices.push('the unrolled formulation is optimised in f64 on the CPU; the backend was not used');
   checkAborted(options.signal);
-  options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
+  options.onProgress?.({ phase: 'done', bestBound: res.upperBound, bestBoundCertified: res.upperBound !== null });
   if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
   return {
     upperBound: res.upperBound,
@@ -234,7 +246,7 @@ async function estimateStructured(
  * backend, the final levels and the certificate in f64 on the CPU; the lower bound uses long
  * random sequences.
  */
-async function estimateOneD(net: Network, options: EstimateOptions, budget: RunBudget, notices: string[], tStart: number, tImport: number): Promise<LipschitzReport> {
+async function estimateOneD(net: Network, options: EstimateOptions, budget: RunBudget, notices: string[], tStart: number, tImport: number): Promise<ReportDraft> {
   notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
   const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
   options.onProgress?.({ phase: 'build' });
@@ -245,7 +257,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
     backend.dispose();
   }
   checkAborted(options.signal);
-  options.onProgress?.({ phase: 'done', bestBound: res.upperBound });
+  options.onProgress?.({ phase: 'done', bestBound: res.upperBound, bestBoundCertified: res.upperBound !== null });
   return {
     upperBound: res.upperBound,
     status: res.status,
@@ -335,3 +347,4 @@ function summarise(net: Network, chain: FcChain): NetworkSummary {
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 }
+

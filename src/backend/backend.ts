@@ -1,5 +1,5 @@
 /**
- * The seam between the ADMM loop and the hardware (design.md §6), in the spirit of SCS/OSQP: the
+ * The seam between the ADMM loop and the hardware (docs/method.md §7), in the spirit of SCS/OSQP: the
  * solver is written once against these few operations; `cpu` (Float64Array) and `webgpu` (f32
  * WGSL kernels) implement them. The solver never branches on which backend it has.
  *

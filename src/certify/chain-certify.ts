@@ -1,6 +1,6 @@
 /**
- * Float64 certificate for conv / pooling / residual / dense stage chains (design.md §4,
- * method.md §6), the generalisation of fc-certify.ts.
+ * Float64 certificate for conv / pooling / residual / dense stage chains (docs/method.md
+ * §6.3), the generalisation of fc-certify.ts.
  *
  * Given multipliers (P1, P2 per Roesser system, Λ per activation) from any source:
  * 1. The forward recursion (recursion.ts) at a fixed ρ: Q_0 = ρI, Loewner-maximal Q* per stage

@@ -1,5 +1,5 @@
 /**
- * Float64 certificate for fully connected chains (design.md §4, method.md §6).
+ * Float64 certificate for fully connected chains (docs/method.md §6.3).
  *
  * Given multipliers Λ_k from ANY source (ADMM on either backend, the closed-form point), find the
  * smallest ρ for which the layered LMIs hold, and prove it:

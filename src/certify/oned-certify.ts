@@ -1,5 +1,5 @@
 /**
- * Float64 certificate for 1-D signal networks (conv1d / SSM stages, method.md §8 item 12, §6).
+ * Float64 certificate for 1-D signal networks (conv1d / SSM stages, docs/method.md §3.5, §6).
  *
  * Given per-stage multipliers Λ_k (hidden stages) and Lyapunov matrices P_k (all stages) from any
  * source, find the smallest ρ for which the stage LMIs (src/lmi/oned/blocks.ts) hold, and prove it:

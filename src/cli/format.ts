@@ -3,7 +3,8 @@ import type { LipschitzReport } from '../report/types.js';
 
 export function formatReport(r: LipschitzReport): string {
   const lines: string[] = [];
-  const num = (v: number | null): string => (v === null ? 'none' : Number.isFinite(v) ? v.toPrecision(7) : String(v));
+  // Non-finite values are the report's "not available" markers (null in JSON).
+  const num = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'none' : v.toPrecision(7));
   lines.push(`model            ${r.network.source}`);
   lines.push(`network          ${r.network.inputSize} inputs → ${r.network.outputSize} outputs, ${r.network.layers.length} layers`);
   for (const l of r.network.layers) lines.push(`                   ${l}`);

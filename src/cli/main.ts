@@ -1,6 +1,9 @@
 /**
  * The `lipdp` command line: a thin layer over the library. Progress goes to stderr, the report to
- * stdout; bad input ends with one line `lipdp: error: …` and exit code 2 (1 for internal errors).
+ * stdout. A failure ends with one line `lipdp: error: …` on stderr and, with --json, the object
+ * `{ "error": { "code", "message" } }` on stdout, so a script reading stdout always gets JSON.
+ * Exit codes (EXIT below, docs/report.md): 0 a bound was certified, 2 bad input, 3 nothing
+ * certified, 1 internal error.
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
@@ -14,7 +17,29 @@ import { buildStageSdp } from '../lmi/conv/sdpa.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { stageLevels } from '../solver/refine-conv.js';
 import type { BackendChoice, ProgressEvent } from '../report/types.js';
+import { errorToJson, reportToJson } from '../report/finish.js';
+import { lipdpVersion } from '../report/version.js';
 import { formatReport } from './format.js';
+
+/** The exit codes, a documented contract (docs/report.md): scripts branch on them. */
+export const EXIT = { ok: 0, internal: 1, badInput: 2, notCertified: 3 } as const;
+
+const HELP_FOOTER = `
+Exit codes:
+  0  a bound was certified (status certified or fallback)
+  2  bad input: unreadable or unsupported model, invalid option
+  3  the model was read but nothing could be certified (status failed)
+  1  internal error: a bug in lipdp, please report it (with LIPDP_DEBUG=1 for the stack)
+
+Report status (estimate):
+  certified  the optimised multipliers passed the f64 certificate; upperBound is their bound
+  fallback   only a fallback passed: the closed-form start or the naive product of layer
+             norms (certificate.source says which); upperBound is still a certified bound
+  failed     nothing passed; upperBound is null
+
+With --json the report is printed as JSON (schema: docs/report.schema.json, fields:
+docs/report.md); on failure stdout gets {"error": {"code": ..., "message": ...}} and the
+exit code is the same as without --json.`;
 
 function positiveNumber(v: string): number {
   const n = Number(v);
@@ -29,19 +54,23 @@ function positiveInt(v: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
+  let exitCode: number = EXIT.ok;
+  // Known before parsing, so that errors in the arguments themselves also come out as JSON.
+  const json = argv.includes('--json');
   const program = new Command()
     .name('lipdp')
     .description('Certified upper bounds on the l2 Lipschitz constant of neural networks (layer-wise LipSDP, WebGPU)')
+    .version(await lipdpVersion(), '-V, --version', 'print the lipdp version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', HELP_FOOTER);
 
   program
     .command('estimate')
     .description('certify an upper bound on the Lipschitz constant of an ONNX model')
-    .argument('<model>', 'ONNX file (external data .onnx.data is read from the same folder)')
+    .argument('<model>', 'ONNX file (external data is read from the same folder), or a lipdp-ssm .json file (docs/ssm-json.md)')
     .option('--backend <name>', 'cpu | webgpu | auto', 'cpu')
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report (or the error) as JSON on stdout')
     .option('--tol <x>', 'ADMM relative residual tolerance', positiveNumber, DEFAULTS.tol)
     .option('--max-iter <n>', 'ADMM iteration limit', positiveInt, DEFAULTS.maxIter)
     .option('--time-limit <s>', 'time limit of the whole solve in seconds (default: none; the report says when it ended the solve)', positiveNumber)
@@ -51,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
+    .addHelpText('after', HELP_FOOTER)
     .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; formulation: string; quiet?: boolean }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
@@ -71,8 +101,8 @@ export async function main(argv: string[]): Promise<number> {
         });
         bar?.stop();
         for (const n of report.notices) process.stderr.write(`lipdp: ${n}\n`);
-        process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
-        if (report.status === 'failed') exitCode = 3;
+        process.stdout.write((opts.json ? JSON.stringify(reportToJson(report), null, 2) : formatReport(report)) + '\n');
+        if (report.status === 'failed') exitCode = EXIT.notCertified;
       } finally {
         bar?.stop();
       }
@@ -108,22 +138,33 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (isLipdpError(e)) {
-      process.stderr.write(`lipdp: error: ${e.message}\n`);
-      return 2;
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0; commander already wrote the message.
+      if (e.exitCode === 0) return EXIT.ok;
+      if (json) printJsonError('USAGE', e.message.replace(/^error:\s*/, ''));
+      return EXIT.badInput;
     }
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`lipdp: internal error: ${msg.split('\n')[0]}\n`);
+    if (isLipdpError(e) && e.code !== 'INTERNAL') {
+      process.stderr.write(`lipdp: error: ${e.message}\n`);
+      if (json) printJsonError(e.code, e.message);
+      return EXIT.badInput;
+    }
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    process.stderr.write(`lipdp: internal error: ${msg}\n`);
     if (process.env.LIPDP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return 1;
+    if (json) printJsonError('INTERNAL', msg);
+    return EXIT.internal;
   }
+}
+
+function printJsonError(code: string, message: string): void {
+  process.stdout.write(JSON.stringify(errorToJson(code, message), null, 2) + '\n');
 }
 
 /** Progress bar on stderr while solving (cli-progress). */
 class ProgressView {
   private readonly bar = new cliProgress.SingleBar(
-    { format: 'lipdp {phase} |{bar}| {value}/{total} it  best L {best}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    { format: 'lipdp {phase} |{bar}| {value}/{total} it  {best}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   private started = false;
@@ -131,7 +172,8 @@ class ProgressView {
 
   update(e: ProgressEvent): void {
     if (this.stopped) return;
-    const best = e.bestBound != null ? e.bestBound.toPrecision(6) : '-';
+    // Only a verified bound is shown as one; the optimiser's running value is marked an estimate.
+    const best = e.bestBound == null ? 'L -' : e.bestBoundCertified ? `L ≤ ${e.bestBound.toPrecision(6)} (certified)` : `L ≈ ${e.bestBound.toPrecision(6)} (estimate)`;
     if (!this.started) {
       this.bar.start(e.maxIterations ?? 1, 0, { phase: e.phase, best });
       this.started = true;

@@ -3,7 +3,7 @@
  * first-order method behave:
  *
  * 1. Power-of-two scaling. W'_k = W_k / s_k with s_k = 2^round(log2 ‖W_k‖₂). The LMIs are jointly
- *    homogeneous (method.md §3.9), so ρ = ρ' · Π s_k² and the multipliers map back by
+ *    homogeneous (docs/method.md §3.4), so ρ = ρ' · Π s_k² and the multipliers map back by
  *    Λ_k = Λ'_k · Π_{j>k} s_j² — with powers of two every one of these maps is exact in floating point.
  *
  * 2. First-layer compression. When n_0 > n_1 the first block [[ρI, ·], [·, ·]] is congruent to one

@@ -1,5 +1,5 @@
 /**
- * The layered SDP in the form the solver sees (method.md §3.1):
+ * The layered SDP in the form the solver sees (docs/method.md §3.1):
  *
  *   minimise ρ  over x = (ρ, λ_1..λ_{ℓ−1}, Q_1..Q_{ℓ−1})
  *   s.t.  M_k(x) = [[Q_{k−1} + 2αβ WᵀΛW, −(α+β)WᵀΛ], [−(α+β)ΛW, 2Λ − Q_k]] ⪰ 0   (k < ℓ, Q_0 = ρI)

@@ -1,7 +1,7 @@
 /**
  * Export of the Lipschitz SDPs of a fully connected chain in SDPA sparse format, so that an
  * off-the-shelf interior-point solver (DSDP, CSDP) can serve as an independent oracle for the
- * optimum that lipdp's own solver should reach (method.md §2, §3.1).
+ * optimum that lipdp's own solver should reach (docs/method.md §2, §3.1).
  *
  * SDPA convention (what both solvers read): minimise cᵀx subject to Σ_i x_i F_i − F_0 ⪰ 0, with
  * all F block diagonal; a negative block size means a diagonal (LP) block. We build the LMIs in the
@@ -12,7 +12,7 @@
  */
 import type { FcChain, Matrix, SlopeBounds } from '../model/ir.js';
 
-/** What one SDP variable means. `layer` k is 1-based as in method.md (λ_k, Q_k after layer k). */
+/** What one SDP variable means. `layer` k is 1-based as in docs/method.md §3 (λ_k, Q_k after layer k). */
 export type SdpaVar =
   | { readonly kind: 'rho' }
   | { readonly kind: 'lambda'; readonly layer: number; readonly index: number }
@@ -38,7 +38,7 @@ export type SdpFormulation = 'layered' | 'lipsdp-neuron' | 'stages';
  *
  * Scaling (only when built with `normalise: true`, otherwise all scales are 1): the matrices in F
  * use W_k / s_k with s_k = `layerScales[k−1]` (a power-iteration estimate of ‖W_k‖₂; any positive
- * s_k is exact, the estimate only improves conditioning). The LMIs are homogeneous (method.md §3.9),
+ * s_k is exact, the estimate only improves conditioning). The LMIs are homogeneous (docs/method.md §3.4),
  * so a solution x of this problem maps to a solution of the unscaled problem by
  * x_orig[i] = xScale[i] · x[i], where ρ scales by Π_{k=1..ℓ} s_k² (= `rhoScale`) and λ_k, Q_k by
  * Π_{j=k+1..ℓ} s_j². In particular the chain's bound is ρ_orig = rhoScale · x[rhoIndex] and
@@ -69,7 +69,7 @@ export interface BuildOptions {
 }
 
 /**
- * Layered SDP (method.md §3.1 with scalar slopes [α, β] per activation layer): variables ρ,
+ * Layered SDP (docs/method.md §3.1 with scalar slopes [α, β] per activation layer): variables ρ,
  * λ_k ∈ R^{n_k}, Q_k ∈ S^{n_k} for k = 1..ℓ−1. Blocks, in order: M_1 … M_{ℓ−1}
  * (size n_{k−1} + n_k), the last-layer block Q_{ℓ−1} − W_ℓᵀW_ℓ (size n_{ℓ−1}), then λ ≥ 0 as one
  * diagonal block (absent for ℓ = 1). Minimise ρ. Variable order: ρ, then per layer λ_k, Q_k.
@@ -129,7 +129,7 @@ export function buildLayeredSdp(chain: FcChain, opts: BuildOptions = {}): SdpaPr
 }
 
 /**
- * Monolithic LipSDP-Neuron (method.md §2, ⪰ form, general [α, β] per hidden layer): variables ρ
+ * Monolithic LipSDP-Neuron (docs/method.md §2, ⪰ form, general [α, β] per hidden layer): variables ρ
  * and λ ∈ R^N (N = Σ n_k over hidden layers, in layer order). One dense block of size n_0 + N on
  * the stacked vector z = (x, w_1, …, w_{ℓ−1}):
  *   −[A;B]ᵀ [[−2αβΛ, (α+β)Λ], [(α+β)Λ, −2Λ]] [A;B] + blkdiag(ρI, 0, …, −W_ℓᵀW_ℓ) ⪰ 0,
@@ -317,7 +317,7 @@ function varScales(vars: readonly SdpaVar[], scales: Float64Array): Float64Array
 /**
  * Add the S-procedure term of neuron p of a layer (pre-activation v_p = W[p,:]·u, output w_p):
  * λ_p (2αβ aaᵀ − (α+β)(a e_pᵀ + e_p aᵀ) + 2 e_p e_pᵀ), where a = W[p,:]ᵀ sits at `inOff` and
- * e_p at `outIdx`. This is the negated QC matrix of method.md §1, so M ⪰ 0 implies the
+ * e_p at `outIdx`. This is the negated QC matrix of docs/method.md §1, so M ⪰ 0 implies the
  * dissipation inequality for every trajectory satisfying the slope bounds.
  */
 function addNeuronQc(

@@ -29,6 +29,7 @@ import {
 import { type MapShape, type ValueShape, networkShapes, sizeOf, windowOut } from './shapes.js';
 import { simplifyChain } from './simplify.js';
 import { type ConstTensor, broadcastShape, broadcastTo, firstNonFinite, numel } from './tensor.js';
+import { unsupportedOpHint } from './op-hints.js';
 
 export interface ImportOptions {
   /** Name used in messages (default: the file's base name, or 'bytes'). */
@@ -377,7 +378,7 @@ class Importer {
         return this.addDyn(node, dynIns, [layer], x);
       }
       default:
-        this.err('UNSUPPORTED_OP', `unsupported op '${op}' at node '${label}'`);
+        this.err('UNSUPPORTED_OP', `unsupported op '${op}' at node '${label}'${unsupportedOpHint(op)}`);
     }
   }
 

@@ -114,7 +114,7 @@ export interface PadLayer {
 
 /**
  * y = branch(x) + shortcut(x). An empty shortcut is the identity. Any activation after the
- * addition is the next layer of the enclosing chain (it must be modelled, method.md §5.3b).
+ * addition is the next layer of the enclosing chain (it must be modelled, docs/method.md §5.3).
  */
 export interface ResidualLayer {
   readonly kind: 'residual';

@@ -11,7 +11,7 @@ import type { SdpSolver } from './binaries.js';
 import { solveSdpa, type SolveResult } from './solve.js';
 
 export interface LipOracleOptions {
-  /** Default 'lipsdp-neuron' (far fewer variables; same optimum for chains, method.md §2). */
+  /** Default 'lipsdp-neuron' (far fewer variables; same optimum for chains, docs/method.md §2). */
   readonly formulation?: SdpFormulation;
   /** Default true. */
   readonly normalise?: boolean;

@@ -1,6 +1,6 @@
 /**
  * Index alignment between a PyTorch conv (padding, stride, dilation) and its Roesser realization,
- * and the pure-delay Roesser systems needed to align skip connections (method.md §5.3a).
+ * and the pure-delay Roesser systems needed to align skip connections (docs/method.md §5.2).
  *
  * Per axis (both axes are independent), 0-based indices. PyTorch with kernel l, dilation d,
  * stride s, leading pad p (top or left; trailing pads only set the output length):
@@ -20,12 +20,12 @@
  *
  * So: PyTorch out(o1, o2) = Roesser y(o1 + δ1, o2 + δ2) for every PyTorch output pixel; the
  * Roesser grid holds additional ("full-convolution" boundary) outputs around that window, which
- * the LMI may ignore because cropping only lowers Σ Δyᵀ Q Δy for Q ⪰ 0 (method.md §3.2.3).
+ * the LMI may ignore because cropping only lowers Σ Δyᵀ Q Δy for Q ⪰ 0 (docs/method.md §3.2.3).
  *
  * - The phase condition (L + e − p) ≡ 0 mod s is vacuous for s = 1. For s > 1 the minimal
- *   embedding is e = (p − L) mod s; with p = 0 that is method.md's (s − L mod s) mod s, and then
+ *   embedding is e = (p − L) mod s; with p = 0 that is the (s − L mod s) mod s of docs/method.md §3.2.1, and then
  *   δ = ceil(L/s) − 1 = the number of x1 queue slots.
- * - Stride 1: e = 0 and δ = l_e − 1 − p (method.md §5.3a: "p" for a "same" conv with odd l).
+ * - Stride 1: e = 0 and δ = l_e − 1 − p (docs/method.md §5.2: "p" for a "same" conv with odd l).
  * - δ < 0 happens only when p > L − s + e, i.e. the leading pad exceeds what the kernel can
  *   reach: then PyTorch's first −δ outputs read nothing but padding (zero up to the bias) and are
  *   simply not on the Roesser grid. Pure-delay systems cannot realize a negative delay, so

@@ -1,5 +1,5 @@
 /**
- * State-space realizations of convolutions: 2-D Roesser systems for conv2d (method.md §3.2.1),
+ * State-space realizations of convolutions: 2-D Roesser systems for conv2d (docs/method.md §3.2.1),
  * pure-delay systems and the PyTorch ↔ Roesser index alignment for skips (§5.3a), the 1-D
  * specialisation and LTI SSMs (§8 item 12), and reference simulators to test all of them.
  */

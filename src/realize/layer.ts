@@ -3,7 +3,7 @@
  * get one place that validates what the Roesser construction supports and says which layer failed.
  *
  * - Non-square stride: rejected. The s×s block grid and the I_{s²}⊗Q stride kron of the conv LMI
- *   (method.md §3.2.3) assume one s for both axes. (A rectangular s1×s2 block grid would work in
+ *   (docs/method.md §3.2.3) assume one s for both axes. (A rectangular s1×s2 block grid would work in
  *   principle but nothing downstream models it.)
  * - groups > 1: expanded to the equivalent dense kernel (taps between different groups are zero).
  *   Exact, only costs states; a grouped/depthwise conv is still one linear map cin → cout.

@@ -1,5 +1,5 @@
 /**
- * 1-D specialisation (method.md §8 item 12): a 1-D conv as an ordinary (1-D) LTI state-space
+ * 1-D specialisation (docs/method.md §3.5): a 1-D conv as an ordinary (1-D) LTI state-space
  * system, and a generic LTI SSM type with its simulator. The conv LMI then uses one full P.
  *
  * Conv: kernel K (cout × cin × l, flat index (o·cin + c)·l + a), stride s, dilation d. As in 2-D,
@@ -15,7 +15,7 @@
  *
  * Two realizations of the same map (a similarity-invariant LMI gives the same bound with either;
  * they differ in state count, so pick the smaller for cost):
- *  - 'input'  (x2-like, method.md's choice): state = the last m input samples, oldest first,
+ *  - 'input'  (x2-like, as in docs/method.md §3.2.1): state = the last m input samples, oldest first,
  *    channel-minor, nx = cin·m. A shifts by s samples, B appends the block, C/D hold the first m /
  *    last s taps.
  *  - 'output' (x1-like): state = a queue of n = ceil(m/s) pending partial output sums, nx = cout·n.

@@ -1,6 +1,6 @@
 /**
  * 2-D Roesser realization of a strided, possibly dilated, multi-channel convolution
- * (method.md §3.2.1, the HEAD `getRoesser(K, s)` convention: kernel NOT flipped).
+ * (docs/method.md §3.2.1: PyTorch's cross-correlation, kernel NOT flipped).
  *
  * System, on the grid of s×s input pixel blocks (block (i, j) = pixel rows i·s..i·s+s−1,
  * columns j·s..j·s+s−1, 0-based here):
@@ -27,7 +27,7 @@
  *   y(i, j) = Σ_{a<L1, b<L2} K(a, b) · x(i·s + s − L1 + a,  j·s + s − L2 + b)
  *
  * i.e. PyTorch cross-correlation whose window's bottom-right pixel is the block's bottom-right
- * pixel (1-based: anchor (is, js), method.md's y(i,j) = Σ K(a,b) x(is − l1 + a, js − l2 + b)).
+ * pixel (1-based: anchor (is, js): y(i,j) = Σ K(a,b) x(is − l1 + a, js − l2 + b), docs/method.md §3.2.1).
  *
  * Why the construction gives that (per axis):
  *  - Columns: the window of block column j spans input columns j·s+s−L2 .. j·s+s−1. The last s

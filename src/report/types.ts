@@ -1,19 +1,24 @@
 /**
- * The report lipdp returns (library) and prints (CLI, --json). Scripts depend on the top-level
- * fields `upperBound`, `status`, `lowerBound`, `naiveBound`, `backend`, `timings`, `solver`:
- * keep them stable.
+ * The report lipdp returns (library) and prints (CLI, --json). Its JSON form is a published
+ * contract (docs/report.md, docs/report.schema.json): add fields freely, but renaming, removing or
+ * changing the meaning of one needs a new REPORT_SCHEMA_VERSION.
  */
 import type { AdapterInfo } from '../backend/backend.js';
 
 export type BackendChoice = 'cpu' | 'webgpu' | 'auto';
 
 /**
- * certified: the bound comes from the optimised multipliers and passed the f64 certificate.
- * fallback:  optimisation did not produce a verifiable certificate; the bound is the best
- *            certified fallback (closed-form multipliers or the naive product bound).
- * failed:    nothing could be certified; upperBound is null.
+ * What the reported upper bound rests on (docs/report.md, "Statuses"):
+ * certified: the optimised multipliers passed the f64 certificate and gave the reported bound.
+ * fallback:  the optimised multipliers gave nothing better that could be verified; the bound is
+ *            a verified fallback — the closed-form multipliers or the naive product of layer
+ *            norms; `certificate.source` says which.
+ * failed:    nothing could be verified; `upperBound` is null.
  */
 export type CertificationStatus = 'certified' | 'fallback' | 'failed';
+
+/** Version of the report's shape (docs/report.schema.json); raised on any incompatible change. */
+export const REPORT_SCHEMA_VERSION = 1;
 
 export interface Timings {
   /** Milliseconds per phase. */
@@ -25,28 +30,48 @@ export interface Timings {
   readonly total: number;
 }
 
+/**
+ * The ADMM stop reasons (dense chains) and the one value of networks that have no ADMM phase.
+ * converged:     relative residuals below `tol`.
+ * max_iter:      the iteration limit was reached.
+ * time_limit:    the ADMM time budget ran out.
+ * stopped:       the certified bound stopped improving by more than `certTol`.
+ * aborted:       the caller's AbortSignal fired.
+ * f64-optimiser: no ADMM ran (conv / pooling / residual / 1-D networks, or an explicit conv
+ *                formulation); the multipliers come from the f64 optimiser alone, whose
+ *                iterations are in `refineIterations`.
+ */
+export type SolverStatus = 'converged' | 'max_iter' | 'time_limit' | 'stopped' | 'aborted' | 'f64-optimiser';
+
 export interface SolverStats {
+  /** ADMM iterations; 0 when there is no ADMM phase (status 'f64-optimiser'). */
   readonly iterations: number;
+  /**
+   * Final relative ADMM residuals. NaN in the object (null in JSON, which is what JSON.stringify
+   * writes for NaN) when there is no ADMM phase.
+   */
   readonly primalResidual: number;
   readonly dualResidual: number;
-  /** converged | max_iter | time_limit | stopped (certified bound stalled) | aborted */
-  readonly status: string;
-  /** Iterations of the f64 multiplier refinement after ADMM (0 if skipped). */
+  readonly status: SolverStatus;
+  /** Iterations of the f64 multiplier optimiser (after ADMM for dense chains; 0 if skipped). */
   readonly refineIterations: number;
   /** Sizes of the LMI blocks the solver worked on. */
   readonly lmiSizes: readonly number[];
-  /** Bytes of solver buffers (device buffers on WebGPU). */
+  /** Bytes of solver buffers (device buffers on WebGPU; 0 when none were allocated). */
   readonly bufferBytes: number;
 }
 
-export interface CertificateInfo {
+/** Where the reported bound came from: 'none' exactly when the status is 'failed'. */
+export type CertificateSource = 'solver' | 'closed-form' | 'naive' | 'none';
+
+export interface CertificateInfo<S extends CertificateSource = CertificateSource> {
   /** The certificate is always computed in Float64 on the CPU. */
   readonly precision: 'f64';
   /** Which multipliers the reported bound came from. */
-  readonly source: 'solver' | 'closed-form' | 'naive' | 'none';
-  /** Bisection interval on ρ = L²: lo is infeasible for the multipliers, hi is verified. */
+  readonly source: S;
+  /** Bisection interval on ρ = L² (of the reported bound's multipliers): lo failed the check, hi is verified. */
   readonly rhoInterval: readonly [number, number] | null;
-  /** Bound from the closed-form (scalar-multiplier) feasible point, certified. */
+  /** Bound from the closed-form (scalar-multiplier) feasible point, certified; null if not computed or not verified. */
   readonly closedFormBound: number | null;
 }
 
@@ -58,13 +83,23 @@ export interface NetworkSummary {
   readonly layers: readonly string[];
 }
 
-export interface LipschitzReport {
-  /** Certified upper bound on the ℓ2 Lipschitz constant, or null if nothing could be certified. */
-  readonly upperBound: number | null;
-  readonly status: CertificationStatus;
-  /** Empirical lower bound (max difference quotient found). */
+/** The fields every report has, whatever its status. */
+export interface ReportCommon {
+  /** REPORT_SCHEMA_VERSION of the lipdp that wrote it. */
+  readonly schemaVersion: number;
+  /** The `version` of lipdp's package.json ('unknown' where it cannot be read, e.g. a browser bundle). */
+  readonly lipdpVersion: string;
+  /** The model as given: its path, or a description ('bytes (<source>)', 'network object (<source>)'). */
+  readonly model: string;
+  /**
+   * Empirical lower bound (largest difference quotient / Jacobian norm found by a search). Not
+   * certified: the true constant lies in [lowerBound, upperBound].
+   */
   readonly lowerBound: number;
-  /** Certified naive bound: product of layer spectral norms and slope maxima. */
+  /**
+   * Certified naive bound: product of layer spectral norms and slope maxima. Infinity in the
+   * object (null in JSON) when it was not computed.
+   */
   readonly naiveBound: number;
   readonly backend: 'cpu' | 'webgpu';
   /** Arithmetic of the solver iterations. */
@@ -72,7 +107,6 @@ export interface LipschitzReport {
   readonly adapter?: AdapterInfo;
   readonly timings: Timings;
   readonly solver: SolverStats;
-  readonly certificate: CertificateInfo;
   readonly network: NetworkSummary;
   /**
    * Which SDP was solved: 'fc' (layered LipSDP of a dense chain), 'roesser' or 'unrolled' (2-D conv
@@ -83,14 +117,62 @@ export interface LipschitzReport {
   readonly notices: readonly string[];
 }
 
+/** The optimised multipliers were verified: upperBound is their certified bound. */
+export interface CertifiedReport extends ReportCommon {
+  readonly status: 'certified';
+  /** Certified upper bound on the ℓ2 Lipschitz constant. */
+  readonly upperBound: number;
+  readonly certificate: CertificateInfo<'solver'>;
+}
+
+/** Only a fallback was verified: the closed-form start or the naive product (see certificate.source). */
+export interface FallbackReport extends ReportCommon {
+  readonly status: 'fallback';
+  /** Certified upper bound on the ℓ2 Lipschitz constant (from the fallback). */
+  readonly upperBound: number;
+  readonly certificate: CertificateInfo<'closed-form' | 'naive'>;
+}
+
+/** Nothing could be verified. */
+export interface FailedReport extends ReportCommon {
+  readonly status: 'failed';
+  readonly upperBound: null;
+  readonly certificate: CertificateInfo<'none'>;
+}
+
+/**
+ * The report lipdp returns (library) and prints (CLI, --json), discriminated on `status`:
+ * `if (r.status !== 'failed') r.upperBound.toFixed(4)` type-checks. The JSON form is described
+ * by docs/report.schema.json and docs/report.md; scripts may rely on the fields documented there.
+ */
+export type LipschitzReport = CertifiedReport | FallbackReport | FailedReport;
+
+/** The object `lipdp … --json` prints on stdout instead of a report when it fails. */
+export interface ErrorReport {
+  readonly error: {
+    /** A LipdpErrorCode, 'USAGE' for bad command-line arguments, or 'INTERNAL' for a bug. */
+    readonly code: string;
+    /** One line, the same as the text form prints after `lipdp: error:`. */
+    readonly message: string;
+  };
+}
+
 export interface ProgressEvent {
+  /** 'certify' is emitted where a pipeline reports its final verification as a phase of its own. */
   readonly phase: 'import' | 'bounds' | 'build' | 'solve' | 'refine' | 'certify' | 'done';
   readonly iteration?: number;
   readonly maxIterations?: number;
   readonly primalResidual?: number;
   readonly dualResidual?: number;
-  /** Best certified bound so far. */
+  /**
+   * Best bound so far. It is a certified bound only when `bestBoundCertified` is true (dense
+   * chains during ADMM, and the final 'done' event); otherwise it is the optimiser's current
+   * estimate √g, which has not passed the f64 check and can lie below the bound that will be
+   * certified.
+   */
   readonly bestBound?: number | null;
+  /** Whether `bestBound` has passed the f64 certificate. */
+  readonly bestBoundCertified?: boolean;
 }
 
 export interface EstimateOptions {

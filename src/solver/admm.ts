@@ -1,5 +1,5 @@
 /**
- * ADMM for   minimise cᵀx  s.t.  s = A x + b ∈ K   (design.md §3), written once against the
+ * ADMM for   minimise cᵀx  s.t.  s = A x + b ∈ K   (docs/method.md §6.2), written once against the
  * backend's ProblemOps so that it runs unchanged on the CPU and on WebGPU.
  *
  * Scaled form with penalty σ, over-relaxation α and scaled dual u (y = σu). The whole state is the

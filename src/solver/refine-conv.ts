@@ -1,10 +1,10 @@
 /**
  * Multiplier optimisation for conv / pooling / residual / dense stage chains on the ELIMINATED
- * problem (method.md §6; the generalisation of refine-fc.ts):
+ * problem (docs/method.md §6; the generalisation of refine-fc.ts):
  *   min over (P1, P2 per Roesser system, Λ per activation) of g = λ_max(G N_last⁻¹ Gᵀ)
  * where N_last comes out of the forward recursion of Loewner-maximal outgoing weights from
  * Q_0 = I (recursion.ts). By homogeneity the multipliers times g certify ρ = g. Without max
- * pooling g is convex in the multipliers (matrix-concave Q*, method.md §6); the diagonal choice
+ * pooling g is convex in the multipliers (matrix-concave Q*, docs/method.md §6); the diagonal choice
  * after max pooling makes it a heuristic there — harmless, the certifier re-verifies everything.
  *
  * Parametrisation keeps the domain's simple constraints: λ = exp θ, and P = LLᵀ with L lower

@@ -1,5 +1,5 @@
 /**
- * f64 refinement of the multipliers of an FC chain on the eliminated problem (method.md §6).
+ * f64 refinement of the multipliers of an FC chain on the eliminated problem (docs/method.md §6).
  *
  * The LMIs are jointly homogeneous in (ρ, Λ, Q) except for the constant W_ℓᵀW_ℓ in the last block,
  * so fixing ρ = 1 and asking for the largest t with Q_{ℓ−1}(Λ) ⪰ t·W_ℓᵀW_ℓ gives

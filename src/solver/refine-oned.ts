@@ -1,5 +1,5 @@
 /**
- * Optimisation of the 1-D stage multipliers (Λ_k, P_k) on the eliminated problem (method.md §6).
+ * Optimisation of the 1-D stage multipliers (Λ_k, P_k) on the eliminated problem (docs/method.md §6).
  *
  * As for FC chains (refine-fc.ts), all stage LMIs are jointly homogeneous in (ρ, Λ, P, Q) except
  * for the constant GᵀG of the last stage, so with ρ = 1

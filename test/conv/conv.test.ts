@@ -33,7 +33,7 @@ async function checkSound(net: Network, seed: number, formulation: 'roesser' | '
   return { L, lower };
 }
 
-describe('method.md §5.3a residual counterexample', () => {
+describe('docs/method.md §5.2 residual counterexample', () => {
   it('y = x − 0.9·ReLU(shift₂ x) on 14×14: certified L ≥ 1.859 and the lower bound reaches 1.859', async () => {
     const net = network([1, 14, 14], [residual([tapConv(1), relu(), tapConv(-0.9)])], 196);
     const plan = planStages(net);
@@ -43,7 +43,7 @@ describe('method.md §5.3a residual counterexample', () => {
     expect(res.upperBound!).toBeGreaterThanOrEqual(1.859);
     // True Jacobian norm in the all-active region: x with large positive entries.
     const lb = lowerBound(net, 3);
-    // The exact 14×14 all-active Jacobian norm is 1.8588889236 (method.md rounds it to 1.859).
+    // The exact 14×14 all-active Jacobian norm is 1.8588889236 (docs/method.md §5.2 rounds it to 1.859).
     expect(lb).toBeGreaterThanOrEqual(1.8588);
     expect(res.upperBound!).toBeGreaterThanOrEqual(lb);
   }, 60_000);

@@ -105,7 +105,7 @@ describe.runIf(oracleTestsEnabled('csdp'))('certified Roesser bound vs the CSDP 
       // Nothing can verify below the SDP optimum (up to the IPM's own accuracy) ...
       expect(L, `seed ${seed}`).toBeGreaterThanOrEqual(ipm.L * (1 - 1e-5));
       // ... and the optimiser reaches it: within 0.5% (the issue's bar), 2% after max pooling,
-      // where lipdp picks the diagonal outgoing weight by a fixed-shape rule (method.md §6)
+      // where lipdp picks the diagonal outgoing weight by a fixed-shape rule (docs/method.md §6)
       // while the SDP optimises it jointly. (Seeds 100–123 of this net: median ratio 1.0025,
       // 3 of 24 above 1.005, the largest 1.0150 — which failed the 1% this bound used to be.)
       expect(L / ipm.L, `seed ${seed}`).toBeLessThan(name.includes('maxpool') ? 1.02 : 1.005);

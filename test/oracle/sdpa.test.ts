@@ -1,5 +1,5 @@
 /**
- * Solver-free checks of the SDPA export: that the blocks are exactly the LMIs of method.md §2/§3.1
+ * Solver-free checks of the SDPA export: that the blocks are exactly the LMIs of docs/method.md §2 / §3.1
  * (rebuilt here densely from the formulas), that normalisation is the claimed congruence, and that
  * the text format is well formed.
  */
@@ -156,7 +156,7 @@ describe('SDPA export: structure', () => {
   });
 });
 
-describe('SDPA export: blocks equal the LMIs of method.md', () => {
+describe('SDPA export: blocks equal the LMIs of docs/method.md §2 / §3.1', () => {
   it('layered blocks (§3.1, general [α, β])', () => {
     for (let trial = 0; trial < 6; trial++) {
       const depth = 1 + (trial % 4);

@@ -37,7 +37,7 @@ describe('axisDelay / convDelay: closed forms', () => {
   it('hand-checked strided cases', () => {
     // 3-tap, s2, p1: PyTorch reads X(2o − 1 + a); Roesser y(i) reads X(2i + 2 − 3 + a): same, δ = 0.
     expect(axisDelay(3, 1, 2)).toEqual({ extent: 3, inputOffset: 0, delay: 0 });
-    // 3-tap, s2, p0: embed one zero row (method.md phase (s − l mod s) mod s = 1), δ = 1.
+    // 3-tap, s2, p0: embed one zero row (docs/method.md §3.2.1 phase (s − l mod s) mod s = 1), δ = 1.
     expect(axisDelay(3, 0, 2)).toEqual({ extent: 3, inputOffset: 1, delay: 1 });
     // 4-tap, s2, p1 (the usual 4×4/s2 downsampler): e = 1, δ = (4 − 2 + 1 − 1)/2 = 1.
     expect(axisDelay(4, 1, 2)).toEqual({ extent: 4, inputOffset: 1, delay: 1 });
@@ -80,7 +80,7 @@ describe('roesserOfDelay', () => {
 });
 
 describe('residual block x + conv2(relu(conv1(x))): branch + delayed skip = true block, shifted', () => {
-  // "same" convs (odd l, p = d(l−1)/2), stride 1: the residual shape of method.md §5.2.
+  // "same" convs (odd l, p = d(l−1)/2), stride 1: the residual shape of docs/method.md §5.1.
   const configs: [number, number][] = [
     [3, 1],
     [3, 1],
@@ -127,7 +127,7 @@ describe('residual block x + conv2(relu(conv1(x))): branch + delayed skip = true
       const skip = cropMap(simulateRoesser(skipSys, x.data, H, W, 1, R, Cc), dtot, dtot, H, W);
       expectClose(add(branch, skip).data, truth.data, `residual l${l} d${d} c${c} ${H}×${W}`, 1e-11);
 
-      // The undelayed skip of the authors' res_conv2 (method.md §5.3a) is a different map.
+      // The undelayed skip of the authors' res_conv2 (docs/method.md §5.2) is a different map.
       if (dtot > 0) {
         const wrong = add(branch, cropMap(x, dtot, dtot, H, W));
         let maxDiff = 0;

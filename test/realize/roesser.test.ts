@@ -17,7 +17,7 @@ const rowsOf = (m: Matrix): number[][] =>
   Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
 
 /**
- * Independent oracle for the Roesser semantics (method.md §3.2.1, 0-based): the bottom-right
+ * Independent oracle for the Roesser semantics (docs/method.md §3.2.1, 0-based): the bottom-right
  * anchor rule y(i,j) = Σ K(a,b) z(i·s + s − L1 + d1·a, j·s + s − L2 + d2·b) on the unexpanded
  * kernel, z zero outside the image. Uses no code from src/realize.
  */
@@ -55,7 +55,7 @@ function anchorOracle(
   return out;
 }
 
-describe('roesserOfConv: worked example (method.md §3.2.2)', () => {
+describe('roesserOfConv: worked example (docs/method.md §3.2.2)', () => {
   const k = randArray(rng, 9); // k[(a)*3 + b] = k_{a+1, b+1}
   const K = (a: number, b: number): number => k[(a - 1) * 3 + (b - 1)]!;
 

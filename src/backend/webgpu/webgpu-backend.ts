@@ -1,5 +1,5 @@
 /**
- * The WebGPU backend (design.md §6): f32 WGSL kernels from shaders/, on Dawn in Node or
+ * The WebGPU backend (docs/method.md §7): f32 WGSL kernels from shaders/, on Dawn in Node or
  * navigator.gpu in browsers. `create()` acquires the device and compiles every pipeline up
  * front, so `prepare` only uploads data and a missing/broken GPU fails early with one line.
  */

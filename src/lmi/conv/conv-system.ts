@@ -6,7 +6,7 @@
  * y(i) = Σ_{a<L} K(a) z(i·s + s − L + a), the kernel K' = [K; 0_{d·s}] of extent L + d·s gives
  * y'(i) = Σ_{a<L} K(a) z((i − d)·s + s − L + a) = y(i − d). The phase condition of delay.ts is
  * unchanged (L' ≡ L mod s), so the PyTorch ↔ Roesser delay simply grows by d. This is how residual
- * skips are aligned with their branch (method.md §5.3a).
+ * skips are aligned with their branch (docs/method.md §5.2).
  */
 import type { Conv2dLayer, Matrix } from '../../model/ir.js';
 import { LipdpError } from '../../model/errors.js';

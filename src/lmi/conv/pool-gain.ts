@@ -1,5 +1,5 @@
 /**
- * Squared incremental gains μ of pooling maps in the per-pixel Q-weighted norm (method.md §4):
+ * Squared incremental gains μ of pooling maps in the per-pixel Q-weighted norm (docs/method.md §4):
  * Σ_out ΔpᵀQΔp ≤ μ · Σ_in ΔwᵀQΔw.
  *
  * - Max pooling: |max_S a − max_S b| ≤ max_{i∈S} |a_i − b_i| ≤ (Σ_{i∈S} |a_i − b_i|²)^{1/2}, and an

@@ -1,5 +1,5 @@
 /**
- * Forward recursion of Loewner-maximal outgoing weights through all stages (method.md §6), with
+ * Forward recursion of Loewner-maximal outgoing weights through all stages (docs/method.md §6), with
  * the reverse pass for the optimiser. Between stages the outgoing Q* is turned into the next
  * stage's incoming weight:
  *   Q' = Q* − ε·max|diag Q*|·I                      (certifier margin; ε = 0 in the optimiser)

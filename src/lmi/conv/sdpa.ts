@@ -1,7 +1,7 @@
 /**
  * SDPA export of the layered SDP of a general stage chain (conv / pooling / residual / dense,
  * stages.ts), so that DSDP or CSDP can compute the optimum that lipdp's Roesser formulation can
- * reach at best, and the certified bound can be checked against it (method.md §3.2.3, §4, §5).
+ * reach at best, and the certified bound can be checked against it (docs/method.md §3.2.3, §4, §5).
  *
  * Variables: ρ; per stage k: P1_j, P2_j (symmetric) of every Roesser system j, λ of every inner
  * activation, and for non-last stages λ_out and the outgoing Q_k (symmetric, or diagonal after
@@ -172,7 +172,7 @@ function addOuter(b: SdpBuilder, v: number, blk: number, fr: [number, number][],
 
 /**
  * Multiplier λ (variable v) of channel kk of an activation w = φ(G z) with w at index `w`:
- * λ (2a ggᵀ − c(g e_wᵀ + e_w gᵀ) + 2 e_w e_wᵀ), g = row kk of G (the negated QC, method.md §1).
+ * λ (2a ggᵀ − c(g e_wᵀ + e_w gᵀ) + 2 e_w e_wᵀ), g = row kk of G (the negated QC, docs/method.md §1).
  */
 function addQc(b: SdpBuilder, v: number, blk: number, G: Float64Array, nz: number, kk: number, a: number, c: number, w: number, s: number): void {
   const g = sparseRow(G, nz, kk);

@@ -1,6 +1,6 @@
 /**
  * Float64 forward recursion through one stage (stages.ts) with its reverse-mode adjoint:
- *   non-last:  Q* = 2Λ − c² ΛG N⁻¹ GᵀΛ          (Loewner-maximal outgoing weight, method.md §6)
+ *   non-last:  Q* = 2Λ − c² ΛG N⁻¹ GᵀΛ          (Loewner-maximal outgoing weight, docs/method.md §6)
  *   last:      g  = λ_max(G N⁻¹ Gᵀ)              (the eliminated objective for ρ = 1)
  * N = N(Q_in, P, Λ_int, Λ_out) as in stages.ts. Used by the certifier's bisection (forward only)
  * and by the optimiser (forward + backward). Nothing here proves anything: the certifier's
@@ -40,7 +40,7 @@ export interface ForwardResult {
 
 /**
  * The Roesser realisation products of the optimiser, for every system of a chain at once, behind
- * a backend (design.md §3: "for conv blocks these are the Roesser products … GPU kernels").
+ * a backend (docs/method.md §7: for conv blocks these Roesser products are what the GPU kernels compute).
  * With F = [A B] (nx × d, d = nx + nin) and P = blkdiag(P1, P2):
  *   dissipation: −FᵀPF (d × d)  — the AᵀPA, AᵀPB, BᵀPB blocks of the dissipation term;
  *   adjoint:     F Π Fᵀ (nx × nx) — their adjoint, for the P-gradient.
@@ -337,7 +337,7 @@ export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu 
 
 /**
  * Storage matrices P more than STORAGE_RANGE times the incoming weight are outside the domain.
- * For some realisations (pure delays, e.g. method.md §5.3a) the eliminated objective keeps
+ * For some realisations (pure delays, e.g. docs/method.md §5.2) the eliminated objective keeps
  * decreasing as P → ∞; left alone, the optimiser walks off to P ~ 1e250 where N = P − AᵀPA is
  * rounding noise. The cap is relative to Q_in, so the domain only grows with ρ (bisection stays
  * monotone), and it costs nothing measurable: the certifier re-verifies whatever comes out.

@@ -1,5 +1,5 @@
 /**
- * The analysis stages of a convolutional / residual / dense network (method.md §3–§6), in one
+ * The analysis stages of a convolutional / residual / dense network (docs/method.md §3–§6), in one
  * uniform LMI shape so that the certifier and the optimiser treat every block kind alike.
  *
  * A stage has a stacked variable z (incoming signal u first, then states, internal activations)

@@ -1,6 +1,6 @@
 /**
  * Network → analysis stages (stages.ts) for the layer-wise LipSDP of conv / pooling / residual /
- * dense networks (method.md §3–§5).
+ * dense networks (docs/method.md §3–§5).
  *
  * Accepted shapes (after the exact scale/shift folding of simplifyChain):
  *   [scaleshift]* (input gain)  then a sequence of
@@ -10,7 +10,7 @@
  *   and a last linear stage: conv, residual (no activation after it) or dense, optionally followed
  *   by a flatten.
  * Pad layers (and conv padding) never enter the LMIs: a padded map is a zero-extension of the
- * cropped true map, and cropping only lowers Σ ΔwᵀQΔw for Q ⪰ 0 (method.md §3.2.3; the certifier
+ * cropped true map, and cropping only lowers Σ ΔwᵀQΔw for Q ⪰ 0 (docs/method.md §3.2.3; the certifier
  * verifies every interface Q ≻ 0). Inside a residual branch a Pad is folded into the next conv's
  * padding, because there it DOES move pixels relative to the skip.
  * Max pooling directly before the activation is swapped behind it: every supported activation is
@@ -232,7 +232,7 @@ export function planStages(net: Network): StagePlan {
           stages.push({ ...st, out: { G: st.G, a: 0, c: 0 }, last: true, pool: { mu: 1, diag: false }, outShape: shape });
           k = layers.length;
         } else {
-          unsupported(layers[k], 'a residual block must be followed by an activation (modelled, method.md §5.3b) or end the network');
+          unsupported(layers[k], 'a residual block must be followed by an activation (modelled, docs/method.md §5.3) or end the network');
         }
         flat = null;
         break;
@@ -253,7 +253,7 @@ type ResidualCore = Omit<Stage, 'out' | 'last' | 'pool' | 'outShape'> & { G: Mat
  * z = (u, x_a, w1, x_b, x_s), inner QC on w1 = φ(conv1 u), output v = G z. The skip S (identity
  * or a conv) and the branch are realised on the same s×s block grid with the same input
  * embedding; the shorter path is delayed so both reach the addition with the same Roesser delay
- * (method.md §5.3a; without this the LMI analyses a different, shifted network).
+ * (docs/method.md §5.2; without this the LMI analyses a different, shifted network).
  */
 function residualStage(l: ResidualLayer, cIn: number): ResidualCore {
   const branch = foldPads(l.branch);

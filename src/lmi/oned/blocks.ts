@@ -1,5 +1,5 @@
 /**
- * The 1-D stage LMI in its eliminated form (method.md §3.2.3 with one full P, §6):
+ * The 1-D stage LMI in its eliminated form (docs/method.md §3.5, §6):
  *
  *   M = [[N, −c GᵀΛ], [−c ΛG, 2Λ − Q]] ⪰ 0,   G = [C D],  a = αβ, c = α + β,
  *   N = [[P − AᵀPA, −AᵀPB], [−BᵀPA, Q̃ − BᵀPB]] + 2a GᵀΛG,   Q̃ = I_s ⊗ Q_in,

@@ -1,6 +1,6 @@
 /**
  * Lowering of a 1-D signal network (conv1d / ssm / per-step dense / activations) to the stage list
- * the 1-D LMIs work on (method.md §8 item 12): each stage is one LTI system
+ * the 1-D LMIs work on (docs/method.md §3.5): each stage is one LTI system
  *   x(t+1) = A x(t) + B u(t),  v(t) = C x(t) + D u(t)
  * followed by an elementwise activation (all stages but the last) or by nothing (the last stage:
  * the network output). u(t) stacks `stride` consecutive input samples, sample-major and
