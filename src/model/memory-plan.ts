@@ -109,3 +109,14 @@ export class MemoryPlan {
     this.book(n * ACTIVATION_BYTES_PER_ELEMENT, `activation '${name}' [${dims.join(',')}]`);
   }
 }
+
+/** "1073741824", "512M", "2G", "1.5GiB" → bytes (binary units); for --max-memory. */
+export function parseByteSize(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(v);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m?.[2] ?? '').toLowerCase()];
+  const n = m && unit ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!(n > 0) || !Number.isSafeInteger(n)) {
+    throw new LipdpError('INVALID_ARGUMENT', `--max-memory '${v}' is not a size in bytes (e.g. 1073741824, 512M, 2G)`);
+  }
+  return n;
+}
