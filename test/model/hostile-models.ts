@@ -35,7 +35,7 @@ export function mlp(opts: { gemmAttrs?: Attr[]; act?: string; actAttrs?: Attr[];
   const w1 = weights(seed, 'w1', [6, 4]);
   const w2 = weights(seed + 1, 'w2', [3, 6]);
   if (opts.scale !== undefined) {
-    const f = new Float32Array(w1.rawData!.slice().buffer);
+    const f = new Float32Array(new Uint8Array(w1.rawData!).buffer);
     for (let i = 0; i < f.length; i++) f[i]! *= opts.scale;
     w1.rawData = new Uint8Array(f.buffer);
   }
@@ -120,7 +120,7 @@ export function duplicateInitializer(first: boolean): Uint8Array {
   const bytes = mlp();
   const model = onnx.ModelProto.decode(bytes);
   const other = weights(42, 'w1', [6, 4]);
-  const f = new Float32Array(other.rawData!.slice().buffer).map((v) => v * 100);
+  const f = new Float32Array(new Uint8Array(other.rawData!).buffer).map((v) => v * 100);
   other.rawData = new Uint8Array(f.buffer);
   const inits = model.graph!.initializer!;
   if (first) inits.unshift(onnx.TensorProto.fromObject(other));
