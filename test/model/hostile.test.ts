@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateLipschitz } from '../../src/estimate.js';
 import { LipdpError } from '../../src/model/errors.js';
 import { importOnnx, importOnnxBytes } from '../../src/model/import.js';
-import { parseByteSize } from '../../src/model/memory-plan.js';
+import { defaultMaxMemoryBytes, parseByteSize } from '../../src/model/memory-plan.js';
 import { OP_SCHEMAS } from '../../src/model/schema.js';
 import { encodeModel, floatTensor, node } from '../../src/model/onnx-writer.js';
 import {
@@ -149,6 +149,26 @@ describe('row 7: external data confined to regular files inside the model folder
     expect(e.message).toMatch(/not a regular file/);
   });
 
+  it('locations with .., a backslash .., an absolute path or NUL are refused before anything is read', async () => {
+    for (const loc of ['../outside.bin', '..\\outside.bin', 'sub/../../outside.bin', outside, 'inside.bin\0.txt']) {
+      const e = await importErrAsync(() => importOnnx(model(loc)));
+      expect(e.code, loc).toBe('IO');
+      expect(e.message, loc).toMatch(/points outside the model's directory/);
+    }
+  });
+
+  it('a declared length of gigabytes reads only what the file has and reports it too short', async () => {
+    const p = join(modelDir, 'long.onnx');
+    const { onnx } = await import('../../src/model/onnx.js');
+    const model = onnx.ModelProto.decode(externalMlp('inside.bin'));
+    const w1 = model.graph!.initializer!.find((t) => t.name === 'w1')!;
+    w1.externalData!.find((e) => e.key === 'length')!.value = String(2 ** 33);
+    writeFileSync(p, onnx.ModelProto.encode(model).finish());
+    const e = await importErrAsync(() => importOnnx(p));
+    expect(e.code).toBe('IO');
+    expect(e.message).toMatch(/too short for initializer 'w1'/);
+  });
+
   it('reads stop at the declared length: a large file with a 96-byte tensor books 96 bytes', async () => {
     const big = new Uint8Array(64 * 1024 * 1024);
     big.set(mlpW1Bytes());
@@ -260,6 +280,25 @@ describe('memory plan', () => {
     expect(parseByteSize('2G')).toBe(2 * 1024 ** 3);
     expect(parseByteSize('1.5GiB')).toBe(1.5 * 1024 ** 3);
     for (const bad of ['', '-1', '0', 'lots', '1Q', 'NaN']) expect(() => parseByteSize(bad)).toThrow(LipdpError);
+  });
+
+  it('the default cap is a quarter of the machine memory, at most 1 GiB', () => {
+    const d = defaultMaxMemoryBytes();
+    expect(d).toBeGreaterThan(0);
+    expect(d).toBeLessThanOrEqual(1024 ** 3);
+  });
+
+  it('an initializer claiming 2^40 elements allocates nothing', () => {
+    const bytes = encodeModel({
+      name: 'huge_dims',
+      input: { name: 'input', dims: [1, 4] },
+      output: { name: 'output', dims: [1, 4] },
+      nodes: [node('Add', ['input', 'b'], ['output'], 'add')],
+      initializers: [{ name: 'b', dims: [2 ** 20, 2 ** 20], dataType: 1, rawData: new Uint8Array(16) }],
+    });
+    const t0 = performance.now();
+    expect(importErr(bytes).message).toMatch(/model too large: initializer 'b'/);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('a fold whose multiply-adds would take minutes is refused', () => {
