@@ -627,10 +627,10 @@ class Importer {
   }
 
   /**
-   * Pads past the kernel's reach add outputs that see nothing but padding. ONNX forbids that for
-   * pooling; for Conv it is legal but never produced by training, and such constant outputs stall
-   * the optimiser (Conv pads [0,3,2,0] with a 3×3 kernel ran 125 s against a 5 s budget), so
-   * both are refused with the reason.
+   * Pads past the kernel's reach add outputs that see nothing but padding (they depend on the bias
+   * only). ONNX forbids that for pooling; for Conv it is legal but no trainer produces it, and it
+   * is how a small file asks for a huge map (pads 1e6), so both are refused with the reason
+   * rather than analysed as a larger network.
    */
   private checkPadReach(node: NodeProto, pads: readonly number[], reach: [number, number], what: string): void {
     if (pads[0]! > reach[0] || pads[2]! > reach[0] || pads[1]! > reach[1] || pads[3]! > reach[1]) {
