@@ -949,10 +949,10 @@ export async function importOnnx(input: Uint8Array | string, opts: ImportOptions
   let bytes: Uint8Array;
   let source = opts.source ?? 'bytes';
   let baseDir = opts.baseDir;
+  if (typeof input === 'string') source = opts.source ?? (path ? path.basename(input) : input);
   // Books the model file and external data files; the importer then plans its own allocations.
   const filePlan = new MemoryPlan(opts, source);
   if (typeof input === 'string') {
-    source = opts.source ?? (path ? path.basename(input) : input);
     baseDir = baseDir ?? (path ? path.dirname(input) : '.');
     bytes = await readBounded(input, undefined, `model file '${input}'`, filePlan);
   } else {
