@@ -67,12 +67,15 @@ describe('issue 19 table: each row as expected', () => {
         expect(performance.now() - t0).toBeLessThan(30_000);
         return;
       }
+      const bytes = c.bytes();
+      const rss0 = process.memoryUsage().rss;
       const t0 = performance.now();
-      const e = importErr(c.bytes());
+      const e = importErr(bytes);
       expect(e.code).toBe(c.expect.error);
       expect(e.message).toMatch(c.expect.message);
       // Refused up front: nothing big was allocated or computed.
       expect(performance.now() - t0).toBeLessThan(2000);
+      expect(process.memoryUsage().rss - rss0).toBeLessThan(200 * 1024 ** 2);
     });
   }
 
