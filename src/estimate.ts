@@ -314,10 +314,13 @@ function describeLayer(l: Network['layers'][number]): string {
 
 async function loadNetwork(model: ModelInput, options: EstimateOptions): Promise<Network> {
   if (typeof model === 'string' && model.toLowerCase().endsWith('.json')) return loadSsmJson(model);
-  if (typeof model === 'string') return importOnnx(model, options.externalFiles ? { externalFiles: options.externalFiles } : {});
+  // The memory cap travels into the importer, whose memory plan refuses oversized models up front.
+  const cap = options.maxMemoryBytes !== undefined ? { maxMemoryBytes: options.maxMemoryBytes } : {};
+  if (typeof model === 'string') return importOnnx(model, { ...cap, ...(options.externalFiles ? { externalFiles: options.externalFiles } : {}) });
   if (model instanceof Uint8Array)
     return importOnnxBytes(model, {
       source: options.source ?? 'bytes',
+      ...cap,
       ...(options.externalFiles ? { externalFiles: options.externalFiles } : {}),
     });
   return model;

@@ -11,6 +11,7 @@ import cliProgress from 'cli-progress';
 import { estimateLipschitz, DEFAULTS } from '../estimate.js';
 import { isLipdpError, LipdpError } from '../model/errors.js';
 import { importOnnx } from '../model/import.js';
+import { parseByteSize } from '../model/memory-plan.js';
 import { toFcChain } from '../model/lower.js';
 import { buildLayeredSdp, buildLipSdpNeuron, toSdpaText } from '../lmi/sdpa.js';
 import { buildStageSdp } from '../lmi/conv/sdpa.js';
@@ -80,8 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
     .option('--quiet', 'no progress output')
+    .option('--max-memory <size>', 'refuse models needing more memory (bytes or 512M, 2G; default 1/4 of RAM, at most 1G)', parseByteSize)
     .addHelpText('after', HELP_FOOTER)
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; formulation: string; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; formulation: string; quiet?: boolean; maxMemory?: number }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
         throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
@@ -97,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
           certTol: opts.certTol,
           noRefine: !opts.refine,
           formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
+          ...(opts.maxMemory !== undefined ? { maxMemoryBytes: opts.maxMemory } : {}),
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
         });
         bar?.stop();

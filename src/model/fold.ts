@@ -6,7 +6,7 @@
  * All arithmetic is Float64 on the stored numbers.
  */
 import { LipdpError } from './errors.js';
-import { Attrs, type NodeProto, decodeTensor, nodeLabel, onnx } from './onnx.js';
+import { Attrs, type NodeProto, decodeTensor, nodeLabel, onnx, toNumber } from './onnx.js';
 import {
   type ConstTensor,
   binaryOp,
@@ -234,6 +234,11 @@ function concat(node: NodeProto, ctx: FoldContext, parts: ConstTensor[]): ConstT
   return { dims, data: out, isInt: parts.every((p) => p.isInt) };
 }
 
+/** perm holds each of 0..rank-1 exactly once. */
+export function isPermutation(perm: readonly number[], rank: number): boolean {
+  return perm.length === rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
+}
+
 function unaryMap(x: ConstTensor, f: (v: number) => number): ConstTensor {
   return { dims: x.dims, data: x.data.map(f), isInt: x.isInt };
 }
@@ -319,6 +324,7 @@ export function foldNode(node: NodeProto, inputs: readonly In[], ctx: FoldContex
     case 'Transpose': {
       const t = x();
       const perm = at.ints('perm') ?? t.dims.map((_, i) => t.dims.length - 1 - i);
+      if (!isPermutation(perm, t.dims.length)) fail(node, ctx, `perm [${perm}] is not a permutation of the ${t.dims.length} axes`);
       return [transpose(t, perm)];
     }
     case 'MatMul': {
@@ -428,5 +434,89 @@ export function foldNode(node: NodeProto, inputs: readonly In[], ctx: FoldContex
     }
     default:
       return fail(node, ctx, 'op not supported in constant subgraphs');
+  }
+}
+
+/** What folding one node will allocate and compute, found from the input shapes alone. */
+export interface FoldCost {
+  /** Float64 elements of the outputs and of the temporaries the op builds (broadcast copies). */
+  readonly elements: number;
+  /** Multiply-adds (MatMul/Gemm); 0 for the linear-time ops. */
+  readonly multiplyAdds: number;
+}
+
+function shapeFromData(node: NodeProto, ctx: FoldContext, t: ConstTensor, what: string): number[] {
+  const dims = [...t.data];
+  if (dims.length > 64 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new LipdpError('MALFORMED_MODEL', `node '${nodeLabel(node)}' (${node.opType}): ${what} [${dims.slice(0, 8).join(',')}${dims.length > 8 ? ',…' : ''}] is not a valid shape (${ctx.source})`);
+  }
+  return dims;
+}
+
+/**
+ * The cost of foldNode(node, inputs) before running it, so the memory plan can refuse a
+ * ConstantOfShape([2^31]) or a Range(0, 1e9) before a byte is allocated. Errs on the generous side
+ * (every broadcast copy counted); ops that only relabel shapes cost nothing.
+ */
+export function foldCost(node: NodeProto, inputs: readonly In[], ctx: FoldContext): FoldCost {
+  const op = node.opType ?? '';
+  const size = (t: In) => (t ? t.data.length : 0);
+  const lin = (elements: number): FoldCost => ({ elements, multiplyAdds: 0 });
+  switch (op) {
+    case 'Identity': case 'Dropout': case 'Reshape': case 'Squeeze': case 'Unsqueeze': case 'Flatten':
+      return lin(0);
+    case 'Shape': case 'Size':
+      return lin(64);
+    case 'Constant': {
+      const at = new Attrs(node);
+      const t = at.tensor('value');
+      if (t) return lin(numel((t.dims ?? []).map(toNumber)));
+      return lin(1 + (at.has('value_floats') ? at.floats('value_floats')!.length : 0) + (at.has('value_ints') ? at.ints('value_ints')!.length : 0));
+    }
+    case 'ConstantOfShape':
+      return lin(numel(shapeFromData(node, ctx, need(node, ctx, inputs, 0), 'shape')));
+    case 'Expand': {
+      const t = need(node, ctx, inputs, 0);
+      const dims = broadcastShape(t.dims, shapeFromData(node, ctx, need(node, ctx, inputs, 1), 'shape')) ?? fail(node, ctx, 'shape does not broadcast');
+      return lin(numel(dims));
+    }
+    case 'Range': {
+      const [s, l, d] = [0, 1, 2].map((i) => need(node, ctx, inputs, i).data[0]);
+      if (![s, l, d].every((v) => v !== undefined && Number.isFinite(v)) || d === 0) {
+        fail(node, ctx, `start ${s}, limit ${l}, delta ${d} do not define a finite range`);
+      }
+      return lin(Math.max(Math.ceil((l! - s!) / d!), 0));
+    }
+    case 'MatMul': case 'Gemm': {
+      const a = need(node, ctx, inputs, 0);
+      const b = need(node, ctx, inputs, 1);
+      const ad = a.dims.length === 1 ? [1, a.dims[0]!] : [...a.dims];
+      const bd = b.dims.length === 1 ? [b.dims[0]!, 1] : [...b.dims];
+      if (ad.length < 2 || bd.length < 2) return lin(size(a) + size(b));
+      const batch = broadcastShape(ad.slice(0, -2), bd.slice(0, -2)) ?? [];
+      const nb = numel(batch);
+      const [m, k, n] = [ad[ad.length - 2]!, ad[ad.length - 1]!, bd[bd.length - 1]!];
+      const out = nb * m * n;
+      return { elements: 2 * size(a) + 2 * size(b) + nb * (m * k + k * n) + 3 * out + size(inputs[2]), multiplyAdds: nb * m * k * n };
+    }
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min': case 'Equal': case 'Where': {
+      const present = inputs.filter((t): t is ConstTensor => t !== undefined);
+      let dims: number[] | undefined = present[0] ? [...present[0].dims] : [];
+      for (const t of present.slice(1)) dims = dims && broadcastShape(dims, t.dims);
+      if (!dims) return lin(0); // foldNode reports the mismatch
+      // One broadcast copy per operand plus the result, for each pairwise step.
+      return lin(numel(dims) * (present.length + 1) * Math.max(1, present.length - 1));
+    }
+    case 'Concat':
+      return lin(inputs.reduce((s, t) => s + size(t), 0));
+    case 'Gather': {
+      const x = need(node, ctx, inputs, 0);
+      const ind = need(node, ctx, inputs, 1);
+      const axisDim = x.dims[normAxis(new Attrs(node).int('axis', 0), x.dims.length)] ?? 1;
+      return lin(axisDim > 0 ? (size(x) / axisDim) * size(ind) : 0);
+    }
+    default:
+      // Unary maps, Transpose, Cast, Slice, reductions, Clip: at most the size of the first input.
+      return lin(2 * size(inputs[0]));
   }
 }

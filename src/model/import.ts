@@ -10,7 +10,9 @@
  *  5. fold scale/shift layers into adjacent linear layers (simplify.ts) and check the shapes.
  */
 import { LipdpError } from './errors.js';
-import { foldNode, type FoldContext, reshapeDims } from './fold.js';
+import { foldCost, foldNode, type FoldContext, isPermutation, reshapeDims } from './fold.js';
+import { MAX_FOLD_MULTIPLY_ADDS, MemoryPlan } from './memory-plan.js';
+import { checkNodes, checkUniqueNames } from './validate.js';
 import type { ActivationFn, Layer, Network, ScaleShiftLayer } from './ir.js';
 import { activationSlope } from './kernels/activation.js';
 import {
@@ -42,6 +44,13 @@ export interface ImportOptions {
   readonly simplify?: boolean;
   /** Which graph input to use when there are several. */
   readonly inputName?: string;
+  /**
+   * Memory cap in bytes for what the import allocates and what the later phases will hold per
+   * activation (memory-plan.ts); default a quarter of the machine's memory, at most 1 GiB.
+   */
+  readonly maxMemoryBytes?: number;
+  /** Largest activation tensor (elements) accepted; default 2^21. */
+  readonly maxActivationElements?: number;
 }
 
 /** A non-constant tensor: its static shape with batch 1, and whether it is an NHWC view. */
@@ -90,11 +99,15 @@ class Importer {
   private readonly dynNodes: DynNode[] = [];
   private inputName = '';
   private inputDims: number[] = [];
+  private readonly plan: MemoryPlan;
 
-  constructor(model: ModelProto, source: string, files: ExternalFiles | undefined) {
+  constructor(model: ModelProto, source: string, files: ExternalFiles | undefined, plan: MemoryPlan) {
     this.graph = model.graph!;
     this.source = source;
     this.files = files;
+    this.plan = plan;
+    // Before anything is keyed by name: a duplicate would silently pick one of two tensors.
+    checkUniqueNames(this.graph, source);
     const def = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
     this.opset = def?.version !== undefined && def.version !== null ? toNumber(def.version) : 13;
     for (const t of this.graph.initializer ?? []) this.initializers.set(t.name ?? '', t);
@@ -114,6 +127,9 @@ class Importer {
     if (c) return c;
     const t = this.initializers.get(name);
     if (!t) return undefined;
+    const dims = (t.dims ?? []).map(toNumber);
+    // Invalid dims are decodeTensor's to report; valid ones are booked before the Float64 copy.
+    if (dims.every((d) => Number.isInteger(d) && d >= 0)) this.plan.bookElements(numel(dims), `initializer '${name}'`);
     const v = decodeTensor(t, `initializer '${name}'`, this.files, this.source);
     this.consts.set(name, v);
     return v;
@@ -175,6 +191,7 @@ class Importer {
       }
       return v;
     });
+    this.plan.bookActivation(this.inputName, this.inputDims);
     this.dyn.set(this.inputName, { dims: this.inputDims });
   }
 
@@ -233,6 +250,8 @@ class Importer {
 
   private evaluate(nodes: NodeProto[]): void {
     const ctx: FoldContext = { opset: this.opset, source: this.source };
+    // Every attribute of every live node is checked before any of them is read.
+    checkNodes(nodes, this.source);
     for (const node of nodes) {
       const ins = node.input ?? [];
       const dynIns = ins.filter((i) => i && this.dyn.has(i));
@@ -240,6 +259,12 @@ class Importer {
       if (dynIns.length === 0) {
         for (const i of ins) if (i) this.checkInitializer(i, node);
         const vals = ins.map((i) => (i ? this.constOf(i) : undefined));
+        const cost = foldCost(node, vals, ctx);
+        const out0 = (node.output ?? [])[0] ?? '?';
+        if (!(cost.multiplyAdds <= MAX_FOLD_MULTIPLY_ADDS)) {
+          this.err('UNSUPPORTED_STRUCTURE', `model too large: folding constant '${out0}' at ${this.where(node)} needs ${cost.multiplyAdds} multiply-adds (cap ${MAX_FOLD_MULTIPLY_ADDS})`);
+        }
+        this.plan.bookElements(cost.elements, `constant '${out0}' computed by ${this.where(node)} (${node.opType})`);
         const outs = foldNode(node, vals, ctx);
         (node.output ?? []).forEach((o, k) => {
           if (o && outs[k]) this.consts.set(o, outs[k]!);
@@ -265,6 +290,11 @@ class Importer {
     for (const o of outputs.slice(1)) {
       if (o) this.dyn.set(o, { dims: [] });
     }
+    if (out.dims.some((d) => !(Number.isInteger(d) && d >= 1))) {
+      this.err('MALFORMED_MODEL', `${node.opType} ${this.where(node)} gives an empty or invalid output shape [${out.dims}]`);
+    }
+    // Shape arithmetic alone (pads 1e6, a 30000×30000 input) can ask for billions of elements.
+    this.plan.bookActivation(output, out.dims);
     this.dyn.set(output, out);
     this.dynNodes.push({
       label: nodeLabel(node),
@@ -421,6 +451,7 @@ class Importer {
   private transposeNode(node: NodeProto, x: DynTensor, dynIns: string[]): void {
     const r = x.dims.length;
     const perm = new Attrs(node).ints('perm') ?? x.dims.map((_, i) => r - 1 - i);
+    if (!isPermutation(perm, r)) this.err('MALFORMED_MODEL', `Transpose ${this.where(node)}: perm [${perm}] is not a permutation of the ${r} axes of [${x.dims}]`);
     const outDims = perm.map((p) => x.dims[p]!);
     const is = (p: number[]) => perm.length === p.length && perm.every((v, i) => v === p[i]);
     if (r === 4 && is([0, 3, 1, 2]) && dynIns[0] === this.inputName) {
@@ -513,6 +544,7 @@ class Importer {
       if (x.dims.length !== y.dims.length || x.dims.some((d, i) => d !== y.dims[i]) || x.nhwcOf || y.nhwcOf) {
         this.err('UNSUPPORTED_STRUCTURE', `residual Add ${this.where(node)} of different shapes [${x.dims}] and [${y.dims}]`);
       }
+      this.plan.bookActivation(node.output![0]!, x.dims);
       this.dyn.set(node.output![0]!, { dims: x.dims });
       this.dynNodes.push({ label, op, inputs: [a, b], output: node.output![0]!, layers: [], isAdd: true });
       return;
@@ -595,6 +627,18 @@ class Importer {
     return pads as [number, number, number, number];
   }
 
+  /**
+   * Pads past the kernel's reach add outputs that see nothing but padding (they depend on the bias
+   * only). ONNX forbids that for pooling; for Conv it is legal but no trainer produces it, and it
+   * is how a small file asks for a huge map (pads 1e6), so both are refused with the reason
+   * rather than analysed as a larger network.
+   */
+  private checkPadReach(node: NodeProto, pads: readonly number[], reach: [number, number], what: string): void {
+    if (pads[0]! > reach[0] || pads[2]! > reach[0] || pads[1]! > reach[1] || pads[3]! > reach[1]) {
+      this.err('UNSUPPORTED_OP', `${node.opType} ${this.where(node)}: pads [${pads}] exceed ${what} = [${reach}]`);
+    }
+  }
+
   private pair(node: NodeProto, name: string, dflt: number): [number, number] {
     const v = new Attrs(node).ints(name);
     if (!v) return [dflt, dflt];
@@ -645,6 +689,9 @@ class Importer {
       const small = Math.floor(total / 2);
       pads = auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
     } else this.err('UNSUPPORTED_OP', `auto_pad '${auto}' at ${this.where(node)}`);
+    if (pads[0] > dilation * (l - 1) || pads[1] > dilation * (l - 1)) {
+      this.err('UNSUPPORTED_OP', `Conv ${this.where(node)}: pads [${pads}] exceed the kernel reach ${dilation * (l - 1)}; outputs that see only padding are not supported`);
+    }
     const B = this.optionalWeight(node, 2, 'bias');
     const bias = B ? Float64Array.from(B.data) : new Float64Array(cout);
     if (bias.length !== cout) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: bias has ${bias.length} entries for ${cout} channels`);
@@ -677,6 +724,7 @@ class Importer {
     const stride = this.pair(node, 'strides', 1);
     const dilation = this.pair(node, 'dilations', 1);
     const pads = this.spatialPads(node, m, [kh, kw], stride, dilation);
+    this.checkPadReach(node, pads, [dilation[0] * (kh - 1), dilation[1] * (kw - 1)], 'the kernel reach (dilation × (kernel − 1))');
     const B = this.optionalWeight(node, 2, 'bias');
     const bias = B ? Float64Array.from(B.data) : new Float64Array(cout);
     if (bias.length !== cout) this.err('MALFORMED_MODEL', `Conv ${this.where(node)}: bias has ${bias.length} entries for ${cout} channels`);
@@ -697,6 +745,8 @@ class Importer {
     const dil = this.pair(node, 'dilations', 1);
     if (dil[0] !== 1 || dil[1] !== 1) this.err('UNSUPPORTED_OP', `${node.opType} with dilation at ${this.where(node)}`);
     const pads = this.spatialPads(node, m, kernel, stride, [1, 1]);
+    // ONNX pooling requires pads smaller than the kernel (a window of padding only has no value).
+    this.checkPadReach(node, pads, [kernel[0] - 1, kernel[1] - 1], 'kernel − 1');
     const ho = windowOut(m[1], pads[0], pads[2], kernel[0], stride[0]);
     const wo = windowOut(m[2], pads[1], pads[3], kernel[1], stride[1]);
     if (at.int('ceil_mode', 0) === 1) {
@@ -809,6 +859,20 @@ class Importer {
     }
   }
 
+  /**
+   * A layer of the main chain whose weights are all zero makes the output a constant: the model's
+   * Lipschitz constant is 0, which is refused like any other output that does not depend on the
+   * input (the SDP of a zero layer has no interior, and its solvers do not converge on it).
+   */
+  private checkNotConstant(chain: readonly Layer[]): void {
+    for (const l of chain) {
+      const w = l.kind === 'dense' ? l.W.data : l.kind === 'conv2d' || l.kind === 'conv1d' ? l.kernel : l.kind === 'scaleshift' ? l.scale : undefined;
+      if (w && w.every((v) => v === 0)) {
+        this.err('UNSUPPORTED_STRUCTURE', `graph output does not depend on the input: layer '${l.name}' (${l.kind}) has all-zero weights, so the Lipschitz constant is 0`);
+      }
+    }
+  }
+
   run(opts: ImportOptions): Network {
     this.pickInput(opts.inputName);
     const output = this.outputName();
@@ -835,6 +899,7 @@ class Importer {
     const outDims = this.dyn.get(output)!.dims;
     const inputShape = this.inputDims.slice(1);
     const chain = opts.simplify === false ? layers : simplifyChain(layers);
+    this.checkNotConstant(chain);
     const net: Network = {
       inputShape,
       layers: chain,
@@ -869,7 +934,8 @@ export function importOnnxBytes(bytes: Uint8Array, opts: ImportOptions = {}): Ne
   const source = opts.source ?? 'bytes';
   try {
     const model = decodeModel(bytes, source);
-    return new Importer(model, source, opts.externalFiles).run(opts);
+    const plan = new MemoryPlan(opts, source);
+    return new Importer(model, source, opts.externalFiles, plan).run(opts);
   } catch (e) {
     return wrapUnexpected(e, source);
   }
@@ -884,16 +950,12 @@ export async function importOnnx(input: Uint8Array | string, opts: ImportOptions
   let bytes: Uint8Array;
   let source = opts.source ?? 'bytes';
   let baseDir = opts.baseDir;
+  if (typeof input === 'string') source = opts.source ?? (path ? path.basename(input) : input);
+  // Books the model file and external data files; the importer then plans its own allocations.
+  const filePlan = new MemoryPlan(opts, source);
   if (typeof input === 'string') {
-    const fs = await import('node:fs/promises');
-    source = opts.source ?? (path ? path.basename(input) : input);
     baseDir = baseDir ?? (path ? path.dirname(input) : '.');
-    try {
-      bytes = await fs.readFile(input);
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? String(e);
-      throw new LipdpError('IO', `cannot read model file '${input}': ${code}`, { cause: e });
-    }
+    bytes = await readBounded(input, undefined, `model file '${input}'`, filePlan);
   } else {
     bytes = input;
   }
@@ -908,18 +970,83 @@ export async function importOnnx(input: Uint8Array | string, opts: ImportOptions
     })();
     const fs = await import('node:fs/promises');
     files = new Map(opts.externalFiles instanceof Map ? opts.externalFiles : Object.entries(opts.externalFiles ?? {}));
-    for (const loc of externalLocations(model.graph!)) {
+    let realBase: string | undefined;
+    for (const [loc, end] of externalExtents(model.graph!)) {
       if (files.has(loc)) continue;
-      if (path.isAbsolute(loc) || loc.split(/[\\/]/).includes('..')) {
-        throw new LipdpError('IO', `external data location '${loc}' in '${source}' points outside the model's directory`);
+      if (path.isAbsolute(loc) || loc.split(/[\\/]/).includes('..') || loc.includes('\0')) {
+        throw new LipdpError('IO', `external data location '${loc.replace(/\0/g, '\\0')}' in '${source}' points outside the model's directory`);
       }
+      let real: string;
       try {
-        files.set(loc, await fs.readFile(path.join(baseDir, loc)));
+        realBase ??= await fs.realpath(baseDir);
+        real = await fs.realpath(path.join(baseDir, loc));
       } catch {
-        // Left missing: decoding the tensor reports which initializer needs it.
+        continue; // Left missing: decoding the tensor reports which initializer needs it.
       }
+      // A symlink inside the folder may point anywhere; only its target counts.
+      if (!real.startsWith(realBase.endsWith(path.sep) ? realBase : realBase + path.sep)) {
+        throw new LipdpError('IO', `external data file '${loc}' of '${source}' resolves outside the model's directory`);
+      }
+      files.set(loc, await readBounded(real, end, `external data file '${loc}' of '${source}'`, filePlan));
     }
   }
   return importOnnxBytes(bytes, { ...opts, source, ...(files ? { externalFiles: files } : {}) });
 }
 
+/**
+ * Per external location, the end of the furthest byte any initializer declares (offset + length),
+ * or undefined when one of them takes the whole file. Malformed offsets/lengths read nothing:
+ * decodeTensor reports them with the initializer's name.
+ */
+function externalExtents(graph: GraphProto): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
+  for (const loc of externalLocations(graph)) out.set(loc, 0);
+  for (const t of graph.initializer ?? []) {
+    const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const loc = kv.get('location');
+    if (t.dataLocation !== 1 || !loc || !out.has(loc)) continue;
+    const prev = out.get(loc);
+    if (!kv.has('length')) {
+      out.set(loc, undefined);
+      continue;
+    }
+    const offset = kv.has('offset') ? Number(kv.get('offset')) : 0;
+    const length = Number(kv.get('length'));
+    const end = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 ? offset + length : 0;
+    if (prev !== undefined) out.set(loc, Math.max(prev, end));
+  }
+  return out;
+}
+
+/**
+ * Read at most `limit` bytes (the whole file when undefined) of a regular file. Devices, FIFOs
+ * and directories are refused before opening (a FIFO would block the open, /dev/zero never ends),
+ * the size is booked in the memory plan, and the read stops at the size found by fstat.
+ */
+async function readBounded(file: string, limit: number | undefined, what: string, plan: MemoryPlan): Promise<Uint8Array> {
+  const fs = await import('node:fs/promises');
+  const { constants } = await import('node:fs');
+  const ioErr = (e: unknown): never => {
+    const code = (e as { code?: string }).code ?? String(e);
+    throw new LipdpError('IO', `cannot read ${what}: ${code}`, { cause: e });
+  };
+  const st = await fs.stat(file).catch(ioErr);
+  if (!st.isFile()) throw new LipdpError('IO', `${what} is not a regular file`);
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(ioErr);
+  try {
+    const st2 = await handle.stat();
+    if (!st2.isFile()) throw new LipdpError('IO', `${what} is not a regular file`);
+    const want = Math.min(st2.size, limit ?? st2.size);
+    plan.book(want, what);
+    const buf = new Uint8Array(want);
+    let off = 0;
+    while (off < want) {
+      const { bytesRead } = await handle.read(buf, off, want - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return off === want ? buf : buf.subarray(0, off);
+  } finally {
+    await handle.close();
+  }
+}

@@ -186,37 +186,54 @@ function bf16ToFloat(bits: number): number {
   return tmp.getFloat32(0, false);
 }
 
-/** Attribute accessors with ONNX defaults. */
+/**
+ * Attribute accessors with ONNX defaults. Each accessor checks the attribute's declared type:
+ * protobuf fills absent fields with zeros, so reading `f` of an attribute declared INT would
+ * silently give 0 (schema.ts checks every live node up front; this is the second line).
+ */
 export class Attrs {
   private readonly map: Map<string, AttributeProto>;
+  private readonly node: NodeProto;
   constructor(node: NodeProto) {
+    this.node = node;
     this.map = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
+  }
+  private get(name: string, type: number): AttributeProto | undefined {
+    const a = this.map.get(name);
+    if (a && (a.type ?? 0) !== type) {
+      const T = onnx.AttributeProto.AttributeType;
+      throw new LipdpError(
+        'MALFORMED_MODEL',
+        `node '${nodeLabel(this.node)}' (${this.node.opType}) attribute '${name}' is declared ${T[a.type ?? 0] ?? a.type}; expected ${T[type]}`,
+      );
+    }
+    return a;
   }
   has(name: string): boolean {
     return this.map.has(name);
   }
   int(name: string, dflt: number): number {
-    const a = this.map.get(name);
-    return a && a.i !== undefined && a.i !== null ? toNumber(a.i) : dflt;
+    const a = this.get(name, onnx.AttributeProto.AttributeType.INT);
+    return a ? toNumber(a.i ?? 0) : dflt;
   }
   float(name: string, dflt: number): number {
-    const a = this.map.get(name);
-    return a && a.f !== undefined && a.f !== null ? a.f : dflt;
+    const a = this.get(name, onnx.AttributeProto.AttributeType.FLOAT);
+    return a ? a.f ?? 0 : dflt;
   }
   ints(name: string): number[] | undefined {
-    const a = this.map.get(name);
+    const a = this.get(name, onnx.AttributeProto.AttributeType.INTS);
     return a ? (a.ints ?? []).map(toNumber) : undefined;
   }
   floats(name: string): number[] | undefined {
-    const a = this.map.get(name);
+    const a = this.get(name, onnx.AttributeProto.AttributeType.FLOATS);
     return a ? [...(a.floats ?? [])] : undefined;
   }
   string(name: string, dflt: string): string {
-    const a = this.map.get(name);
+    const a = this.get(name, onnx.AttributeProto.AttributeType.STRING);
     return a && a.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : dflt;
   }
   tensor(name: string): TensorProto | undefined {
-    return this.map.get(name)?.t ?? undefined;
+    return this.get(name, onnx.AttributeProto.AttributeType.TENSOR)?.t ?? undefined;
   }
   names(): string[] {
     return [...this.map.keys()];

@@ -215,4 +215,9 @@ export interface EstimateOptions {
   readonly externalFiles?: Map<string, Uint8Array> | Record<string, Uint8Array>;
   /** Name for messages when the model is given as bytes. */
   readonly source?: string;
+  /**
+   * Memory cap in bytes for the model import and the activations of the later phases; models
+   * past it are refused up front as too large (default a quarter of the machine's memory, at most 1 GiB).
+   */
+  readonly maxMemoryBytes?: number;
 }
