@@ -2,11 +2,11 @@
  * From the --methods / --backend choice to the list of child-process jobs per network, and the
  * labels those jobs carry in tables and plots.
  */
-import type { BackendId, JobSpec, MethodId } from './types.js';
+import type { BackendId, JobSpec, MethodId, SuiteId } from './types.js';
 
 export function methodLabel(job: JobSpec): string {
   if (job.kind === 'lipdp') return `lipdp-${job.backend}${job.formulation ? `-${job.formulation}` : ''}`;
-  return `${job.solver}-${job.formulation === 'lipsdp-neuron' ? 'neuron' : 'layered'}`;
+  return `${job.solver}-${job.formulation === 'lipsdp-neuron' ? 'neuron' : job.formulation}`;
 }
 
 export interface PlannedJob {
@@ -21,7 +21,8 @@ export interface PlannedJob {
  * Peers run LipSDP-Neuron first: it is the smaller SDP and the classic LipSDP formulation (for
  * convolutional networks: of the unrolled chain; their "layered" SDP is lipdp's Roesser one).
  */
-export function planJobs(methods: readonly MethodId[], backends: readonly BackendId[]): PlannedJob[] {
+export function planJobs(methods: readonly MethodId[], backends: readonly BackendId[], suite?: SuiteId): PlannedJob[] {
+  if (suite === 'paper') return planPaperJobs(methods, backends);
   const jobs: JobSpec[] = [];
   const needsLipdp = methods.some((m) => m === 'lipdp' || m === 'naive' || m === 'closed-form' || m === 'lower');
   if (needsLipdp) for (const backend of methods.includes('lipdp') ? backends : (['cpu'] as const)) jobs.push({ kind: 'lipdp', backend });
@@ -32,5 +33,22 @@ export function planJobs(methods: readonly MethodId[], backends: readonly Backen
     jobs.push({ kind: 'sdp', solver, formulation: 'lipsdp-neuron' });
     jobs.push({ kind: 'sdp', solver, formulation: 'layered' });
   }
+  return jobs.map((job) => ({ method: methodLabel(job), job }));
+}
+
+/**
+ * The paper suite reproduces a table made with the Roesser (layered) SDP: lipdp runs with
+ * `--formulation roesser` on every chain, and also on its default path where that differs (the
+ * fully connected ADMM on the MLP chains; a convolutional chain's default is Roesser already, so
+ * the 'fc' job is skipped there at no cost). The peers get lipdp's Roesser export of the same SDP;
+ * the unrolled and LipSDP-Neuron variants are not part of the table and are not run.
+ */
+function planPaperJobs(methods: readonly MethodId[], backends: readonly BackendId[]): PlannedJob[] {
+  const jobs: JobSpec[] = [];
+  const needsLipdp = methods.some((m) => m === 'lipdp' || m === 'naive' || m === 'closed-form' || m === 'lower');
+  const lipdpBackends = methods.includes('lipdp') ? backends : (['cpu'] as const);
+  if (needsLipdp) for (const backend of lipdpBackends) jobs.push({ kind: 'lipdp', backend, formulation: 'roesser' });
+  if (methods.includes('lipdp')) for (const backend of lipdpBackends) jobs.push({ kind: 'lipdp', backend, formulation: 'fc' });
+  for (const solver of ['dsdp', 'csdp'] as const) if (methods.includes(solver)) jobs.push({ kind: 'sdp', solver, formulation: 'roesser' });
   return jobs.map((job) => ({ method: methodLabel(job), job }));
 }

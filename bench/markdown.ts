@@ -16,6 +16,7 @@ import {
   type NetworkRow,
   type Spread,
 } from './aggregate.js';
+import { mosekReference } from './paper-reference.js';
 import type { BenchRun, MachineInfo, RunResult } from './types.js';
 
 /** 6 significant digits: enough to see a 0.01 % difference between bounds. */
@@ -164,15 +165,113 @@ Model import and lipdp's naive/lower bounds are excluded from both. "best IPM L"
 interior-point optimum (DSDP or CSDP, either formulation; not re-verified); "lipdp / IPM" is lipdp's
 certified bound over it.`;
 
+/** The lipdp run of a paper row with the given label, e.g. lipdp-cpu-roesser. */
+function runOf(row: NetworkRow, method: string): RunResult | undefined {
+  return row.runs.find((r) => r.method === method);
+}
+
+/** Bound of a run that finished, else its status (timeout, too large, skipped …). */
+function boundOrStatus(r: RunResult | undefined): string {
+  if (!r) return '–';
+  return r.status === 'ok' ? fmtBound(r.bound) : statusText(r, false);
+}
+
+function mosekRatio(r: RunResult | undefined, mosek: number | undefined): string {
+  if (!r || r.status !== 'ok' || typeof r.bound !== 'number' || mosek === undefined) return '–';
+  return (r.bound / mosek).toFixed(4);
+}
+
+const runSeconds = (r: RunResult | undefined): string => (r?.status === 'ok' ? fmtSeconds(methodTimeMs(r)) : '–');
+
+/**
+ * The paper suite's table: one row per inner chain, with the authors' MOSEK value and time as
+ * printed reference columns next to lipdp (Roesser, and its fully connected default where that
+ * differs) and the peers on lipdp's Roesser export of the same SDP.
+ */
+export function paperTable(rows: readonly NetworkRow[], backend = 'cpu'): string {
+  const roesser = `lipdp-${backend}-roesser`;
+  const fc = `lipdp-${backend}-fc`;
+  const withFc = rows.some((row) => runOf(row, fc)?.status === 'ok');
+  const head = [
+    'inner chain', 'd', 'width', 'MOSEK L (authors)', 'lipdp L (roesser)', 'lipdp / MOSEK', 'status', 'lipdp s', 'MOSEK s (authors)',
+    ...(withFc ? ['lipdp L (fc)', 'fc / MOSEK', 'fc s'] : []),
+    'DSDP L', 'DSDP s', 'CSDP L', 'CSDP s',
+  ];
+  const body = rows.map((row) => {
+    const ref = mosekReference(row.network.name);
+    const own = runOf(row, roesser);
+    const f = runOf(row, fc);
+    const dsdp = row.runs.find((r) => r.job.kind === 'sdp' && r.job.solver === 'dsdp');
+    const csdp = row.runs.find((r) => r.job.kind === 'sdp' && r.job.solver === 'csdp');
+    const fcCells = !withFc ? [] : f?.status === 'ok' ? [fmtBound(f.bound), mosekRatio(f, ref?.L), runSeconds(f)] : ['–', '–', '–'];
+    return [
+      row.network.name.replace(/^inner_/, ''),
+      String(row.network.depth ?? '–'),
+      String(row.network.width ?? '–'),
+      ref ? fmtBound(ref.L) : '–',
+      boundOrStatus(own),
+      mosekRatio(own, ref?.L),
+      own ? cell(own.status === 'ok' ? (own.certStatus ?? 'ok') : statusText(own, false), 40) : '–',
+      own?.status === 'ok' ? runSeconds(own) : own?.status === 'timeout' ? 'timeout' : '–',
+      ref?.seconds !== undefined ? String(ref.seconds) : '–',
+      ...fcCells,
+      boundOrStatus(dsdp),
+      runSeconds(dsdp),
+      boundOrStatus(csdp),
+      runSeconds(csdp),
+    ];
+  });
+  return table(head, body);
+}
+
+/** Counts for the paper suite's headline: rows within 0.1 % of MOSEK (or below it). */
+export function paperHeadline(rows: readonly NetworkRow[], method: string): string {
+  let within = 0;
+  let finished = 0;
+  let worst: number | undefined;
+  for (const row of rows) {
+    const r = runOf(row, method);
+    const ref = mosekReference(row.network.name);
+    if (!r || r.status !== 'ok' || typeof r.bound !== 'number' || !ref) continue;
+    finished++;
+    const q = r.bound / ref.L;
+    if (q <= 1.001) within++;
+    worst = worst === undefined ? q : Math.max(worst, q);
+  }
+  // A skipped run (the fc job on a convolutional chain) was never an attempt.
+  const tried = rows.filter((row) => { const r = runOf(row, method); return r !== undefined && r.status !== 'skipped'; }).length;
+  if (tried === 0) return '';
+  return `- **${method}**: finished ${finished} of ${tried} chains; certified L ≤ 1.001 × MOSEK (or below it) on **${within} of ${finished}**${worst !== undefined ? ` (worst lipdp / MOSEK ${worst.toFixed(4)})` : ''}.`;
+}
+
+export const PAPER_NOTES = `"MOSEK L / s (authors)": the optimum and solver time the authors report (MOSEK 11 on their
+laptop, not this machine; times only where issue 16 quotes them). "lipdp L (roesser)":
+\`estimateLipschitz\` with \`formulation: 'roesser'\`, default options otherwise; "lipdp L (fc)":
+the default path of a fully connected chain (the LipSDP ADMM), MLP chains only. "lipdp s" is
+build + solve + certify; DSDP/CSDP "s" is SDP build + solver run on lipdp's Roesser export
+(\`export-sdpa --formulation roesser\`); their L is the solver's optimum, not re-verified. d is the
+number of layers in the chain (C − 1 or H − 1), width the channels c or neurons w.`;
+
 /** The part shared by results.md and the README section. */
 export function summaryMarkdown(run: BenchRun, figureDir?: string, figures: readonly string[] = []): string {
-  const rows = groupByNetwork(run.networks, run.results);
+  const allRows = groupByNetwork(run.networks, run.results);
+  // The paper suite's chains have their own table (reference columns from the paper).
+  const paperRows = allRows.filter((r) => r.network.suite === 'paper');
+  const rows = allRows.filter((r) => r.network.suite !== 'paper');
   const parts: string[] = [];
   parts.push(`Run ${run.startedAt}${run.finishedAt ? ` – ${run.finishedAt}` : ' (in progress)'}; options: \`${optionsText(run.options)}\`.`);
   parts.push(`Machine: ${machineText(run.machine)}.`);
-  for (const m of lipdpMethods(run.results)) parts.push(headlineText(headline(rows, m)));
-  parts.push(summaryTable(rows));
-  parts.push(COLUMN_NOTES);
+  if (paperRows.length > 0) {
+    const lines = lipdpMethods(run.results).map((m) => paperHeadline(paperRows, m)).filter((l) => l.length > 0);
+    if (lines.length > 0) parts.push(lines.join('\n'));
+    parts.push(paperTable(paperRows));
+    parts.push(PAPER_NOTES);
+  }
+  if (rows.length > 0) {
+    for (const m of lipdpMethods(run.results)) parts.push(headlineText(headline(rows, m)));
+    parts.push(summaryTable(rows));
+    parts.push(COLUMN_NOTES);
+  }
   if (figures.length > 0) parts.push(figures.map((f) => `![${f}](${figureDir ? `${figureDir}/` : ''}${f})`).join('\n'));
   return parts.join('\n\n');
 }

@@ -5,7 +5,16 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { paperChains } from './paper-reference.js';
 import type { NetworkInfo, SuiteId } from './types.js';
+
+/**
+ * Where the paper suite's chain files are generated (git-ignored, under bench/out/): they are
+ * derived from ../shared/models/glipsdp by bench/paper-chains.ts before a run.
+ */
+export function paperCacheDir(repoRoot: string): string {
+  return join(repoRoot, 'bench', 'out', 'paper-chains');
+}
 
 /**
  * GLipSDP families benchmarked in full mode (the grid the issue asks for; the directory also holds
@@ -83,6 +92,11 @@ function glipsdpNames(): string[] {
 export function suiteNetworks(suite: SuiteId, repoRoot: string, modelsDir: string | undefined): NetworkInfo[] {
   if (suite === 'fixtures') return onnxFiles(join(repoRoot, 'examples')).map((p) => networkFromPath(p, 'fixtures'));
   if (!modelsDir) return [];
+  if (suite === 'paper')
+    // Listed by the source models that exist: the chain files themselves may not be built yet.
+    return paperChains()
+      .filter((c) => existsSync(join(modelsDir, 'glipsdp', `${c.source}.onnx`)))
+      .map((c) => ({ name: c.name, suite: 'paper' as const, path: join(paperCacheDir(repoRoot), `${c.name}.onnx`), family: c.family, depth: c.depth, width: c.width }));
   if (suite === 'glipsdp') {
     const dir = join(modelsDir, 'glipsdp');
     return glipsdpNames()

@@ -5,7 +5,12 @@
  */
 import { groupByNetwork, isLipdp, methodTimeMs, type NetworkRow } from './aggregate.js';
 import { renderChart, type ChartSpec, type Panel, type Series } from './svg.js';
+import { mosekReference } from './paper-reference.js';
 import type { NetworkInfo, RunResult } from './types.js';
+
+/** Series labels of the paper-suite figures besides the methods. */
+export const MOSEK_LABEL = 'MOSEK (authors, their laptop)';
+export const LINEAR_LABEL = 'linear in d (guide)';
 
 /** Fixed colours so a method looks the same in every figure. */
 export const METHOD_COLORS: Readonly<Record<string, string>> = {
@@ -15,6 +20,14 @@ export const METHOD_COLORS: Readonly<Record<string, string>> = {
   'dsdp-layered': '#ff7f0e',
   'csdp-neuron': '#2ca02c',
   'csdp-layered': '#9467bd',
+  'lipdp-cpu-roesser': '#1f77b4',
+  'lipdp-cpu-fc': '#17becf',
+  'lipdp-webgpu-roesser': '#aec7e8',
+  'lipdp-webgpu-fc': '#9edae5',
+  'dsdp-roesser': '#d62728',
+  'csdp-roesser': '#2ca02c',
+  [MOSEK_LABEL]: '#e377c2',
+  [LINEAR_LABEL]: '#c7c7c7',
   naive: '#7f7f7f',
   'closed-form': '#8c564b',
   lower: '#bcbd22',
@@ -96,14 +109,63 @@ export function scalingChart(
   };
 }
 
+/**
+ * The paper suite's figure: time against the chain depth d, one panel per width, one series per
+ * method that finished (skipped and timed-out runs have no time to show), the authors' MOSEK
+ * times where quoted, and a guide line through lipdp's shallowest point that grows linearly in d
+ * (log-log axes: a method growing at most linearly stays on or under a line of that slope).
+ */
+export function paperDepthChart(rows: readonly NetworkRow[], family: 'mlp' | 'cnn'): ChartSpec | undefined {
+  const nets = rows.filter((r) => r.network.suite === 'paper' && r.network.family === family && r.network.depth !== undefined && r.network.width !== undefined);
+  if (nets.length === 0) return undefined;
+  const widths = [...new Set(nets.map((r) => r.network.width!))].sort((a, b) => a - b);
+  const panels: Panel[] = widths.map((w) => {
+    const inPanel = nets.filter((r) => r.network.width === w).sort((a, b) => a.network.depth! - b.network.depth!);
+    const byMethod = new Map<string, { x: number; y: number }[]>();
+    for (const row of inPanel)
+      for (const run of row.runs) {
+        const t = methodTimeMs(run);
+        if (t === undefined) continue;
+        byMethod.set(run.method, [...(byMethod.get(run.method) ?? []), { x: row.network.depth!, y: seconds(t) }]);
+      }
+    const series: Series[] = [...byMethod].map(([label, points]) => ({ label, points, line: true }));
+    const mosek = inPanel.flatMap((row) => {
+      const s = mosekReference(row.network.name)?.seconds;
+      return s !== undefined ? [{ x: row.network.depth!, y: s }] : [];
+    });
+    if (mosek.length > 0) series.push({ label: MOSEK_LABEL, points: mosek, line: true });
+    const main = [...byMethod].find(([m]) => m.endsWith('-roesser') && m.startsWith('lipdp'))?.[1].sort((a, b) => a.x - b.x)[0];
+    const maxDepth = inPanel[inPanel.length - 1]!.network.depth!;
+    if (main && maxDepth > main.x) series.push({ label: LINEAR_LABEL, points: [main, { x: maxDepth, y: (main.y * maxDepth) / main.x }], line: true });
+    return { title: `inner ${family} chains, ${family === 'mlp' ? 'w' : 'c'} = ${w}`, series };
+  });
+  if (panels.every((p) => p.series.length === 0)) return undefined;
+  return {
+    title: `Paper suite (Scalability): time vs depth, ${family === 'mlp' ? 'MLP' : 'CNN'} inner chains`,
+    xLabel: 'layers in the chain d',
+    yLabel: 'time [s]',
+    xLog: true,
+    yLog: true,
+    panels,
+    columns: 3,
+    colors: METHOD_COLORS,
+  };
+}
+
 /** File name → SVG text for every figure the results support. */
 export function renderPlots(networks: readonly NetworkInfo[], results: readonly RunResult[]): Map<string, string> {
   const rows = groupByNetwork(networks, results);
   const out = new Map<string, string>();
   out.set('bound_vs_time.svg', renderChart(boundVsTimeChart(rows)));
+  for (const family of ['mlp', 'cnn'] as const) {
+    const spec = paperDepthChart(rows, family);
+    if (spec) out.set(`paper_${family}_time_vs_depth.svg`, renderChart(spec));
+  }
+  // The GLipSDP family charts are for the full networks; the paper chains have their own.
+  const glipsdpRows = rows.filter((r) => r.network.suite !== 'paper');
   for (const family of ['mlp', 'cnn'] as const)
     for (const along of ['depth', 'width'] as const) {
-      const spec = scalingChart(rows, family, along);
+      const spec = scalingChart(glipsdpRows, family, along);
       if (spec) out.set(`glipsdp_${family}_time_vs_${along}.svg`, renderChart(spec));
     }
   return out;

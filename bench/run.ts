@@ -13,13 +13,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, UsageError, USAGE, type BenchOptions } from './args.js';
 import { runInChild } from './child.js';
-import { planJobs } from './jobs.js';
+import { planJobs, type PlannedJob } from './jobs.js';
 import { machineInfo } from './machine.js';
 import { resultsMarkdown, summaryMarkdown, fmtBound, fmtSeconds } from './markdown.js';
-import { executionOrder, selectNetworks } from './networks.js';
+import { executionOrder, paperCacheDir, selectNetworks } from './networks.js';
 import { renderPlots } from './plots.js';
-import { replaceLatestResults } from './readme.js';
-import type { BenchRun, RunResult } from './types.js';
+import { replaceLatestResults, replacePaperResults } from './readme.js';
+import type { BenchRun, NetworkInfo, RunResult } from './types.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -74,8 +74,16 @@ function describe(r: RunResult): string {
 
 export async function runBench(opts: BenchOptions, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<BenchRun> {
   const networks = selectNetworks(opts, REPO_ROOT);
-  const jobs = planJobs(opts.methods, opts.backends);
+  const jobsOf = (net: NetworkInfo): PlannedJob[] => planJobs(opts.methods, opts.backends, net.suite);
   mkdirSync(join(opts.outDir, 'runs'), { recursive: true });
+  // The paper suite's chains are generated from the glipsdp models before anything runs (and
+  // before executionOrder, which sizes the files); a re-render needs only the recorded runs.
+  const paper = networks.filter((n) => n.suite === 'paper');
+  if (paper.length > 0 && !opts.renderOnly && opts.modelsDir) {
+    const { ensurePaperChains } = await import('./paper-chains.js');
+    const built = await ensurePaperChains(paper.map((n) => n.name), opts.modelsDir, paperCacheDir(REPO_ROOT));
+    if (built.length > 0) log(`bench: built ${built.length} paper-suite chains in ${paperCacheDir(REPO_ROOT).replace(`${REPO_ROOT}/`, '')}`);
+  }
   const results: RunResult[] = [];
   // A resumed run keeps the start time of the run it continues.
   const earlier = opts.resume && existsSync(join(opts.outDir, 'results.json')) ? (JSON.parse(readFileSync(join(opts.outDir, 'results.json'), 'utf8')) as BenchRun) : undefined;
@@ -87,11 +95,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     results,
   };
   if (!opts.modelsDir && opts.models.length === 0) log('bench: no models directory (../shared/models) found; running the repository fixtures only');
-  log(`bench: ${networks.length} networks × ${jobs.length} jobs, timeout ${opts.timeoutS} s, output ${opts.outDir}`);
-  const total = networks.length * jobs.length;
+  const total = networks.reduce((a, n) => a + jobsOf(n).length, 0);
+  log(`bench: ${networks.length} networks, ${total} jobs, timeout ${opts.timeoutS} s, output ${opts.outDir}`);
   let done = 0;
   for (const net of executionOrder(networks))
-    for (const { method, job } of jobs) {
+    for (const { method, job } of jobsOf(net)) {
       done++;
       const base = join(opts.outDir, 'runs', `${safeName(net.name)}__${method}`);
       const previous = opts.resume ? recordedRun(`${base}.json`, net.name, method) : undefined;
@@ -124,13 +132,18 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
 }
 
 /** Copy the figures next to the README (bench/figures/) and rewrite its "Latest results" section. */
-function updateReadme(run: BenchRun, outDir: string, figures: readonly string[]): void {
+function updateReadme(run: BenchRun, outDir: string, allFigures: readonly string[]): void {
+  // A paper-suite run fills its own section and leaves "Latest results" (the other suites) alone,
+  // including that section's figures: it publishes only its own paper_*.svg.
+  const paperOnly = run.networks.length > 0 && run.networks.every((n) => n.suite === 'paper');
+  const figures = paperOnly ? allFigures.filter((f) => f.startsWith('paper_')) : allFigures;
   const figDir = join(REPO_ROOT, 'bench', 'figures');
   mkdirSync(figDir, { recursive: true });
   for (const f of figures) copyFileSync(join(outDir, f), join(figDir, f));
   const readmePath = join(REPO_ROOT, 'bench', 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
-  writeFileSync(readmePath, replaceLatestResults(readme, summaryMarkdown(run, 'figures', figures)));
+  const content = summaryMarkdown(run, 'figures', figures);
+  writeFileSync(readmePath, paperOnly ? replacePaperResults(readme, content) : replaceLatestResults(readme, content));
 }
 
 async function main(): Promise<number> {

@@ -8,17 +8,23 @@
 export type MethodId = 'lipdp' | 'dsdp' | 'csdp' | 'naive' | 'closed-form' | 'lower';
 export const ALL_METHODS: readonly MethodId[] = ['lipdp', 'dsdp', 'csdp', 'naive', 'closed-form', 'lower'];
 
-export type SuiteId = 'fixtures' | 'mnist' | 'cifar10' | 'glipsdp';
+/** paper: the inner chains of the GLipSDP networks the authors' Scalability table bounds (paper-chains.ts). */
+export type SuiteId = 'fixtures' | 'mnist' | 'cifar10' | 'glipsdp' | 'paper';
 export type BackendId = 'cpu' | 'webgpu';
-export type Formulation = 'lipsdp-neuron' | 'layered';
+/** roesser: lipdp's Roesser stage SDP for any network, fully connected chains included (export-sdpa --formulation roesser). */
+export type Formulation = 'lipsdp-neuron' | 'layered' | 'roesser';
 
 /**
  * One child-process job. `lipdp` jobs run estimateLipschitz on one backend; `sdp` jobs export one
  * SDP formulation and hand it to DSDP or CSDP.
  */
 export type JobSpec =
-  /** formulation 'unrolled': convolutional networks as dense Toeplitz chains (LipSDP-Neuron); skipped for others. */
-  | { readonly kind: 'lipdp'; readonly backend: BackendId; readonly formulation?: 'unrolled' }
+  /**
+   * formulation 'unrolled': convolutional networks as dense Toeplitz chains (LipSDP-Neuron); skipped for others.
+   * 'roesser': `--formulation roesser` for every network, fully connected ones included.
+   * 'fc': the default path of a fully connected chain (skipped for others, whose default is roesser).
+   */
+  | { readonly kind: 'lipdp'; readonly backend: BackendId; readonly formulation?: 'unrolled' | 'roesser' | 'fc' }
   | { readonly kind: 'sdp'; readonly solver: 'dsdp' | 'csdp'; readonly formulation: Formulation };
 
 /**

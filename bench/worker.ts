@@ -50,7 +50,8 @@ function adapterName(a: { vendor?: string; architecture?: string; device?: strin
   return parts.length > 0 ? [...new Set(parts)].join(' / ') : undefined;
 }
 
-async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', unrolled: boolean): Promise<JobOutcome> {
+async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 'unrolled' | 'roesser' | 'fc' | undefined): Promise<JobOutcome> {
+  const unrolled = variant === 'unrolled';
   // Imported here so that an import-time failure of the library is a recorded 'failed', not a crash.
   const { estimateLipschitz } = await import('../src/estimate.js');
   const { importOnnx, toFcChain } = await import('../src/model/index.js');
@@ -64,7 +65,12 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', unrolled:
     // the peers' layered SDP; the unrolled one is its own job, where it is small enough.
     if (unrolled && fc) return { status: 'skipped', message: 'fully connected: no unrolled formulation', times: { import: tImport } };
     if (unrolled && chooseFormulation(net, 'auto') !== 'unrolled') return { status: 'skipped', message: 'too large for the unrolled formulation', times: { import: tImport } };
-    const r = await estimateLipschitz(net, { backend, ...(fc ? {} : { formulation: unrolled ? ('unrolled' as const) : ('roesser' as const) }) });
+    // The 'fc' job is the default path of a fully connected chain; elsewhere the default is the
+    // Roesser run, which has a job of its own.
+    if (variant === 'fc' && !fc) return { status: 'skipped', message: 'not fully connected: the default formulation is roesser', times: { import: tImport } };
+    // An explicit 'roesser' is passed through for fully connected chains too (CLI --formulation roesser).
+    const formulation = variant === 'roesser' ? ('roesser' as const) : fc ? undefined : unrolled ? ('unrolled' as const) : ('roesser' as const);
+    const r = await estimateLipschitz(net, { backend, ...(formulation ? { formulation } : {}) });
     return {
       status: 'ok',
       bound: r.upperBound,
@@ -109,7 +115,7 @@ export function parseIpIterations(solver: 'dsdp' | 'csdp', output: string): numb
   return last;
 }
 
-async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 'lipsdp-neuron' | 'layered'): Promise<JobOutcome> {
+async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 'lipsdp-neuron' | 'layered' | 'roesser'): Promise<JobOutcome> {
   const t0 = performance.now();
   const { importOnnx, toFcChain } = await import('../src/model/index.js');
   const { buildLayeredSdp, buildLipSdpNeuron } = await import('../src/lmi/sdpa.js');
@@ -126,7 +132,10 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   // of the unrolled chain (where it unrolls), and lipdp's Roesser stage SDP as the layered one.
   let chain: import('../src/model/ir.js').FcChain | undefined;
   let convFormulation: 'roesser' | 'unrolled' | undefined;
-  try {
+  // 'roesser' asks for the stage SDP on any network (export-sdpa --formulation roesser), so even
+  // a fully connected chain takes the stage path below.
+  if (formulation === 'roesser') convFormulation = 'roesser';
+  else try {
     chain = toFcChain(net);
   } catch {
     if (formulation === 'lipsdp-neuron') {
@@ -149,13 +158,14 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   if (chain) {
     // Decide on the size before building: a wide layered SDP is expensive even to build.
     const widths = [chain.inputSize, ...chain.layers.map((l) => l.W.rows)];
-    const planned = sdpSizeOf(widths, formulation);
+    const fcFormulation = formulation === 'layered' ? 'layered' : 'lipsdp-neuron';
+    const planned = sdpSizeOf(widths, fcFormulation);
     const nnz = fcSdpNonzeros(widths, chain.layers.map((l) => !!l.activation && l.activation.slope.alpha * l.activation.slope.beta !== 0));
     const tooLarge = sdpTooLarge(planned.vars, planned.blocks, input.limits) ?? (nnz > MAX_SDPA_NONZEROS ? `too large (~${(nnz / 1e6).toFixed(0)} million SDPA entries)` : undefined);
     if (tooLarge) return { status: 'skipped', message: tooLarge, times: { import: tImport }, sdpVars: planned.vars, sdpBlocks: planned.blocks, ...(convFormulation ? { formulation: convFormulation } : {}) };
     const tB = performance.now();
     // Normalised as in lipSdpOracle: the interior-point solvers are far more accurate on it.
-    problem = (formulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
+    problem = (fcFormulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
     tBuild = performance.now() - tB;
   } else {
     const { planStages } = await import('../src/lmi/conv/structure.js');
@@ -201,7 +211,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
 
 export async function runJob(input: WorkerInput): Promise<JobOutcome> {
   try {
-    if (input.job.kind === 'lipdp') return await runLipdp(input, input.job.backend, input.job.formulation === 'unrolled');
+    if (input.job.kind === 'lipdp') return await runLipdp(input, input.job.backend, input.job.formulation);
     return await runSdp(input, input.job.solver, input.job.formulation);
   } catch (e) {
     return classifyError(e, {});
