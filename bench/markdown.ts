@@ -173,7 +173,9 @@ function runOf(row: NetworkRow, method: string): RunResult | undefined {
 /** Bound of a run that finished, else its status (timeout, too large, skipped …). */
 function boundOrStatus(r: RunResult | undefined): string {
   if (!r) return '–';
-  return r.status === 'ok' ? fmtBound(r.bound) : statusText(r, false);
+  // An interior-point optimum short of the solver's tolerance is shown, but marked.
+  if (r.status === 'ok') return `${fmtBound(r.bound)}${r.certStatus === 'inaccurate' ? ' (inacc.)' : ''}`;
+  return statusText(r, false);
 }
 
 function mosekRatio(r: RunResult | undefined, mosek: number | undefined): string {
@@ -241,7 +243,14 @@ export function paperHeadline(rows: readonly NetworkRow[], method: string): stri
   // A skipped run (the fc job on a convolutional chain) was never an attempt.
   const tried = rows.filter((row) => { const r = runOf(row, method); return r !== undefined && r.status !== 'skipped'; }).length;
   if (tried === 0) return '';
-  return `- **${method}**: finished ${finished} of ${tried} chains; certified L ≤ 1.001 × MOSEK (or below it) on **${within} of ${finished}**${worst !== undefined ? ` (worst lipdp / MOSEK ${worst.toFixed(4)})` : ''}.`;
+  let line = `- **${method}**: finished ${finished} of ${tried} chains; certified L ≤ 1.001 × MOSEK (or below it) on **${within} of ${finished}**${worst !== undefined ? ` (worst lipdp / MOSEK ${worst.toFixed(4)})` : ''}.`;
+  // Side by side with the peers on the same (Roesser) SDP, where they finished.
+  const h = headline(rows, method);
+  for (const [name, sp] of [['DSDP', h.dsdp], ['CSDP', h.csdp]] as const) {
+    if (!sp.ratio && sp.peerTimeouts === 0) continue;
+    line += ` ${name} time ÷ lipdp time: ${fmtSpread(sp.ratio)}${sp.peerTimeouts > 0 ? `, ${name} timed out on ${sp.peerTimeouts} more` : ''}${sp.lipdpSlower.length > 0 ? `; lipdp slower on ${sp.lipdpSlower.map((n) => n.replace(/^inner_/, '')).join(', ')}` : ''}.`;
+  }
+  return line;
 }
 
 export const PAPER_NOTES = `"MOSEK L / s (authors)": the optimum and solver time the authors report (MOSEK 11 on their
@@ -249,7 +258,8 @@ laptop, not this machine; times only where issue 16 quotes them). "lipdp L (roes
 \`estimateLipschitz\` with \`formulation: 'roesser'\`, default options otherwise; "lipdp L (fc)":
 the default path of a fully connected chain (the LipSDP ADMM), MLP chains only. "lipdp s" is
 build + solve + certify; DSDP/CSDP "s" is SDP build + solver run on lipdp's Roesser export
-(\`export-sdpa --formulation roesser\`); their L is the solver's optimum, not re-verified. d is the
+(\`export-sdpa --formulation roesser\`); their L is the solver's optimum, not re-verified ("inacc.":
+the solver stopped short of its tolerance). d is the
 number of layers in the chain (C − 1 or H − 1), width the channels c or neurons w.`;
 
 /** The part shared by results.md and the README section. */
