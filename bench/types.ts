@@ -57,6 +57,8 @@ export interface RunResult {
   readonly bound?: number | null;
   /** lipdp: certified | fallback | failed; DSDP/CSDP: optimal | inaccurate | … */
   readonly certStatus?: string;
+  /** lipdp's solver.status: 'time_limit' when the run's time limit ended the optimiser early. */
+  readonly solverStatus?: string;
   readonly lowerBound?: number;
   readonly naiveBound?: number;
   readonly closedFormBound?: number | null;

@@ -24,6 +24,12 @@ export interface WorkerInput {
 
 type JobOutcome = Omit<RunResult, 'network' | 'method' | 'job' | 'wallMs'>;
 
+/**
+ * Share of the per-job limit lipdp's own time limit gets: the rest (plus the child's 5 s grace)
+ * is for the certificate, which runs after the limit ends the optimiser.
+ */
+export const LIPDP_LIMIT_SHARE = 0.85;
+
 /** LipdpError codes meaning "lipdp does not handle this network (yet)", not "it broke". */
 const UNSUPPORTED_CODES = new Set(['UNSUPPORTED_STRUCTURE', 'UNSUPPORTED_OP']);
 
@@ -70,7 +76,11 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 
     if (variant === 'fc' && !fc) return { status: 'skipped', message: 'not fully connected: the default formulation is roesser', times: { import: tImport } };
     // An explicit 'roesser' is passed through for fully connected chains too (CLI --formulation roesser).
     const formulation = variant === 'roesser' ? ('roesser' as const) : fc ? undefined : unrolled ? ('unrolled' as const) : ('roesser' as const);
-    const r = await estimateLipschitz(net, { backend, ...(formulation ? { formulation } : {}) });
+    // lipdp gets the harness limit as its own run-wide time limit (library timeLimitMs), minus a
+    // margin for the certificate and the report, so that a run that needs longer still ends with
+    // a certified bound (solver.status 'time_limit') instead of being killed without one.
+    const timeLimitMs = Math.max(1000, input.timeoutMs * LIPDP_LIMIT_SHARE - tImport);
+    const r = await estimateLipschitz(net, { backend, timeLimitMs, ...(formulation ? { formulation } : {}) });
     return {
       status: 'ok',
       bound: r.upperBound,
@@ -79,6 +89,7 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 
       naiveBound: r.naiveBound,
       closedFormBound: r.certificate.closedFormBound,
       times: { import: tImport, build: r.timings.build, solve: r.timings.solve, certify: r.timings.certify, bounds: r.timings.bounds },
+      solverStatus: r.solver.status,
       iterations: r.solver.iterations,
       refineIterations: r.solver.refineIterations,
       bufferBytes: r.solver.bufferBytes,

@@ -202,7 +202,7 @@ describe('paper suite rendering', () => {
     res('inner_cnn_C3_CH8', 'lipdp-cpu-fc', fc, undefined, 0, 'skipped'),
     res('inner_cnn_C3_CH8', 'dsdp-roesser', dsdp, 7.64876, 20000),
     res('inner_cnn_C3_CH8', 'csdp-roesser', csdp, 7.64875, 6000),
-    res('inner_cnn_C5_CH8', 'lipdp-cpu-roesser', roesser, 28.5648, 4000),
+    { ...res('inner_cnn_C5_CH8', 'lipdp-cpu-roesser', roesser, 28.5648, 4000), solverStatus: 'time_limit' },
     res('inner_cnn_C17_CH8', 'lipdp-cpu-roesser', roesser, undefined, 0, 'timeout'),
     res('inner_cnn_C17_CH8', 'dsdp-roesser', dsdp, undefined, 0, 'skipped'),
     res('inner_mlp_L3_W16', 'lipdp-cpu-roesser', roesser, 0.882718, 3000),
@@ -217,11 +217,11 @@ describe('paper suite rendering', () => {
     expect(lines[0]).toContain('lipdp L (fc)');
     expect(new Set(lines.map((l) => l.split('|').length)).size).toBe(1);
     expect(lines[2]).toMatch(/^\| cnn_C3_CH8 \| 2 \| 8 \| 7\.64876 \| 7\.64876 \| 1\.0000 \| certified \| 2\.00 \| 0\.13 \|/);
-    expect(lines[3]).toContain('| 1.0026 |');
+    expect(lines[3]).toContain('| 1.0026 | certified (time limit) |');
     expect(lines[4]).toContain('| timeout |');
     expect(lines[4]).toContain('too large');
     expect(lines[5]).toMatch(/^\| mlp_L3_W16 \| 2 \| 16 \| 0\.882718 \| 0\.882718 \| 1\.0000 \| certified \| 3\.00 \| – \| 0\.882718 \| 1\.0000 \| 2\.00 \|/);
-    expect(paperHeadline(rows, 'lipdp-cpu-roesser')).toContain('finished 3 of 4 chains; certified L ≤ 1.001 × MOSEK (or below it) on **2 of 3** (worst lipdp / MOSEK 1.0026)');
+    expect(paperHeadline(rows, 'lipdp-cpu-roesser')).toContain('finished 3 of 4 chains (1 of them ended by the time limit); certified L ≤ 1.001 × MOSEK (or below it) on **2 of 3** (worst lipdp / MOSEK 1.0026)');
     // The fc job skipped on the CNN chain is not counted as an attempt.
     expect(paperHeadline(rows, 'lipdp-cpu-fc')).toContain('finished 1 of 1 chains');
   });
