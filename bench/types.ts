@@ -24,7 +24,13 @@ export type JobSpec =
    * 'roesser': `--formulation roesser` for every network, fully connected ones included.
    * 'fc': the default path of a fully connected chain (skipped for others, whose default is roesser).
    */
-  | { readonly kind: 'lipdp'; readonly backend: BackendId; readonly formulation?: 'unrolled' | 'roesser' | 'fc' }
+  | {
+      readonly kind: 'lipdp';
+      readonly backend: BackendId;
+      readonly formulation?: 'unrolled' | 'roesser' | 'fc';
+      /** Time for the empirical lower bound (library lowerBoundTimeMs); the library default when absent. */
+      readonly lowerBoundTimeMs?: number;
+    }
   | { readonly kind: 'sdp'; readonly solver: 'dsdp' | 'csdp'; readonly formulation: Formulation };
 
 /**

@@ -80,7 +80,8 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 
     // margin for the certificate and the report, so that a run that needs longer still ends with
     // a certified bound (solver.status 'time_limit') instead of being killed without one.
     const timeLimitMs = Math.max(1000, input.timeoutMs * LIPDP_LIMIT_SHARE - tImport);
-    const r = await estimateLipschitz(net, { backend, timeLimitMs, ...(formulation ? { formulation } : {}) });
+    const lb = input.job.kind === 'lipdp' ? input.job.lowerBoundTimeMs : undefined;
+    const r = await estimateLipschitz(net, { backend, timeLimitMs, ...(formulation ? { formulation } : {}), ...(lb !== undefined ? { lowerBoundTimeMs: lb } : {}) });
     return {
       status: 'ok',
       bound: r.upperBound,

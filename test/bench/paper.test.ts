@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SDP_MAX_VARS, PAPER_SDP_MAX_VARS, parseBenchArgs } from '../../bench/args.js';
 import { groupByNetwork } from '../../bench/aggregate.js';
-import { planJobs } from '../../bench/jobs.js';
+import { PAPER_LOWER_BOUND_MS, planJobs } from '../../bench/jobs.js';
 import { paperHeadline, paperTable, summaryMarkdown } from '../../bench/markdown.js';
 import { paperCacheDir, suiteNetworks } from '../../bench/networks.js';
 import { buildInnerChain, chainToOnnx, ensurePaperChains, layerGains } from '../../bench/paper-chains.js';
@@ -154,6 +154,7 @@ describe('--suite paper', () => {
   it('jobs: lipdp with --formulation roesser and on its fc default, the peers on the Roesser export', () => {
     expect(planJobs(['lipdp', 'dsdp', 'csdp'], ['cpu'], 'paper').map((j) => j.method)).toEqual(['lipdp-cpu-roesser', 'lipdp-cpu-fc', 'dsdp-roesser', 'csdp-roesser']);
     expect(planJobs(['dsdp'], ['cpu'], 'paper').map((j) => j.job)).toEqual([{ kind: 'sdp', solver: 'dsdp', formulation: 'roesser' }]);
+    expect(planJobs(['lipdp'], ['cpu'], 'paper')[0]!.job).toEqual({ kind: 'lipdp', backend: 'cpu', formulation: 'roesser', lowerBoundTimeMs: PAPER_LOWER_BOUND_MS });
     // naive/lower alone still need lipdp's report: the Roesser run.
     expect(planJobs(['naive'], ['cpu'], 'paper').map((j) => j.method)).toEqual(['lipdp-cpu-roesser']);
     // Other suites are unchanged.
