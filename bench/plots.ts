@@ -21,6 +21,8 @@ export const METHOD_COLORS: Readonly<Record<string, string>> = {
   'csdp-neuron': '#2ca02c',
   'csdp-layered': '#9467bd',
   'lipdp-cpu-roesser': '#1f77b4',
+  'lipdp-cpu-roesser (time limit)': '#1f77b4',
+  'lipdp-cpu-fc (time limit)': '#17becf',
   'lipdp-cpu-fc': '#17becf',
   'lipdp-webgpu-roesser': '#aec7e8',
   'lipdp-webgpu-fc': '#9edae5',
@@ -126,15 +128,19 @@ export function paperDepthChart(rows: readonly NetworkRow[], family: 'mlp' | 'cn
       for (const run of row.runs) {
         const t = methodTimeMs(run);
         if (t === undefined) continue;
-        byMethod.set(run.method, [...(byMethod.get(run.method) ?? []), { x: row.network.depth!, y: seconds(t) }]);
+        // A run the time limit ended took the limit, not the time to converge: its own unjoined
+        // series, so the method's line is not mistaken for flattening out with depth.
+        const label = run.solverStatus === 'time_limit' ? `${run.method} (time limit)` : run.method;
+        byMethod.set(label, [...(byMethod.get(label) ?? []), { x: row.network.depth!, y: seconds(t) }]);
       }
-    const series: Series[] = [...byMethod].map(([label, points]) => ({ label, points, line: true }));
+    const series: Series[] = [...byMethod].map(([label, points]) => ({ label, points, line: !label.endsWith('(time limit)') }));
     const mosek = inPanel.flatMap((row) => {
       const s = mosekReference(row.network.name)?.seconds;
       return s !== undefined ? [{ x: row.network.depth!, y: s }] : [];
     });
     if (mosek.length > 0) series.push({ label: MOSEK_LABEL, points: mosek, line: true });
     const main = [...byMethod].find(([m]) => m.endsWith('-roesser') && m.startsWith('lipdp'))?.[1].sort((a, b) => a.x - b.x)[0];
+    // (the guide starts from a converged lipdp run: a time-limited one is not the method's pace)
     const maxDepth = inPanel[inPanel.length - 1]!.network.depth!;
     if (main && maxDepth > main.x) series.push({ label: LINEAR_LABEL, points: [main, { x: maxDepth, y: (main.y * maxDepth) / main.x }], line: true });
     return { title: `inner ${family} chains, ${family === 'mlp' ? 'w' : 'c'} = ${w}`, series };

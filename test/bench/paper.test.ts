@@ -232,6 +232,8 @@ describe('paper suite rendering', () => {
     expect(spec.panels.map((p) => p.title)).toEqual(['inner cnn chains, c = 8']);
     const labels = spec.panels[0]!.series.map((s) => s.label);
     expect(labels).toEqual(expect.arrayContaining(['lipdp-cpu-roesser', 'dsdp-roesser', 'csdp-roesser', MOSEK_LABEL, LINEAR_LABEL]));
+    // C5_CH8's run ended at the time limit: its own series, not joined to the converged ones.
+    expect(spec.panels[0]!.series.find((s) => s.label === 'lipdp-cpu-roesser (time limit)')).toMatchObject({ points: [{ x: 4, y: 4 }], line: false });
     const guide = spec.panels[0]!.series.find((s) => s.label === LINEAR_LABEL)!;
     expect(guide.points).toEqual([{ x: 2, y: 2 }, { x: 16, y: 16 }]);
     expect([...renderPlots(networks, results).keys()].sort()).toEqual(['bound_vs_time.svg', 'paper_cnn_time_vs_depth.svg', 'paper_mlp_time_vs_depth.svg']);
