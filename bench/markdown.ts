@@ -262,8 +262,8 @@ export function paperHeadline(rows: readonly NetworkRow[], method: string): stri
 
 export const PAPER_NOTES = `"MOSEK L / s (authors)": the optimum and solver time the authors report (MOSEK 11 on their
 laptop, not this machine; times only where issue 16 quotes them). "lipdp L (roesser)":
-\`estimateLipschitz\` with \`formulation: 'roesser'\`, default options otherwise (but 2 s instead of
-20 s for the empirical lower bound, which the table does not use); "lipdp L (fc)": the default
+\`estimateLipschitz\` with \`formulation: 'roesser'\`, default options otherwise (but the empirical
+lower-bound search capped at 2 s: the table does not use it); "lipdp L (fc)": the default
 path of a fully connected chain (the LipSDP ADMM), MLP chains only. lipdp runs with a time limit
 of 85 % of the per-job timeout; "(time limit)": the limit ended the optimiser, the bound is still
 certified. "lipdp s" is build + solve + certify; DSDP/CSDP "s" is SDP build + solver run on
