@@ -175,18 +175,26 @@ function drawBound(svg: SVGSVGElement, t: ConvergenceTrace): void {
 const RES = { h: 270, title: 18, legend: 42, y0: 60, y1: 210 };
 
 function drawResiduals(svg: SVGSVGElement, t: ConvergenceTrace): void {
+  const ext = extent([t.primal, t.dual]);
+  if (!ext) {
+    // No axes for data that does not exist: a short panel that says why.
+    const c = new Canvas(svg, 56);
+    c.text(M.left, RES.title, 'ADMM residuals', 'title');
+    const msg =
+      t.solverKind === 'optimiser'
+        ? 'none: this network has no ADMM phase (the f64 multiplier optimiser has no residuals)'
+        : t.samples.length === 0
+          ? 'drawn when ADMM runs (dense nets)'
+          : 'none yet';
+    c.text(M.left, RES.title + 24, msg, 'placeholder');
+    svg.setAttribute('aria-label', `ADMM residual chart: ${msg}`);
+    return;
+  }
   const c = new Canvas(svg, RES.h);
   c.text(M.left, RES.title, 'ADMM residuals (log scale)', 'title');
   const tMax = Math.max(t.lastT, 1);
   const sx = scale([0, tMax], [M.left, W - M.right]);
   c.xAxisTime(sx, tMax, RES.y1);
-  const ext = extent([t.primal, t.dual]);
-  if (!ext) {
-    const msg = t.solverKind === 'optimiser' ? 'This network has no ADMM phase: the f64 optimiser has no residuals' : 'No residuals yet';
-    c.text((M.left + W - M.right) / 2, (RES.y0 + RES.y1) / 2, msg, 'placeholder', 'middle');
-    svg.setAttribute('aria-label', `ADMM residual chart: ${msg}`);
-    return;
-  }
   const [lo, hi] = [ext[0] / 1.5, ext[1] * 1.5];
   const sy = scale([lo, hi], [RES.y1, RES.y0], true);
   c.yAxisLog(sy, lo, hi, 'relative residual', RES.y0, RES.y1);
@@ -247,14 +255,21 @@ function drawInterval(svg: SVGSVGElement, t: ConvergenceTrace): void {
 }
 
 function phaseLines(c: Canvas, t: ConvergenceTrace, sx: (v: number) => number, y0: number, y1: number): void {
-  let lastX = -Infinity;
+  let lastLabelEnd = -Infinity;
   for (const p of t.phases) {
     if (p.phase === 'done' || p.phase === 'import') continue;
     const x = sx(p.t);
     c.line(x, y0, x, y1, 'phase-split');
-    // Labels of phases that start within a few pixels of each other would overprint.
-    if (x - lastX > 60) c.text(x + 3, y0 + 12, PHASE_LABEL[p.phase] ?? p.phase, 'phase-label');
-    lastX = x;
+    // Only the solver phases are labelled (the short set-up phases before them would overprint);
+    // a label that would run off the right edge is drawn to the left of its line.
+    if (p.phase !== 'solve' && p.phase !== 'refine' && p.phase !== 'certify') continue;
+    const label = PHASE_LABEL[p.phase] ?? p.phase;
+    const w = label.length * 7;
+    const right = x + 3 + w <= W - M.right;
+    const start = right ? x + 3 : x - 3 - w;
+    if (start < lastLabelEnd + 4) continue;
+    c.text(right ? x + 3 : x - 3, y0 + 12, label, 'phase-label', right ? 'start' : 'end');
+    lastLabelEnd = start + w;
   }
 }
 

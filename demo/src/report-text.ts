@@ -75,7 +75,7 @@ export function arithmeticText(r: LipschitzReport): string {
   if (r.backend === 'webgpu' && r.formulation !== 'unrolled')
     return `realisation products of the optimiser's coarse levels in f32 on WebGPU; final levels and ${cert}`;
   const unused = r.backend === 'webgpu' ? ' (the WebGPU backend was selected but this formulation does not use it)' : '';
-  return `optimiser and ${cert}, all f64 on the CPU${unused}`;
+  return `optimiser and certificate, all f64 on the CPU${unused}`;
 }
 
 export function reportRows(r: LipschitzReport, ctx: RunContext): ReportRow[] {
