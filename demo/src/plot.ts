@@ -160,7 +160,15 @@ function drawBound(svg: SVGSVGElement, t: ConvergenceTrace): void {
   c.yAxisLog(sy, lo, hi, `|L − ref| / ref`, BOUND.y0, BOUND.y1);
   phaseLines(c, t, sx, BOUND.y0, BOUND.y1);
   series(c, est, sx, sy, 'estimate');
-  series(c, cert, sx, sy, 'certified');
+  // The final certified bound is the reference (distance 0, below any log axis): the certified
+  // line drops to the axis floor when it arrives, and says so.
+  const finalPt = t.final !== null ? t.certified[t.certified.length - 1] : undefined;
+  const certDrawn = finalPt && cert.length > 0 ? [...cert, { x: finalPt.x, y: cert[cert.length - 1]!.y }, { x: finalPt.x, y: lo }] : cert;
+  series(c, certDrawn, sx, sy, 'certified');
+  if (finalPt) {
+    c.marker('circle', sx(finalPt.x), sy(lo), 'point certified', 5);
+    c.text(sx(finalPt.x) - 8, sy(lo) - 8, 'final', 'note', 'end');
+  }
   const entries = [{ cls: 'certified', label: 'certified bound (f64)' }];
   if (t.estimates.length > 0) entries.push({ cls: 'estimate', label: 'optimiser estimate (not certified)' });
   const legendEnd = c.legend(BOUND.legend, entries);
@@ -245,7 +253,8 @@ function drawInterval(svg: SVGSVGElement, t: ConvergenceTrace): void {
     } else c.text(x0 + 6, y + 5, r.missing, 'missing');
   });
   c.line(x0, axisY, x1, axisY, 'axis');
-  const ticks = Math.log10(hi / lo) < 1.5 ? logTicks125(lo, hi) : logTicks(lo, hi).filter((v) => v >= lo && v <= hi);
+  // Within a decade round linear steps label the axis better than 1-2-5 (e.g. 20, 25, 30, 35).
+  const ticks = hi / lo < 10 ? linearTicks(lo, hi, 5) : Math.log10(hi / lo) < 1.5 ? logTicks125(lo, hi) : logTicks(lo, hi).filter((v) => v >= lo && v <= hi);
   for (const v of ticks) {
     c.line(sx(v), axisY, sx(v), axisY + 4, 'axis');
     c.text(sx(v), axisY + 17, fmtTick(v), 'tick-x', 'middle');
