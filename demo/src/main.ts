@@ -135,6 +135,9 @@ function currentInfo(): NetworkInfo | null {
   return bundledInfo.get(ui.model.value) ?? null;
 }
 
+/** The library's default cap on the lower-bound search (DEFAULTS.lowerBoundTimeMs), restated so the bar can use it. */
+const LOWER_BOUND_MS = 20_000;
+
 /** Solver settings from the page: a fifth of the limit to ADMM on dense nets (the library's 15 s of 75 s). */
 function settings(limit: number, info: NetworkInfo | null): RunSettings {
   const dense = info?.denseChain ?? true;
@@ -142,6 +145,7 @@ function settings(limit: number, info: NetworkInfo | null): RunSettings {
     admmTimeBudgetMs: (limit * 1000) / 5,
     refineTimeMs: dense ? (limit * 1000 * 4) / 5 : limit * 1000,
     formulation: dense ? 'auto' : (ui.formulation.value as DemoFormulation),
+    lowerBoundTimeMs: LOWER_BOUND_MS,
   };
 }
 
@@ -301,6 +305,7 @@ async function run(): Promise<void> {
         phaseElapsed: t - phaseStart,
         admmLimit: s.admmTimeBudgetMs / 1000,
         optimiserLimit: s.refineTimeMs / 1000,
+        boundsLimit: s.lowerBoundTimeMs / 1000,
       });
       ui.phase.textContent = v.text;
       // Announce phase changes only: per-iteration text would flood a screen reader.

@@ -186,15 +186,16 @@ function drawResiduals(svg: SVGSVGElement, t: ConvergenceTrace): void {
   const ext = extent([t.primal, t.dual]);
   if (!ext) {
     // No axes for data that does not exist: a short panel that says why.
-    const c = new Canvas(svg, 56);
+    const c = new Canvas(svg, 76);
     c.text(M.left, RES.title, 'ADMM residuals', 'title');
-    const msg =
+    const lines =
       t.solverKind === 'optimiser'
-        ? 'none: this network has no ADMM phase (the f64 multiplier optimiser has no residuals)'
+        ? ['none: this network has no ADMM phase', '(the f64 multiplier optimiser has no residuals)']
         : t.samples.length === 0
-          ? 'drawn when ADMM runs (dense nets)'
-          : 'none yet';
-    c.text(M.left, RES.title + 24, msg, 'placeholder');
+          ? ['drawn when ADMM runs (dense nets)']
+          : ['none yet'];
+    lines.forEach((l, i) => c.text(M.left, RES.title + 24 + i * 18, l, 'placeholder'));
+    const msg = lines.join(' ');
     svg.setAttribute('aria-label', `ADMM residual chart: ${msg}`);
     return;
   }

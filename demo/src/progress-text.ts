@@ -6,8 +6,9 @@
  *
  * The bar shows the larger of the iteration fraction and the fraction of the phase's time limit
  * used: solvers stop at whichever comes first, so this never promises more work than is left
- * and does not jump from 10 / 200 to done when the time limit ends ADMM. Phases with no known
- * length (import, bounds, build, certify) leave the bar indeterminate.
+ * and does not jump from 10 / 200 to done when the time limit ends ADMM. The lower-bound search
+ * fills it against its time cap; phases with no known length (import, build, certify) leave the
+ * bar indeterminate.
  */
 import type { ProgressEvent } from '../../src/report/types.js';
 import type { DemoBackend } from './protocol.js';
@@ -31,6 +32,8 @@ export interface ProgressContext {
   /** Time limits in seconds. */
   readonly admmLimit: number;
   readonly optimiserLimit: number;
+  /** Cap of the lower-bound search, seconds. */
+  readonly boundsLimit: number;
 }
 
 export function describeProgress(e: ProgressEvent, ctx: ProgressContext): ProgressView {
@@ -41,7 +44,7 @@ export function describeProgress(e: ProgressEvent, ctx: ProgressContext): Progre
     case 'import':
       return { text: 'Importing the ONNX model…', fraction: null };
     case 'bounds':
-      return { text: 'Naive bound and empirical lower bound (random search)…', fraction: null };
+      return { text: `Naive bound and empirical lower bound (random search, at most ${fmtS(ctx.boundsLimit)})…`, fraction: clamp01(ctx.phaseElapsed / ctx.boundsLimit) };
     case 'build':
       return { text: ctx.denseChain === false ? 'Building the stage LMIs and the closed-form starting point…' : 'Building the layered SDP…', fraction: null };
     case 'solve': {

@@ -14,6 +14,8 @@ export interface RunSettings {
   /** Wall-clock budget of the f64 multiplier optimiser, ms. */
   readonly refineTimeMs: number;
   readonly formulation: DemoFormulation;
+  /** Cap of the empirical lower-bound search, ms (the library's default, passed so the page knows it). */
+  readonly lowerBoundTimeMs: number;
 }
 
 export interface RunRequest {

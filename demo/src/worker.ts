@@ -89,6 +89,7 @@ async function run(req: RunRequest): Promise<void> {
       externalFiles: req.externalFiles,
       admmTimeBudgetMs: req.settings.admmTimeBudgetMs,
       refineTimeMs: req.settings.refineTimeMs,
+      lowerBoundTimeMs: req.settings.lowerBoundTimeMs,
       ...(req.settings.formulation !== 'auto' ? { formulation: req.settings.formulation } : {}),
       signal: controller.signal,
       onProgress: (event) => scope.postMessage({ type: 'progress', id: req.id, event }),

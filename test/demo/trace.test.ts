@@ -83,7 +83,7 @@ describe('axis helpers', () => {
 });
 
 describe('progress text', () => {
-  const ctx: ProgressContext = { backend: 'cpu', solverKind: 'admm', denseChain: true, bestCertified: 24.5, phaseElapsed: 1, admmLimit: 15, optimiserLimit: 60 };
+  const ctx: ProgressContext = { backend: 'cpu', solverKind: 'admm', denseChain: true, bestCertified: 24.5, phaseElapsed: 1, admmLimit: 15, optimiserLimit: 60, boundsLimit: 20 };
 
   it('names the phase for what runs and says whether a certified bound exists', () => {
     const admm = describeProgress({ phase: 'solve', iteration: 50, maxIterations: 200, primalResidual: 0.01, dualResidual: 0.02, bestBound: 24.5 }, ctx);
@@ -92,7 +92,8 @@ describe('progress text', () => {
     expect(describeProgress({ phase: 'refine', iteration: 3, bestBound: 24.4 }, ctx).text).toMatch(/^f64 refinement of the ADMM multipliers, iteration 3, estimate 24.4000 \(not certified\)/);
     const conv = describeProgress({ phase: 'refine', iteration: 3, bestBound: 16 }, { ...ctx, solverKind: 'optimiser', denseChain: false, bestCertified: null });
     expect(conv.text).toMatch(/^f64 multiplier optimiser, iteration 3, estimate 16.0000 \(not certified\), limit 60 s; no certified bound yet$/);
-    expect(describeProgress({ phase: 'bounds' }, ctx).fraction).toBeNull();
+    expect(describeProgress({ phase: 'import' }, ctx).fraction).toBeNull();
+    expect(describeProgress({ phase: 'bounds' }, { ...ctx, phaseElapsed: 5 }).fraction).toBe(0.25);
   });
 
   it('fills the bar by time when the time limit comes before the iteration limit', () => {
