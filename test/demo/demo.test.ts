@@ -322,6 +322,8 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
 
   it('Tab reaches every control, the drop zone and the file picker included, and Enter opens the picker', async () => {
     const page = await openDemo(browser, server.url, pageErrors);
+    // Keyboard focus and file choosers belong to the front tab; earlier tests' pages came and went.
+    await page.bringToFront();
     const want = ['model-select', 'dropzone', 'file-button', 'backend-select', 'time-limit', 'formulation-select', 'run', 'permalink'];
     const seen: string[] = [];
     // Tab until every control has had focus (stopping there: tabbing out of the page would hand
