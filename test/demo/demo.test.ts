@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { FileChooser, Page } from 'playwright-core';
 import { buildDemo } from '../../demo/build.js';
 import { serveStatic, type RunningServer } from '../../demo/static-server.js';
 import { estimateLipschitz } from '../../src/estimate.js';
@@ -329,6 +329,11 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     const page = await openDemo(browser, server.url, pageErrors);
     // Keyboard focus and file choosers belong to the front tab; earlier tests' pages came and went.
     await page.bringToFront();
+    // Listen for file choosers from the start: Playwright turns on its chooser interception when
+    // the first listener is added, asynchronously, and a chooser opened before that is lost
+    // (waitForEvent right before the key press failed now and then in full-suite runs).
+    const choosers: FileChooser[] = [];
+    page.on('filechooser', (fc) => choosers.push(fc));
     const want = ['model-select', 'dropzone', 'file-button', 'backend-select', 'time-limit', 'formulation-select', 'run', 'permalink'];
     const seen: string[] = [];
     // Tab until every control has had focus (stopping there: tabbing out of the page would hand
@@ -348,15 +353,18 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     expect(await page.getAttribute('[data-testid="phase-announce"]', 'aria-live')).toBe('polite');
     expect(await page.getAttribute('[data-testid="result"]', 'aria-live')).toBe('polite');
 
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => choosers.length, { timeout: 10_000 }).toBe(1);
+    const chooser = choosers[0]!;
     const before = await fileLoads(page);
     await chooser.setFiles({ name: TINY, mimeType: BIN, buffer: readFileSync(join(ROOT, 'demo/models', TINY)) });
     await page.waitForSelector(`#app[data-file-loads="${before + 1}"]`);
     expect(await page.getAttribute('[data-testid="drop-status"]', 'data-state')).toBe('accepted');
     await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('dropzone');
-    const [chooser2] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-    expect(chooser2.isMultiple()).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => choosers.length, { timeout: 10_000 }).toBe(2);
+    expect(choosers[1]!.isMultiple()).toBe(true);
     await page.close();
   });
 
