@@ -138,12 +138,11 @@ function currentInfo(): NetworkInfo | null {
 /** The library's default cap on the lower-bound search (DEFAULTS.lowerBoundTimeMs), restated so the bar can use it. */
 const LOWER_BOUND_MS = 20_000;
 
-/** Solver settings from the page: a fifth of the limit to ADMM on dense nets (the library's 15 s of 75 s). */
+/** Solver settings from the page: the limit caps the whole solve (the library's `timeLimitMs`). */
 function settings(limit: number, info: NetworkInfo | null): RunSettings {
   const dense = info?.denseChain ?? true;
   return {
-    admmTimeBudgetMs: (limit * 1000) / 5,
-    refineTimeMs: dense ? (limit * 1000 * 4) / 5 : limit * 1000,
+    timeLimitMs: limit * 1000,
     formulation: dense ? 'auto' : (ui.formulation.value as DemoFormulation),
     lowerBoundTimeMs: LOWER_BOUND_MS,
   };
@@ -303,8 +302,8 @@ async function run(): Promise<void> {
         denseChain: model.info?.denseChain ?? null,
         bestCertified: trace.bestCertified,
         phaseElapsed: t - phaseStart,
-        admmLimit: s.admmTimeBudgetMs / 1000,
-        optimiserLimit: s.refineTimeMs / 1000,
+        admmLimit: s.timeLimitMs / 1000,
+        optimiserLimit: s.timeLimitMs / 1000,
         boundsLimit: s.lowerBoundTimeMs / 1000,
       });
       ui.phase.textContent = v.text;
@@ -322,8 +321,8 @@ async function run(): Promise<void> {
       charts.draw();
       const ctx: RunContext = {
         backendReason: choice.reason,
-        admmLimitS: s.admmTimeBudgetMs / 1000,
-        optimiserLimitS: s.refineTimeMs / 1000,
+        admmLimitS: s.timeLimitMs / 1000,
+        optimiserLimitS: s.timeLimitMs / 1000,
         optimiserSeconds: optimiserSeconds(trace),
         wallSeconds: secs(),
       };

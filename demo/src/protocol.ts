@@ -9,10 +9,8 @@ export type DemoFormulation = 'auto' | 'roesser' | 'unrolled';
 
 /** Solver settings the page exposes (passed to estimateLipschitz). */
 export interface RunSettings {
-  /** Wall-clock budget of ADMM (dense nets), ms. */
-  readonly admmTimeBudgetMs: number;
-  /** Wall-clock budget of the f64 multiplier optimiser, ms. */
-  readonly refineTimeMs: number;
+  /** Time limit of the whole solve, ms (the library's `timeLimitMs`). */
+  readonly timeLimitMs: number;
   readonly formulation: DemoFormulation;
   /** Cap of the empirical lower-bound search, ms (the library's default, passed so the page knows it). */
   readonly lowerBoundTimeMs: number;

@@ -112,17 +112,14 @@ export function reportRows(r: LipschitzReport, ctx: RunContext): ReportRow[] {
 
 /** Whether a limit was what ended the run's optimisers, in words. */
 export function timeLimitText(r: LipschitzReport, ctx: RunContext): string {
-  const parts: string[] = [];
-  if (r.formulation === 'fc') {
-    parts.push(`ADMM ${fmtS(ctx.admmLimitS)}${r.solver.status === 'time_limit' ? ' (ADMM stopped on it)' : ''}`);
-    parts.push(`f64 refinement ${fmtS(ctx.optimiserLimitS)}${hitLimit(ctx) ? ' (the refinement stopped on it)' : ''}`);
-  } else parts.push(`f64 optimiser ${fmtS(ctx.optimiserLimitS)}${hitLimit(ctx) ? ' (the optimiser stopped on it: a longer limit may give a tighter bound)' : ''}`);
-  return parts.join(', ');
+  return `${fmtS(ctx.optimiserLimitS)} for the whole solve${
+    hitLimit(r) ? ' (the solve stopped on it: a longer limit may give a tighter bound)' : ' (not reached: the optimisers stopped on their own tests)'
+  }`;
 }
 
-/** The optimiser ran for (nearly) its whole budget; the report has no explicit flag for it. */
-export function hitLimit(ctx: RunContext): boolean {
-  return ctx.optimiserSeconds !== null && ctx.optimiserSeconds >= 0.97 * ctx.optimiserLimitS;
+/** The run's time limit ended a phase early (the library says so in solver.status). */
+export function hitLimit(r: LipschitzReport): boolean {
+  return r.solver.status === 'time_limit';
 }
 
 /** One paragraph a reader can paste into notes or a paper draft. */

@@ -7,6 +7,9 @@ const ctx: RunContext = { backendReason: 'Auto chose the CPU backend: software a
 
 /** A conv-net report as the library returns it: NaN residuals, no ADMM, an infinite naive bound. */
 const conv: LipschitzReport = {
+  schemaVersion: 1,
+  lipdpVersion: '0.1.0',
+  model: 'cnn_tiny.onnx',
   upperBound: 14.48,
   status: 'certified',
   lowerBound: 1.92,
@@ -36,7 +39,7 @@ describe('report text', () => {
   });
 
   it('says when the optimiser ran out its time limit', () => {
-    const rows = reportRows(conv, { ...ctx, optimiserLimitS: 3, optimiserSeconds: 2.99 });
+    const rows = reportRows({ ...conv, solver: { ...conv.solver, status: 'time_limit' } }, { ...ctx, optimiserLimitS: 3, optimiserSeconds: 2.99 });
     expect(rows.find((r) => r.id === 'time-limit-used')!.text).toMatch(/stopped on it/);
   });
 
