@@ -150,7 +150,8 @@ export async function main(argv: string[]): Promise<number> {
     if (isLipdpError(e) && e.code !== 'INTERNAL') {
       process.stderr.write(`lipdp: error: ${e.message}\n`);
       if (json) printJsonError(e.code, e.message);
-      return EXIT.badInput;
+      // A constant output is a valid model whose constant is 0: nothing to certify, not bad input.
+      return e.code === 'CONSTANT_OUTPUT' ? EXIT.notCertified : EXIT.badInput;
     }
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
     process.stderr.write(`lipdp: internal error: ${msg}\n`);
