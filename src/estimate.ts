@@ -91,6 +91,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
       certTol: options.certTol ?? DEFAULTS.certTol,
       budget,
       ...(options.noRefine ? { noRefine: true } : {}),
+      ...(options.refineMaxIter !== undefined ? { refineMaxIter: options.refineMaxIter } : {}),
       onProgress: (p) =>
         progress?.({
           phase: 'solve',
@@ -194,6 +195,7 @@ async function estimateStructured(
       formulation,
       backend,
       budget,
+      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
       onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
     });
   } finally {
@@ -252,7 +254,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, budget });
+    res = await solveOneDNetwork(net, { backend, budget, ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}) });
   } finally {
     backend.dispose();
   }

@@ -113,7 +113,7 @@ class Importer {
     for (const t of this.graph.initializer ?? []) this.initializers.set(t.name ?? '', t);
   }
 
-  private err(code: 'UNSUPPORTED_OP' | 'UNSUPPORTED_STRUCTURE' | 'MALFORMED_MODEL' | 'INVALID_WEIGHTS', msg: string): never {
+  private err(code: 'UNSUPPORTED_OP' | 'UNSUPPORTED_STRUCTURE' | 'MALFORMED_MODEL' | 'INVALID_WEIGHTS' | 'CONSTANT_OUTPUT', msg: string): never {
     throw new LipdpError(code, `${msg} (${this.source})`);
   }
 

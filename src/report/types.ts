@@ -194,6 +194,13 @@ export interface EstimateOptions {
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   /**
+   * Iteration limit of the f64 multiplier optimiser (the refinement after ADMM on dense chains;
+   * the stage optimiser of conv / residual / 1-D nets, which also caps each part of a long chain).
+   * Default: dense 3000, conv 6000, 1-D 5000. An iteration count, not a time: the result does not
+   * depend on the machine.
+   */
+  readonly refineMaxIter?: number;
+  /**
    * @deprecated counts as `timeLimitMs`. Formerly: wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
    * optimisation for conv / pooling / residual and 1-D networks). Default 60 000; it usually stops
    * earlier, when it converges.
