@@ -121,7 +121,8 @@ function normalise(v: Float64Array): boolean {
   return true;
 }
 
-function mulberry(seed: number): () => number {
+/** Small seeded uniform generator in [0, 1): the searches must be reproducible for a seed. */
+export function mulberry(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,0 +1,418 @@
+/**
+ * Lower bound on the ℓ2 Lipschitz constant by search: L ≥ sup_x ‖J(x)‖₂, and every value this
+ * module reports is a difference quotient ‖f(x + h v) − f(x)‖ / ‖h v‖ computed with the model's
+ * reference forward pass (src/model/forward.ts), which is ≤ L for any x, v, h by the definition
+ * of L. The search only decides where to look; it never contributes a number of its own.
+ *
+ * Where to look. For a ReLU network J(x) is constant on each linear region (activation pattern),
+ * so ∇ₓ‖J(x)‖₂ = 0 almost everywhere and plain gradient ascent cannot move. The search therefore
+ * ascends over activation patterns:
+ *
+ *  1. At x, the top singular triple (σ, u, v) of J(x): from all rows of J (one reverse pass per
+ *     output, shared forward) when the output is small, else by power iteration on JᵀJ.
+ *  2. σ = uᵀ W_L D_{L−1} ⋯ D_1 W_1 v, so ∂σ/∂d_i = b_i · t_i for neuron i, with t the tangent of
+ *     v at i's input (forward) and b the cotangent of u at its output (reverse): switching i on
+ *     (off) raises σ to first order when b_i t_i > 0 (< 0). Smoothing the step d_i = 1[z_i > 0]
+ *     with a Gaussian kernel of width τ turns this into a gradient in x,
+ *        g = Σ_i b_i t_i k_τ(z_i) ∇ₓ z_i,
+ *     which is one reverse pass of the cotangents injected at every activation (net-eval.ts's
+ *     hook). The kernel weights neurons near their kink most: they are the ones a step can flip.
+ *     For smooth activations the same formula with φ″(z_i) in place of k_τ is the exact gradient.
+ *  3. Kink crossing: along the step direction d, neuron i's pre-activation reaches its kink at
+ *     s_i = −z_i / (∂z_i/∂d) (first order). Sorting the s_i > 0 gives step lengths that cross
+ *     1, 2, 4, … kinks; each candidate lands halfway between two consecutive crossings, i.e.
+ *     inside a region rather than on a boundary. The candidates are screened by ‖J(x′)v‖ (a lower
+ *     estimate of σ(x′), one forward pass) and the best is taken if it improves σ.
+ *  4. When the gradient step fails, random directions (Gaussian, then crossed at the same kink
+ *     distances) give the pattern a kick; after a few failures in a row the start is abandoned.
+ *
+ * Starts: the user's samples first (data points, in the graph's input layout), then synthetic
+ * seeds cycling through input scales (Gaussian around 0 at scales 1, 0.3, 3; uniform in [0, 1],
+ * the box of raw pixel inputs). The budget is an iteration count — one ascent iteration (or one
+ * start) is one unit — so that the result is a function of the network, the samples and the seed
+ * only, not of machine load. All randomness comes from a seeded generator.
+ */
+import type { ActivationLayer, Network } from '../model/ir.js';
+import { forward } from '../model/forward.js';
+import { activationDerivative } from '../model/kernels/activation.js';
+import { symEig } from '../linalg/eig.js';
+import { LipdpError } from '../model/errors.js';
+import { NetEvaluator, type Trace, rms, supportsNetwork } from './net-eval.js';
+import { mulberry } from './lower.js';
+
+export interface LowerSearchOptions {
+  /** Iterations in all (one ascent or kink-crossing step, or one start, is one iteration); default DEFAULT_LOWER_ITERATIONS. */
+  readonly iterations?: number;
+  /** Seed of the pseudo-random generator (default 1). */
+  readonly seed?: number;
+  /** Starting points in the graph's input layout (e.g. data samples), tried before the synthetic seeds. */
+  readonly samples?: readonly ArrayLike<number>[];
+  /** Iterations one start may spend before the next start (default 100). */
+  readonly iterationsPerStart?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface LowerSearchResult {
+  /** The best difference quotient found: a true lower bound on the Lipschitz constant. */
+  readonly bound: number;
+  /** Point (graph input layout) and unit direction realising it. */
+  readonly x: Float64Array;
+  readonly direction: Float64Array;
+  /** Iterations spent and starts tried. */
+  readonly iterations: number;
+  readonly starts: number;
+}
+
+/**
+ * Default iteration budget; the lower-bound phase then takes about half a minute or less on the
+ * largest CIFAR-10 nets of ../shared/models on a 2-core machine (bench/lower-bound.ts prints times).
+ */
+export const DEFAULT_LOWER_ITERATIONS = 300;
+const DEFAULT_PER_START = 100;
+
+/** Width of the smoothed ReLU step, relative to the layer's RMS pre-activation. */
+const KAPPA = 0.25;
+/** Kink-crossing steps after each start's smoothed ascent (module comment, step 4). */
+const POLISH_STEPS = 6;
+/** Step lengths of a kink-crossing step: cross this many kinks (first order). */
+const CROSSINGS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/** Consecutive failed kink-crossing steps after which the polish of a start ends. */
+const PATIENCE = 3;
+/** Points kept for the final difference quotients. */
+const FINALISTS = 6;
+
+interface Point {
+  readonly x: Float64Array;
+  /** ‖J(x)v‖ (a lower estimate of σ_max(J(x)); the exact σ when u, v come from topSingular). */
+  readonly sigma: number;
+  readonly u: Float64Array;
+  readonly v: Float64Array;
+}
+
+/** The search run to completion, synchronously. */
+export function searchLowerBound(net: Network, opts: LowerSearchOptions = {}): LowerSearchResult {
+  const it = lowerBoundSteps(net, opts);
+  let r = it.next();
+  while (!r.done) r = it.next();
+  return r.value;
+}
+
+/**
+ * The search, returning to the event loop every ~50 ms so that an abort signal or a progress
+ * display can act while it runs. When it yields depends on the clock, what it computes does not.
+ */
+export async function searchLowerBoundAsync(net: Network, opts: LowerSearchOptions = {}): Promise<LowerSearchResult> {
+  const it = lowerBoundSteps(net, opts);
+  let last = performance.now();
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    if (performance.now() - last > 50) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+  }
+}
+
+/** The search as a generator that yields after every iteration. */
+export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): Generator<void, LowerSearchResult, void> {
+  if (!supportsNetwork(net)) throw new LipdpError('INVALID_ARGUMENT', `the lower-bound search does not handle 1-D signal layers ('${net.source}')`);
+  const ev = new NetEvaluator(net);
+  const n = ev.inputSize;
+  const m = ev.outputSize;
+  const budget = Math.max(1, Math.floor(opts.iterations ?? DEFAULT_LOWER_ITERATIONS));
+  const perStart = Math.max(1, Math.floor(opts.iterationsPerStart ?? DEFAULT_PER_START));
+  const rand = mulberry(opts.seed ?? 1);
+  const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
+  const layout = layoutMaps(net);
+
+  const finalists: Point[] = [];
+  const keep = (p: Point): void => {
+    if (!(p.sigma > 0)) return;
+    finalists.push(p);
+    finalists.sort((a, b) => b.sigma - a.sigma);
+    if (finalists.length > FINALISTS) finalists.length = FINALISTS;
+  };
+
+  const samples = (opts.samples ?? []).map((s) => {
+    if (s.length !== n) throw new LipdpError('INVALID_ARGUMENT', `a lower-bound sample has ${s.length} values, '${net.source}' expects ${n}`);
+    const x = Float64Array.from(s);
+    if (!x.every(Number.isFinite)) throw new LipdpError('INVALID_ARGUMENT', 'a lower-bound sample has a non-finite value');
+    return layout.fromGraph(x);
+  });
+  // Synthetic starts, cycled. Near 0 the biases set the activation pattern and on the trained
+  // nets tried (CIFAR-10, MNIST) these starts led to the largest ‖J‖ by far; mid-grey and
+  // pixel-box starts cover [0, 1]-scaled inputs, unit Gaussians normalised ones.
+  const seedKinds: (() => Float64Array)[] = [
+    () => Float64Array.from({ length: n }, () => 0.01 * gauss()),
+    () => Float64Array.from({ length: n }, () => 0.5 + 0.1 * gauss()),
+    () => Float64Array.from({ length: n }, () => 0.1 * gauss()),
+    () => Float64Array.from({ length: n }, rand),
+    () => Float64Array.from({ length: n }, gauss),
+  ];
+  const nextStart = (k: number): Float64Array => (k < samples.length ? samples[k]! : seedKinds[(k - samples.length) % seedKinds.length]!());
+
+  let used = 0;
+  let starts = 0;
+  const left = (): number => (opts.signal?.aborted ? 0 : budget - used);
+  while (left() > 0) {
+    // Smoothed ascent (module comment, step 2).
+    let x = nextStart(starts);
+    starts++;
+    used++;
+    let v: Float64Array = Float64Array.from({ length: n }, gauss);
+    normalise(v);
+    let startBest: Point | null = null;
+    let eta = 0.05 * Math.max(norm(x), 0.05 * Math.sqrt(n));
+    let prevObj = -Infinity;
+    const ascent = Math.min(perStart - 1 - POLISH_STEPS, left());
+    for (let k = 0; k < ascent; k++) {
+      used++;
+      const tr = ev.forward(x, v, KAPPA);
+      const us = Float64Array.from(tr.ty!);
+      const obj = norm(us);
+      if (!normalise(us)) break;
+      // Longer steps while the smoothed objective rises, shorter once it falls.
+      eta *= obj < prevObj ? 0.6 : 1.1;
+      prevObj = obj;
+      const [vNext, g] = ev.backward(tr, [us, new Float64Array(m)], smoothedGradientHook) as [Float64Array, Float64Array];
+      if (normalise(vNext)) v = vNext; // one power step per iteration on the smoothed JᵀJ, warm
+      // The exact (unsmoothed) ‖J(x)v‖ at the current point is what may be kept.
+      const hard = ev.forward(x, v).ty!;
+      const p: Point = { x, sigma: norm(hard), u: hard, v };
+      if (!startBest || p.sigma > startBest.sigma) startBest = p;
+      keep(p);
+      if (!normalise(g)) break;
+      x = x.map((xi, i) => xi + eta * g[i]!);
+      yield;
+    }
+    // Kink-crossing polish from the start's best point (module comment, step 4).
+    if (left() > 0) {
+      let p = topSingular(ev, startBest ? startBest.x : x, startBest ? startBest.v : v, m, gauss);
+      keep(p);
+      let fails = 0;
+      for (let k = 0; k < POLISH_STEPS && left() > 0 && fails < PATIENCE; k++) {
+        used++;
+        const d = fails === 0 ? patternGradient(ev, p) : Float64Array.from({ length: n }, gauss);
+        const q = bestCrossing(ev, p, d, m, gauss, fails === 0 ? [1] : [1, -1]);
+        if (q && q.sigma > p.sigma * (1 + 1e-9)) {
+          p = q;
+          fails = 0;
+          keep(p);
+        } else fails++;
+        yield;
+      }
+    }
+  }
+
+  // The reported number: difference quotients of the reference forward pass at the finalists,
+  // along the stored direction and along the exact top singular vector there.
+  let best: { bound: number; x: Float64Array; direction: Float64Array } = { bound: 0, x: new Float64Array(n), direction: new Float64Array(n) };
+  for (const p of finalists) {
+    const exact = topSingular(ev, p.x, p.v, m, gauss);
+    for (const dir of [p.v, exact.v]) {
+      const xg = layout.toGraph(p.x);
+      const vg = layout.toGraph(dir);
+      const q = differenceQuotient(net, xg, vg);
+      if (q > best.bound) best = { bound: q, x: xg, direction: vg };
+    }
+  }
+  return { ...best, iterations: used, starts };
+}
+
+/**
+ * Adds b_i t_i φ″_κ(z_i) at every activation to the second cotangent: with the first cotangent u
+ * and the forward tangent v this makes the second output of the reverse pass the gradient of the
+ * smoothed uᵀJ(x)v (module comment, step 2).
+ */
+function smoothedGradientHook(l: ActivationLayer, z: Float64Array, tz: Float64Array | null, gPost: readonly Float64Array[], gPre: Float64Array[]): void {
+  if (!tz) return;
+  const curv = smoothedCurvature(l, z, KAPPA);
+  const b = gPost[0]!;
+  const acc = gPre[1]!;
+  for (let i = 0; i < z.length; i++) acc[i] += b[i]! * tz[i]! * curv[i]!;
+}
+
+/**
+ * max over a few step sizes and both signs of ‖f(x + h v) − f(x)‖ / (|h| ‖v‖), with the
+ * reference forward pass. Several h because x may lie within rounding distance of a kink;
+ * every one of them is a valid lower bound, so the maximum is too.
+ */
+export function differenceQuotient(net: Network, x: Float64Array, v: Float64Array): number {
+  const nv = norm(v);
+  if (!(nv > 0)) return 0;
+  const f0 = forward(net, x);
+  const scale = Math.max(1, norm(x));
+  let best = 0;
+  for (const rel of [1e-6, 1e-8]) {
+    for (const sign of [1, -1]) {
+      const h = (sign * rel * scale) / nv;
+      const f1 = forward(net, x.map((xi, i) => xi + h * v[i]!));
+      let s = 0;
+      for (let i = 0; i < f1.length; i++) s += (f1[i]! - f0[i]!) ** 2;
+      const q = Math.sqrt(s) / (Math.abs(h) * nv);
+      if (Number.isFinite(q) && q > best) best = q;
+    }
+  }
+  return best;
+}
+
+/** σ, u, v of J(x): exact from the rows of J for small outputs, else power iteration (warm from v0). */
+function topSingular(ev: NetEvaluator, x: Float64Array, v0: Float64Array | null, m: number, gauss: () => number): Point {
+  if (m <= 32) {
+    const rows = ev.jacobianRows(x);
+    const G = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) G[a * m + b] = G[b * m + a] = dot(rows[a]!, rows[b]!);
+    const eig = symEig(G, m);
+    const lam = Math.max(0, eig.values[m - 1]!);
+    const u = Float64Array.from(eig.vectors.subarray((m - 1) * m, m * m));
+    const v = new Float64Array(x.length);
+    for (let a = 0; a < m; a++) axpy(u[a]!, rows[a]!, v);
+    const s = norm(v);
+    if (s > 0) for (let i = 0; i < v.length; i++) v[i] /= s;
+    return { x, sigma: Math.sqrt(lam), u, v };
+  }
+  let v: Float64Array = v0 ? Float64Array.from(v0) : Float64Array.from({ length: x.length }, gauss);
+  normalise(v);
+  let u: Float64Array = new Float64Array(m);
+  let sigma = 0;
+  for (let i = 0; i < (v0 ? 6 : 30); i++) {
+    const tr = ev.forward(x, v);
+    u = Float64Array.from(tr.ty!);
+    sigma = norm(u);
+    if (!normalise(u)) break;
+    const w = ev.backward(tr, [u])[0]!;
+    if (!normalise(w)) break;
+    v = w;
+  }
+  return { x, sigma, u, v };
+}
+
+/**
+ * Gradient in x of the smoothed uᵀJ(x)v at p (module comment, step 2), the direction of a
+ * kink-crossing step: one forward pass with tangent v, one reverse pass carrying u and the
+ * injected cotangents.
+ */
+function patternGradient(ev: NetEvaluator, p: Point): Float64Array {
+  const tr = ev.forward(p.x, p.v, KAPPA);
+  return ev.backward(tr, [p.u, new Float64Array(ev.outputSize)], smoothedGradientHook)[1]!;
+}
+
+/**
+ * ∂φ′_κ/∂z at each pre-activation. ReLU / LeakyReLU: the derivative of the logistic ramp that
+ * softDerivative (net-eval.ts) puts in place of the step; smooth φ: the central difference of φ′.
+ */
+function smoothedCurvature(l: ActivationLayer, z: Float64Array, kappa: number): Float64Array {
+  const out = new Float64Array(z.length);
+  if (l.fn === 'relu' || l.fn === 'leaky_relu') {
+    const jump = l.fn === 'relu' ? 1 : 1 - (l.param ?? 0.01);
+    const tau = kappa * rms(z);
+    for (let i = 0; i < z.length; i++) {
+      const sg = 1 / (1 + Math.exp(-z[i]! / tau));
+      out[i] = (jump * sg * (1 - sg)) / tau;
+    }
+    return out;
+  }
+  for (let i = 0; i < z.length; i++) {
+    const h = 1e-4 * Math.max(1, Math.abs(z[i]!));
+    out[i] = (activationDerivative(l.fn, l.param, z[i]! + h) - activationDerivative(l.fn, l.param, z[i]! - h)) / (2 * h);
+  }
+  return out;
+}
+
+/**
+ * Kink crossing along d (module comment, step 4): candidate steps that cross 1, 2, 4, … kinks to
+ * first order, landing halfway between two consecutive crossings, screened by ‖J(x′)v‖; the best
+ * candidate's exact σ is returned when it beats p's, else null.
+ */
+function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, gauss: () => number, signs: readonly number[]): Point | null {
+  if (!normalise(d)) return null;
+  const tr = ev.forward(p.x, d);
+  const dist = kinkDistances(ev, tr);
+  let bestQ = p.sigma;
+  let bestX: Float64Array | null = null;
+  for (const sign of signs) {
+    const ds = sign > 0 ? dist.pos : dist.neg;
+    for (const c of CROSSINGS) {
+      if (ds.length < c) break;
+      const step = c < ds.length ? 0.5 * (ds[c - 1]! + ds[c]!) : 1.01 * ds[c - 1]!;
+      const xt = p.x.map((xi, i) => xi + sign * step * d[i]!);
+      const q = norm(ev.forward(xt, p.v).ty!);
+      if (q > bestQ * (1 + 1e-9)) {
+        bestQ = q;
+        bestX = xt;
+      }
+    }
+  }
+  return bestX ? topSingular(ev, bestX, p.v, m, gauss) : null;
+}
+
+/** Sorted first-order distances to every activation kink along +d and −d, from one forward pass with tangent d. */
+function kinkDistances(ev: NetEvaluator, tr: Trace): { pos: number[]; neg: number[] } {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  // The reverse pass is not needed: walk the records of the forward pass for activation inputs.
+  visitActivations(ev.net.layers, tr.chain, (z, tz) => {
+    for (let i = 0; i < z.length; i++) {
+      const rate = tz[i]!;
+      if (rate === 0) continue;
+      const s = -z[i]! / rate;
+      if (s > 0) pos.push(s);
+      else if (s < 0) neg.push(-s);
+    }
+  });
+  pos.sort((a, b) => a - b);
+  neg.sort((a, b) => a - b);
+  return { pos, neg };
+}
+
+type Chain = Trace['chain'];
+function visitActivations(layers: Network['layers'], rec: Chain, visit: (z: Float64Array, tz: Float64Array) => void): void {
+  layers.forEach((l, k) => {
+    const r = rec.layers[k]!;
+    if (l.kind === 'residual') {
+      visitActivations(l.branch, r.branch!, visit);
+      visitActivations(l.shortcut, r.shortcut!, visit);
+    } else if (l.kind === 'activation' && (l.fn === 'relu' || l.fn === 'leaky_relu') && r.t) visit(r.x, r.t);
+  });
+}
+
+/** Graph layout ↔ the layers' CHW layout (a permutation: norms are unchanged). */
+function layoutMaps(net: Network): { fromGraph: (x: Float64Array) => Float64Array; toGraph: (x: Float64Array) => Float64Array } {
+  const perm = net.inputPermutation;
+  if (!perm) return { fromGraph: (x) => x, toGraph: (x) => Float64Array.from(x) };
+  const [C, H, W] = perm.chwShape;
+  return {
+    fromGraph: (x) => {
+      const y = new Float64Array(x.length);
+      for (let c = 0; c < C; c++) for (let q = 0; q < H * W; q++) y[c * H * W + q] = x[q * C + c]!;
+      return y;
+    },
+    toGraph: (x) => {
+      const y = new Float64Array(x.length);
+      for (let c = 0; c < C; c++) for (let q = 0; q < H * W; q++) y[q * C + c] = x[c * H * W + q]!;
+      return y;
+    },
+  };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < x.length; i++) y[i] += a * x[i]!;
+}
+
+function norm(v: Float64Array): number {
+  return Math.sqrt(dot(v, v));
+}
+
+function normalise(v: Float64Array): boolean {
+  const s = norm(v);
+  if (!(s > 0) || !Number.isFinite(s)) return false;
+  for (let i = 0; i < v.length; i++) v[i] /= s;
+  return true;
+}
