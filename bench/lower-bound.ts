@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { empiricalLowerBound } from '../src/bounds/lower.js';
 import { forward, jvp, vjp } from '../src/model/forward.js';
 import { importOnnx } from '../src/model/import.js';
+import { defaultLowerIterations, searchLowerBound } from '../src/bounds/search.js';
 
 const MODELS = fileURLToPath(new URL('../../shared/models', import.meta.url));
 const MNIST_CNNS = [
@@ -89,8 +90,12 @@ async function main(): Promise<void> {
           { inputSize: n, f: (x) => forward(net, x), jvp: (x, t) => jvp(net, x, t), vjp: (x, v) => vjp(net, x, v) },
           { samples: 6, timeBudgetMs: 20_000 },
         ).bound;
+      } else if (impl === 'after') {
+        // What estimate.ts now runs by default: the default budget for this network, seed 1.
+        bound = searchLowerBound(net, { iterations: defaultLowerIterations(net) }).bound;
       } else {
-        throw new Error(`implementation '${impl}' not available yet`);
+        const samples = imageSamples(nw.set, `${nw.name}.onnx`);
+        bound = searchLowerBound(net, { iterations: defaultLowerIterations(net), samples }).bound;
       }
       const row: Row = { set: nw.set, name: nw.name, impl, bound, ms: performance.now() - t0 };
       fresh.push(row);
@@ -99,6 +104,31 @@ async function main(): Promise<void> {
     }
   }
   printTable([...keep, ...fresh]);
+}
+
+interface ImagesFile {
+  readonly images: readonly { readonly x: number[][][] }[];
+  readonly models: Record<string, { layout: string; pixel_scale: number; mean: number[]; std: number[] }>;
+}
+
+/** The 20 test images of <set>/images.json in the model's input space, per the preprocessing recorded there. */
+function imageSamples(set: string, file: string): Float64Array[] {
+  const data = JSON.parse(readFileSync(join(MODELS, set, 'images.json'), 'utf8')) as ImagesFile;
+  const pre = data.models[file];
+  if (!pre) throw new Error(`${set}/images.json has no preprocessing for ${file}`);
+  return data.images.map(({ x }) => {
+    const C = x.length;
+    const H = x[0]!.length;
+    const W = x[0]![0]!.length;
+    const out = new Float64Array(C * H * W);
+    for (let c = 0; c < C; c++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++) {
+          const v = (pre.pixel_scale * x[c]![h]![w]! - pre.mean[c]!) / pre.std[c]!;
+          out[pre.layout === 'NHWC' ? (h * W + w) * C + c : (c * H + h) * W + w] = v;
+        }
+    return out;
+  });
 }
 
 function printTable(rows: readonly Row[]): void {

@@ -7,11 +7,11 @@
 import type { Backend } from './backend/backend.js';
 import { importOnnx, importOnnxBytes } from './model/import.js';
 import { LipdpError } from './model/errors.js';
-import { forward, jvp, vjp } from './model/forward.js';
 import { toFcChain } from './model/lower.js';
 import type { FcChain, Network } from './model/ir.js';
 import { naiveBoundFc } from './bounds/naive.js';
-import { empiricalLowerBound } from './bounds/lower.js';
+import { searchLowerBoundAsync } from './bounds/search.js';
+import { loadSamples } from './bounds/samples.js';
 import { solveFcChain } from './pipeline/fc-chain.js';
 import { solveNetwork } from './pipeline/conv-net.js';
 import { solveOneDNetwork } from './pipeline/oned-net.js';
@@ -27,9 +27,6 @@ export const DEFAULTS = {
   maxIter: 200,
   admmTimeBudgetMs: 15_000,
   certTol: 1e-4,
-  lowerBoundSamples: 6,
-  /** The empirical lower bound is a side result: cap its cost on big inputs (conv nets). */
-  lowerBoundTimeMs: 20_000,
   /**
    * Budget of the f64 multiplier optimiser after ADMM (FC) or from the closed-form start (conv,
    * 1-D). Without it a 784-256-256-10 net spent over 7 minutes in 3000 refinement iterations
@@ -52,14 +49,14 @@ export async function estimateLipschitz(model: ModelInput, options: EstimateOpti
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
   const naive = chain ? naiveBoundFc(chain) : null;
-  const lower = empiricalLowerBound(
-    { inputSize: inputSizeOf(net), f: (x) => forward(net, x), jvp: (x, t) => jvp(net, x, t), vjp: (x, v) => vjp(net, x, v) },
-    {
-      samples: options.lowerBoundSamples ?? DEFAULTS.lowerBoundSamples,
-      timeBudgetMs: options.lowerBoundTimeMs ?? DEFAULTS.lowerBoundTimeMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
+  // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
+  const lower = await searchLowerBoundAsync(net, {
+    ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
+    ...(options.lowerBoundSeed !== undefined ? { seed: options.lowerBoundSeed } : {}),
+    ...(options.samples !== undefined ? { samples: await loadSamples(options.samples) } : {}),
+    ...(options.lowerBoundTimeMs !== undefined ? { timeLimitMs: options.lowerBoundTimeMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
   if (!chain || (options.formulation && options.formulation !== 'auto' && options.formulation !== 'fc'))

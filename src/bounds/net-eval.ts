@@ -54,6 +54,28 @@ export function supportsNetwork(net: Network): boolean {
   return !net.signal && ok(net.layers);
 }
 
+/**
+ * Multiply-adds of one forward pass (weights touched, plus one per element for the other layers):
+ * the unit in which the search's default budget is scaled to the network (search.ts).
+ */
+export function forwardCost(net: Network): number {
+  const chain = (layers: readonly Layer[], s: ValueShape): number => {
+    const shapes = chainShapes(layers, s);
+    let c = 0;
+    layers.forEach((l, k) => {
+      const sk = shapes[k]!;
+      if (l.kind === 'residual') c += chain(l.branch, sk) + chain(l.shortcut, sk);
+      else if (l.kind === 'conv2d') {
+        const [co, ho, wo] = convOutShape(l, sk as MapShape);
+        c += co * ho * wo * l.cin * l.kh * l.kw;
+      } else if (l.kind === 'dense') c += l.W.rows * l.W.cols;
+      else c += sizeOf(sk);
+    });
+    return c;
+  };
+  return chain(net.layers, layerInputShape(net));
+}
+
 export class NetEvaluator {
   readonly inputSize: number;
   readonly outputSize: number;

@@ -37,7 +37,7 @@ import { forward } from '../model/forward.js';
 import { activationDerivative } from '../model/kernels/activation.js';
 import { symEig } from '../linalg/eig.js';
 import { LipdpError } from '../model/errors.js';
-import { NetEvaluator, type Trace, rms, supportsNetwork } from './net-eval.js';
+import { NetEvaluator, type Trace, forwardCost, rms, supportsNetwork } from './net-eval.js';
 import { mulberry } from './lower.js';
 
 export interface LowerSearchOptions {
@@ -49,6 +49,11 @@ export interface LowerSearchOptions {
   readonly samples?: readonly ArrayLike<number>[];
   /** Iterations one start may spend before the next start (default 100). */
   readonly iterationsPerStart?: number;
+  /**
+   * Optional wall-clock cap in ms on top of the iteration budget. Off by default: with it the
+   * result depends on machine load.
+   */
+  readonly timeLimitMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -63,12 +68,28 @@ export interface LowerSearchResult {
   readonly starts: number;
 }
 
-/**
- * Default iteration budget; the lower-bound phase then takes about half a minute or less on the
- * largest CIFAR-10 nets of ../shared/models on a 2-core machine (bench/lower-bound.ts prints times).
- */
+/** Most iterations the default budget gives (small networks). */
 export const DEFAULT_LOWER_ITERATIONS = 300;
+/** Fewest iterations the default budget gives (however large the network). */
+const MIN_DEFAULT_ITERATIONS = 40;
+/**
+ * Multiply-adds (forward passes' worth, forwardCost) the default budget may spend in all. One
+ * iteration costs about six passes; at 3·10⁸ the largest CIFAR-10 nets of ../shared/models
+ * (resnet_4b 2.9 M multiply-adds per pass → 104 iterations, cifar10_large 1.8 M → 163) stay
+ * near half a minute on a loaded 2-core machine (bench/lower-bound.ts prints the times).
+ */
+const DEFAULT_WORK = 3e8;
 const DEFAULT_PER_START = 100;
+
+/**
+ * The default iteration budget for a network: DEFAULT_LOWER_ITERATIONS, fewer for networks whose
+ * forward pass is expensive. A function of the network only, so results stay reproducible.
+ */
+export function defaultLowerIterations(net: Network): number {
+  if (!supportsNetwork(net)) return DEFAULT_LOWER_ITERATIONS;
+  const cost = Math.max(1, forwardCost(net));
+  return Math.max(MIN_DEFAULT_ITERATIONS, Math.min(DEFAULT_LOWER_ITERATIONS, Math.floor(DEFAULT_WORK / cost)));
+}
 
 /** Width of the smoothed ReLU step, relative to the layer's RMS pre-activation. */
 const KAPPA = 0.25;
@@ -76,6 +97,10 @@ const KAPPA = 0.25;
 const POLISH_STEPS = 6;
 /** Step lengths of a kink-crossing step: cross this many kinks (first order). */
 const CROSSINGS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/** Kink-crossing candidates screened within this fraction of σ(x) … */
+const SCREEN_SLACK = 0.1;
+/** … of which this many, the best screened, get an exact σ. */
+const SCREENED_EXACT = 2;
 /** Consecutive failed kink-crossing steps after which the polish of a start ends. */
 const PATIENCE = 3;
 /** Points kept for the final difference quotients. */
@@ -120,7 +145,8 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
   const ev = new NetEvaluator(net);
   const n = ev.inputSize;
   const m = ev.outputSize;
-  const budget = Math.max(1, Math.floor(opts.iterations ?? DEFAULT_LOWER_ITERATIONS));
+  const budget = Math.max(1, Math.floor(opts.iterations ?? defaultLowerIterations(net)));
+  const deadline = opts.timeLimitMs !== undefined ? performance.now() + opts.timeLimitMs : Infinity;
   const perStart = Math.max(1, Math.floor(opts.iterationsPerStart ?? DEFAULT_PER_START));
   const rand = mulberry(opts.seed ?? 1);
   const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
@@ -154,7 +180,7 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
 
   let used = 0;
   let starts = 0;
-  const left = (): number => (opts.signal?.aborted ? 0 : budget - used);
+  const left = (): number => (opts.signal?.aborted || performance.now() > deadline ? 0 : budget - used);
   while (left() > 0) {
     // Smoothed ascent (module comment, step 2).
     let x = nextStart(starts);
@@ -165,8 +191,9 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
     let startBest: Point | null = null;
     let eta = 0.05 * Math.max(norm(x), 0.05 * Math.sqrt(n));
     let prevObj = -Infinity;
-    const ascent = Math.min(perStart - 1 - POLISH_STEPS, left());
-    for (let k = 0; k < ascent; k++) {
+    // Leave the polish its steps when the budget runs out within this start.
+    const ascent = Math.max(0, Math.min(perStart - 1 - POLISH_STEPS, left() - POLISH_STEPS));
+    for (let k = 0; k < ascent && left() > 0; k++) {
       used++;
       const tr = ev.forward(x, v, KAPPA);
       const us = Float64Array.from(tr.ty!);
@@ -193,7 +220,9 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
       let fails = 0;
       for (let k = 0; k < POLISH_STEPS && left() > 0 && fails < PATIENCE; k++) {
         used++;
-        const d = fails === 0 ? patternGradient(ev, p) : Float64Array.from({ length: n }, gauss);
+        // After the gradient step fails: a dense random direction, then a sparse one (a few
+        // inputs only), whose nearest kinks are different neurons' than a dense direction's.
+        const d = fails === 0 ? patternGradient(ev, p) : fails % 2 === 1 ? Float64Array.from({ length: n }, gauss) : sparseDirection(n, rand, gauss);
         const q = bestCrossing(ev, p, d, m, gauss, fails === 0 ? [1] : [1, -1]);
         if (q && q.sigma > p.sigma * (1 + 1e-9)) {
           p = q;
@@ -322,15 +351,16 @@ function smoothedCurvature(l: ActivationLayer, z: Float64Array, kappa: number): 
 
 /**
  * Kink crossing along d (module comment, step 4): candidate steps that cross 1, 2, 4, … kinks to
- * first order, landing halfway between two consecutive crossings, screened by ‖J(x′)v‖; the best
- * candidate's exact σ is returned when it beats p's, else null.
+ * first order, landing halfway between two consecutive crossings. They are screened by ‖J(x′)v‖
+ * with p's v, which understates σ(x′) when the top singular vector turns, so the best
+ * SCREENED_EXACT candidates within SCREEN_SLACK of σ(x) get their exact σ; the best is returned
+ * when it beats p, else null.
  */
 function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, gauss: () => number, signs: readonly number[]): Point | null {
   if (!normalise(d)) return null;
   const tr = ev.forward(p.x, d);
   const dist = kinkDistances(ev, tr);
-  let bestQ = p.sigma;
-  let bestX: Float64Array | null = null;
+  const cands: { q: number; x: Float64Array }[] = [];
   for (const sign of signs) {
     const ds = sign > 0 ? dist.pos : dist.neg;
     for (const c of CROSSINGS) {
@@ -338,13 +368,16 @@ function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, ga
       const step = c < ds.length ? 0.5 * (ds[c - 1]! + ds[c]!) : 1.01 * ds[c - 1]!;
       const xt = p.x.map((xi, i) => xi + sign * step * d[i]!);
       const q = norm(ev.forward(xt, p.v).ty!);
-      if (q > bestQ * (1 + 1e-9)) {
-        bestQ = q;
-        bestX = xt;
-      }
+      if (q > p.sigma * (1 - SCREEN_SLACK)) cands.push({ q, x: xt });
     }
   }
-  return bestX ? topSingular(ev, bestX, p.v, m, gauss) : null;
+  cands.sort((a, b) => b.q - a.q);
+  let best: Point | null = null;
+  for (const c of cands.slice(0, SCREENED_EXACT)) {
+    const q = topSingular(ev, c.x, p.v, m, gauss);
+    if (q.sigma > p.sigma * (1 + 1e-9) && (!best || q.sigma > best.sigma)) best = q;
+  }
+  return best;
 }
 
 /** Sorted first-order distances to every activation kink along +d and −d, from one forward pass with tangent d. */
@@ -375,6 +408,14 @@ function visitActivations(layers: Network['layers'], rec: Chain, visit: (z: Floa
       visitActivations(l.shortcut, r.shortcut!, visit);
     } else if (l.kind === 'activation' && (l.fn === 'relu' || l.fn === 'leaky_relu') && r.t) visit(r.x, r.t);
   });
+}
+
+/** A Gaussian direction on about √n random inputs (at least one), zero elsewhere. */
+function sparseDirection(n: number, rand: () => number, gauss: () => number): Float64Array {
+  const d = new Float64Array(n);
+  const k = Math.max(1, Math.round(Math.sqrt(n)));
+  for (let j = 0; j < k; j++) d[Math.floor(rand() * n)] = gauss();
+  return d;
 }
 
 /** Graph layout ↔ the layers' CHW layout (a permutation: norms are unchanged). */
