@@ -20,10 +20,11 @@
  *     activations it is the exact gradient of σ. Steps along g/‖g‖ lengthen while the smoothed
  *     objective rises and shorten when it falls; after every step the exact ‖J(x)v‖ of the real
  *     network is recorded, so the steps cross kinks and only real regions are kept.
- *  3. Starts: the user's samples first (data points, in the graph's input layout), then synthetic
- *     seeds in turn: Gaussian at scale 0.01 around 0, mid-grey 0.5 ± 0.1, Gaussian at 0.1, uniform
- *     in [0, 1], unit Gaussian. On the CIFAR-10 and MNIST nets tried the near-zero starts (where
- *     the biases set the pattern) led to the largest ‖J‖ by far.
+ *  3. Starts: synthetic seeds in turn — Gaussian at scale 0.01 around 0, mid-grey 0.5 ± 0.1,
+ *     Gaussian at 0.1, uniform in [0, 1], unit Gaussian — alternating with the user's samples
+ *     (data points, in the graph's input layout) while there are any. On the CIFAR-10 and MNIST
+ *     nets tried the near-zero starts (where the biases set the pattern) led to the largest ‖J‖,
+ *     above starts at the test images (bench/lower-bound.ts, column "samples").
  *  4. Kink-crossing polish of each start's best point: along the smoothed gradient, and after a
  *     failure along random dense or sparse directions, neuron i's pre-activation reaches its kink
  *     at s_i = −z_i / (∂z_i/∂d) (first order); sorting the s_i > 0 gives steps that cross 1, 2, 4, …
@@ -47,7 +48,7 @@ export interface LowerSearchOptions {
   readonly iterations?: number;
   /** Seed of the pseudo-random generator (default 1). */
   readonly seed?: number;
-  /** Starting points in the graph's input layout (e.g. data samples), tried before the synthetic seeds. */
+  /** Starting points in the graph's input layout (e.g. data samples), alternating with the synthetic seeds. */
   readonly samples?: readonly ArrayLike<number>[];
   /** Iterations one start may spend before the next start (default 100). */
   readonly iterationsPerStart?: number;
@@ -183,7 +184,14 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
     () => Float64Array.from({ length: n }, rand),
     () => Float64Array.from({ length: n }, gauss),
   ];
-  const nextStart = (k: number): Float64Array => (k < samples.length ? samples[k]! : seedKinds[(k - samples.length) % seedKinds.length]!());
+  // Samples alternate with the synthetic starts (synthetic first) rather than replacing them, so
+  // that supplying data never loses the starts that do best without it.
+  let synthetic = 0;
+  const nextStart = (k: number): Float64Array => {
+    const j = (k - 1) / 2;
+    if (k % 2 === 1 && j < samples.length) return samples[j]!;
+    return seedKinds[synthetic++ % seedKinds.length]!();
+  };
 
   let used = 0;
   let starts = 0;

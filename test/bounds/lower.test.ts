@@ -196,9 +196,9 @@ describe('lower-bound search (search.ts)', () => {
     const net = network([2, 6, 6], [conv(r, 2, 4, 3, 1, 1), relu(), flatten([4, 6, 6]), dense(r, 144, 12), relu(), dense(r, 12, 4)], 4);
     const sample = r.vec(72, 2);
     const atSample = jacobianNorm(net, sample);
-    // A budget of 8 leaves no room for synthetic starts: the sample is the only one.
-    const res = searchLowerBound(net, { iterations: 8, seed: 1, samples: [sample] });
-    expect(res.starts).toBe(1);
+    // Starts alternate synthetic / sample: with 8 iterations a start, the second start is the sample.
+    const res = searchLowerBound(net, { iterations: 16, iterationsPerStart: 8, seed: 1, samples: [sample] });
+    expect(res.starts).toBe(2);
     expect(res.bound).toBeGreaterThanOrEqual(atSample * (1 - 1e-6));
     expect(() => searchLowerBound(net, { iterations: 8, samples: [new Float64Array(5)] })).toThrow(/expects 72/);
   });
