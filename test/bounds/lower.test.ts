@@ -189,6 +189,17 @@ describe('lower-bound search (search.ts)', () => {
     expect(report.lowerBound).toBeLessThanOrEqual(report.upperBound!);
     // The options reach the search: the same seed and budget give the same value as a direct call.
     expect(report.lowerBound).toBe(searchLowerBound(net, { iterations: 80, seed: 2 }).bound);
+    // … and so do samples given as a JSON file.
+    const sample = [0.3, -1, 2, 0.5, 0, 1.5];
+    const dir = mkdtempSync(join(tmpdir(), 'lipdp-samples-'));
+    try {
+      const file = join(dir, 'samples.json');
+      writeFileSync(file, JSON.stringify({ inputs: [sample] }));
+      const withSamples = await estimateLipschitz(net, { lowerBoundIterations: 80, lowerBoundSeed: 2, samples: file, noRefine: true });
+      expect(withSamples.lowerBound).toBe(searchLowerBound(net, { iterations: 80, seed: 2, samples: [sample] }).bound);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts from user samples: the bound is at least ‖J‖ at a given sample', () => {
