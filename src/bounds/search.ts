@@ -44,7 +44,7 @@ import { NetEvaluator, type Trace, forwardCost, rms, supportsNetwork } from './n
 import { mulberry } from './lower.js';
 
 export interface LowerSearchOptions {
-  /** Iterations in all (one ascent or kink-crossing step, or one start, is one iteration); default DEFAULT_LOWER_ITERATIONS. */
+  /** Iterations in all (one ascent or kink-crossing step, or one start, is one iteration); default defaultLowerIterations(net). */
   readonly iterations?: number;
   /** Seed of the pseudo-random generator (default 1). */
   readonly seed?: number;

@@ -175,6 +175,17 @@ describe('lower-bound search (search.ts)', () => {
     expect(a.bound).toBeLessThanOrEqual(jacobianNorm(net, a.x) * (1 + 1e-6));
   });
 
+  it('the async search returns to the event loop: a timer-fired abort ends it promptly', async () => {
+    const r = new Rng(8);
+    const net = network([3, 16, 16], [conv(r, 3, 8, 3, 1, 1), relu(), conv(r, 8, 8, 3, 2, 1), relu(), flatten([8, 8, 8]), dense(r, 512, 10)], 10);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const t0 = performance.now();
+    const res = await searchLowerBoundAsync(net, { iterations: 1_000_000, signal: ac.signal });
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(res.iterations).toBeLessThan(1_000_000);
+  });
+
   it('stays below certified upper bounds on random dense ReLU, LeakyReLU and tanh nets', async () => {
     for (const [k, act] of ['relu', 'leaky', 'tanh'].entries()) {
       const { net, chain } = randomFcNetwork([6, 12, 10, 3], 100 + k, ACTIVATIONS[act]!);
