@@ -2,7 +2,7 @@
  * Before/after table of the empirical lower bound on the CIFAR-10 nets and MNIST CNNs of
  * ../shared/models:
  *
- *   npx tsx bench/lower-bound.ts [--impl before,after,samples] [--save out.json] [--load prev.json] [name …]
+ *   npx tsx bench/lower-bound.ts [--impl before,after,samples | --print] [--save out.json] [--load prev.json] [name …]
  *
  * before:  the search lipdp shipped until issue 18 (6 Gaussian starts, 20 s wall-clock cap), called
  *          with the options estimate.ts passed it;
@@ -11,6 +11,7 @@
  * samples: the same, seeded with the 20 test images of ../shared/models/<set>/images.json mapped
  *          into each model's input space (the preprocessing that file records per model).
  *
+ * --print runs nothing and prints the table of --load.
  * --load reuses the rows of an earlier --save for the implementations not run now, so the slow
  * "before" column need not be re-measured for every change of the new search. Timings are wall
  * clock on this machine, single-threaded.
@@ -56,6 +57,7 @@ function parseArgs(argv: string[]): { impls: Impl[]; save?: string; load?: strin
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--impl') impls = argv[++i]!.split(',') as Impl[];
+    else if (a === '--print') impls = [];
     else if (a === '--save') save = argv[++i];
     else if (a === '--load') load = argv[++i];
     else names.push(a);
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   const rows: Row[] = args.load ? (JSON.parse(readFileSync(args.load, 'utf8')) as Row[]) : [];
   const keep = rows.filter((r) => !args.impls.includes(r.impl));
   const fresh: Row[] = [];
-  for (const nw of networks(args.names)) {
+  for (const nw of args.impls.length ? networks(args.names) : []) {
     const net = await importOnnx(nw.path);
     for (const impl of args.impls) {
       const t0 = performance.now();
