@@ -212,10 +212,22 @@ export interface EstimateOptions {
    * 'auto' (by size). 'fc' / undefined: dense chains use the FC pipeline.
    */
   readonly formulation?: 'auto' | 'fc' | 'roesser' | 'unrolled';
-  /** Lower-bound search effort (random starts). */
+  /** @deprecated No longer read: the lower-bound search's effort is `lowerBoundIterations`. */
   readonly lowerBoundSamples?: number;
-  /** Wall-clock cap for the empirical lower bound in ms (default 20 000; at least one sample always runs its power iteration). */
+  /** Optional wall-clock cap in ms on the lower-bound search (default none: with a cap the result depends on machine load). */
   readonly lowerBoundTimeMs?: number;
+  /**
+   * Iteration budget of the lower-bound search (src/bounds/search.ts); the default, 40–300, shrinks
+   * with the network's forward cost so the phase stays near half a minute on the largest CIFAR-10 nets.
+   */
+  readonly lowerBoundIterations?: number;
+  /** Seed of the lower-bound search (default 1); the same seed, samples and budget give the same lower bound. */
+  readonly lowerBoundSeed?: number;
+  /**
+   * Starting points for the lower-bound search: inputs in the model's input layout, or (Node) a JSON
+   * file path — an array of inputs, `{ "inputs": [...] }` or `{ "images": [{ "x": ... }] }`; nested arrays are flattened.
+   */
+  readonly samples?: string | readonly ArrayLike<number>[];
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
   /** External-data files by name (browser use; in Node they are read next to the model). */
