@@ -6,6 +6,7 @@
  * faster than they can be observed.
  */
 import { SolverClient } from './worker-client.js';
+import { reportToJson } from '../../src/report/finish.js';
 import { ConvergenceTrace } from './trace.js';
 import { ChartSet } from './plot.js';
 import { renderLayers, renderReport } from './report-view.js';
@@ -446,7 +447,7 @@ function wire(): void {
   });
   ui.downloadJson.addEventListener('click', () => {
     // Exactly what `lipdp estimate --json` prints for the same report.
-    if (last) download(`${stem()}.lipdp.json`, 'application/json', JSON.stringify(last.report, null, 2) + '\n');
+    if (last) download(`${stem()}.lipdp.json`, 'application/json', JSON.stringify(reportToJson(last.report), null, 2) + '\n'); // the CLI's --json, same schema
   });
   ui.downloadTrace.addEventListener('click', () => {
     if (last) download(`${stem()}.trace.csv`, 'text/csv', last.trace.toCsv());

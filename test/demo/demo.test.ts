@@ -31,8 +31,11 @@ import { estimateLipschitz } from '../../src/estimate.js';
 import type { LipschitzReport } from '../../src/report/types.js';
 import { encodeModel, externalFloatTensor, floatTensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium, type Browser } from './browser.js';
+import { validate } from '../helpers/json-schema.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The CLI's JSON Schema (docs/report.schema.json): the page's JSON download must satisfy it too. */
+const REPORT_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'docs', 'report.schema.json'), 'utf8')) as Parameters<typeof validate>[0];
 const MNIST = 'lipsdp_mnist_784_50_10_nobias.onnx';
 const TINY = 'mlp_tiny.onnx';
 const CNN = 'cnn_tiny.onnx';
@@ -219,6 +222,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
       const json = await downloadText(page, 'download-json');
       expect(json.name).toBe('lipsdp_mnist_784_50_10_nobias.lipdp.json');
       const fromPage = JSON.parse(json.text) as LipschitzReport;
+      expect(validate(REPORT_SCHEMA, fromPage)).toEqual([]);
       expect(shape(fromPage)).toEqual(shape(cli));
       expect(Math.abs(fromPage.upperBound! / cli.upperBound! - 1)).toBeLessThan(1e-3);
       // Everything but timings, iteration counts and residuals (they depend on wall-clock limits
@@ -309,6 +313,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     expect(await page.textContent('[data-testid="plot-residuals"]')).toContain('no ADMM phase');
     expect(await page.textContent('[data-testid="layer-table"]')).toContain('conv 1→4, kernel 3×3');
     const json = JSON.parse((await downloadText(page, 'download-json')).text) as Record<string, unknown>;
+    expect(validate(REPORT_SCHEMA, json)).toEqual([]);
     expect(json.formulation).toBe('roesser');
     expect(JSON.stringify(json)).not.toMatch(/NaN/);
     if (process.env.LIPDP_UPDATE_SCREENSHOT) await screenshot(page, 'demo-conv.png');
