@@ -325,7 +325,7 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     expect(await waitRuns(page, 1, 60_000)).toBe('done');
     const limit = (await page.textContent('[data-testid="time-limit-used"]')) ?? '';
     console.log(`demo e2e: MNIST with a 1 s limit → ${limit}`);
-    expect(limit).toMatch(/ADMM 0.2 s \(ADMM stopped on it\)/);
+    expect(limit).toMatch(/1 s for the whole solve \(the solve stopped on it/);
     expect(await page.textContent('[data-testid="summary"]')).toContain('stopped on it');
     await page.close();
   }, 90_000);
