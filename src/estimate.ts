@@ -7,11 +7,11 @@
 import type { Backend } from './backend/backend.js';
 import { importOnnx, importOnnxBytes } from './model/import.js';
 import { LipdpError } from './model/errors.js';
-import { forward, jvp, vjp } from './model/forward.js';
 import { toFcChain } from './model/lower.js';
 import type { FcChain, Network } from './model/ir.js';
 import { naiveBoundFc } from './bounds/naive.js';
-import { empiricalLowerBound } from './bounds/lower.js';
+import { searchLowerBoundAsync } from './bounds/search.js';
+import { loadSamples } from './bounds/samples.js';
 import { solveFcChain } from './pipeline/fc-chain.js';
 import { solveNetwork } from './pipeline/conv-net.js';
 import { solveOneDNetwork } from './pipeline/oned-net.js';
@@ -28,9 +28,6 @@ export const DEFAULTS = {
   tol: 1e-5,
   maxIter: 200,
   certTol: 1e-4,
-  lowerBoundSamples: 6,
-  /** The empirical lower bound is a side result: cap its cost on big inputs (conv nets). */
-  lowerBoundTimeMs: 20_000,
 } as const;
 
 /**
@@ -68,14 +65,14 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
   const naive = chain ? naiveBoundFc(chain) : null;
-  const lower = empiricalLowerBound(
-    { inputSize: inputSizeOf(net), f: (x) => forward(net, x), jvp: (x, t) => jvp(net, x, t), vjp: (x, v) => vjp(net, x, v) },
-    {
-      samples: options.lowerBoundSamples ?? DEFAULTS.lowerBoundSamples,
-      timeBudgetMs: options.lowerBoundTimeMs ?? DEFAULTS.lowerBoundTimeMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
+  // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
+  const lower = await searchLowerBoundAsync(net, {
+    ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
+    ...(options.lowerBoundSeed !== undefined ? { seed: options.lowerBoundSeed } : {}),
+    ...(options.samples !== undefined ? { samples: await loadSamples(options.samples) } : {}),
+    ...(options.lowerBoundTimeMs !== undefined ? { timeLimitMs: options.lowerBoundTimeMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
   if (!chain || (options.formulation && options.formulation !== 'auto' && options.formulation !== 'fc'))
@@ -91,6 +88,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
       certTol: options.certTol ?? DEFAULTS.certTol,
       budget,
       ...(options.noRefine ? { noRefine: true } : {}),
+      ...(options.refineMaxIter !== undefined ? { refineMaxIter: options.refineMaxIter } : {}),
       onProgress: (p) =>
         progress?.({
           phase: 'solve',
@@ -194,6 +192,7 @@ async function estimateStructured(
       formulation,
       backend,
       budget,
+      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
       onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
     });
   } finally {
@@ -252,7 +251,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, budget });
+    res = await solveOneDNetwork(net, { backend, budget, ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}) });
   } finally {
     backend.dispose();
   }

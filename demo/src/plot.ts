@@ -1,32 +1,115 @@
 /**
- * Live SVG plot of a ConvergenceTrace, in two panels sharing the x axis (ADMM iterations, then
- * the f64 refinement's iterations):
- *   top:    primal and dual residuals, log scale;
- *   bottom: best certified bound (solid), refinement estimates (dashed, labelled uncertified),
- *           the final certified bound and the empirical lower bound (horizontal lines).
- * Redrawn from scratch on each animation frame that has new data; a run has at most a few
- * thousand points, so this stays cheap and keeps the code free of incremental bookkeeping.
+ * The page's three SVG charts, redrawn from a ConvergenceTrace on each animation frame that has
+ * new data (a run has at most a few thousand points, so redrawing from scratch stays cheap and
+ * keeps the code free of incremental bookkeeping):
+ *   bound:     how far the bound was from where the run ended, |L(t) − L_final| / L_final, on a
+ *              log scale against seconds: certified bounds solid (steps), uncertified optimiser
+ *              estimates dashed; the phase boundaries as labelled vertical lines;
+ *   residuals: ADMM primal / dual residuals against seconds (dense nets only; the f64 optimiser
+ *              of the other nets has no residuals, and the page says so instead);
+ *   interval:  one row each for the empirical lower bound, the certified bound, the closed-form
+ *              bound and the naive bound on a log axis, with the interval where L lies shaded.
+ * The viewBox is 600 units wide and text is 13–14 units, so at a 600 px wide page text stays at
+ * about 12 px or more.
  */
-import { ConvergenceTrace, extent, linearTicks, logTicks, pathData, scale, type Point } from './trace.js';
+import { ConvergenceTrace, extent, linearTicks, logTicks, logTicks125, pathData, scale, stepped, type Point } from './trace.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 720;
-const H = 486;
-const M = { left: 64, right: 16 };
-/** Panel frames: title baseline, first legend row (room for two), then the plotting area y0..y1. */
-const TOP = { title: 16, legend: 34, y0: 60, y1: 196 };
-const BOTTOM = { title: 256, legend: 274, y0: 300, y1: 436 };
-/** Approximate advance of the 11px legend font, for laying out legend entries in a row. */
-const LEGEND_CHAR_PX = 6.1;
+const W = 600;
+const M = { left: 62, right: 14 };
 
-export class ConvergencePlot {
+const PHASE_LABEL: Record<string, string> = {
+  import: 'import',
+  bounds: 'bounds',
+  build: 'build',
+  solve: 'ADMM',
+  refine: 'f64 optimiser',
+  certify: 'certify',
+  done: 'done',
+};
+
+class Canvas {
+  constructor(private readonly svg: SVGSVGElement, height: number) {
+    svg.setAttribute('viewBox', `0 0 ${W} ${height}`);
+    svg.replaceChildren();
+  }
+
+  line(x1: number, y1: number, x2: number, y2: number, cls: string): void {
+    this.el('line', { x1, y1, x2, y2, class: cls });
+  }
+
+  text(x: number, y: number, s: string, cls: string, anchor?: 'start' | 'middle' | 'end'): void {
+    const e = this.el('text', { x, y, class: cls, ...(anchor ? { 'text-anchor': anchor } : {}) });
+    e.textContent = s;
+  }
+
+  path(d: string, cls: string): void {
+    this.el('path', { d, class: cls });
+  }
+
+  el(tag: string, attrs: Record<string, string | number>): SVGElement {
+    const e = document.createElementNS(NS, tag) as SVGElement;
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, typeof v === 'number' ? v.toFixed(1) : v);
+    this.svg.appendChild(e);
+    return e;
+  }
+
+  /** A marker of a given shape at (x, y) (shapes tell series apart without colour). */
+  marker(shape: 'circle' | 'square' | 'triangle' | 'diamond' | 'bar', x: number, y: number, cls: string, size = 4): void {
+    const s = size;
+    if (shape === 'circle') this.el('circle', { cx: x, cy: y, r: s, class: cls });
+    else if (shape === 'square') this.el('rect', { x: x - s, y: y - s, width: 2 * s, height: 2 * s, class: cls });
+    else if (shape === 'triangle') this.path(`M${x},${y - s * 1.2}L${x + s * 1.1},${y + s * 0.8}L${x - s * 1.1},${y + s * 0.8}Z`, cls);
+    else if (shape === 'diamond') this.path(`M${x},${y - s * 1.3}L${x + s},${y}L${x},${y + s * 1.3}L${x - s},${y}Z`, cls);
+    else this.el('rect', { x: x - 2, y: y - s * 1.8, width: 4, height: s * 3.6, class: cls });
+  }
+
+  /** Legend entries in rows (wrapping) starting at y: a line sample or a marker, then the label. */
+  legend(y: number, entries: readonly { cls: string; label: string; marker?: 'circle' | 'square' }[]): number {
+    let x = M.left;
+    for (const e of entries) {
+      const w = 34 + e.label.length * 7 + 16;
+      if (x + w > W - M.right && x > M.left) {
+        x = M.left;
+        y += 18;
+      }
+      this.line(x, y - 5, x + 26, y - 5, `series ${e.cls}`);
+      if (e.marker) this.marker(e.marker, x + 13, y - 5, `marker ${e.cls}`, 3);
+      this.text(x + 32, y, e.label, 'legend');
+      x += w;
+    }
+    return y;
+  }
+
+  xAxisTime(sx: (v: number) => number, tMax: number, y: number): void {
+    this.line(M.left, y, W - M.right, y, 'axis');
+    for (const v of linearTicks(0, tMax, 6)) {
+      this.line(sx(v), y, sx(v), y + 4, 'axis');
+      this.text(sx(v), y + 17, fmtTick(v), 'tick-x', 'middle');
+    }
+    this.text((M.left + W - M.right) / 2, y + 35, 'time since Run (s)', 'axis-label', 'middle');
+  }
+
+  yAxisLog(sy: (v: number) => number, lo: number, hi: number, label: string, y0: number, y1: number): void {
+    this.line(M.left, y0, M.left, y1, 'axis');
+    for (const v of logTicks(lo, hi)) {
+      if (v < lo || v > hi) continue;
+      this.line(M.left, sy(v), W - M.right, sy(v), 'grid');
+      this.text(M.left - 6, sy(v) + 4, expTick(v), 'tick-y', 'end');
+    }
+    // Rotated label along the axis.
+    const e = this.el('text', { x: 0, y: 0, class: 'axis-label', 'text-anchor': 'middle', transform: `translate(14 ${((y0 + y1) / 2).toFixed(1)}) rotate(-90)` });
+    e.textContent = label;
+  }
+}
+
+export class ChartSet {
   private scheduled = false;
 
   constructor(
-    private readonly svg: SVGSVGElement,
+    private readonly svgs: { readonly bound: SVGSVGElement; readonly residuals: SVGSVGElement; readonly interval: SVGSVGElement },
     private trace: ConvergenceTrace,
   ) {
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     this.draw();
   }
 
@@ -45,117 +128,173 @@ export class ConvergencePlot {
     });
   }
 
-  private draw(): void {
-    const t = this.trace;
-    this.svg.replaceChildren();
-    this.text(M.left, TOP.title, 'Residuals (ADMM, log scale)', 'title');
-    this.text(M.left, BOTTOM.title, 'Upper bound on L', 'title');
-    if (t.empty) this.text(W / 2, (TOP.y0 + TOP.y1) / 2, 'Run a model to see the solver converge', 'placeholder');
-
-    // Top: residuals against ADMM iterations only (they are reported every few iterations).
-    const sxAdmm = scale([0, Math.max(t.admmEnd, 10)], [M.left, W - M.right]);
-    this.xAxis(sxAdmm, Math.max(t.admmEnd, 10), TOP.y1, 'ADMM iteration');
-    const res = extent([t.primal, t.dual]);
-    if (res) {
-      const [lo, hi] = [res[0] / 1.5, res[1] * 1.5];
-      const sy = scale([lo, hi], [TOP.y1, TOP.y0], true);
-      for (const v of logTicks(lo, hi)) if (v >= lo && v <= hi) this.yTick(sy(v), v.toExponential(0));
-      this.series(t.primal, sxAdmm, sy, 'primal', true);
-      this.series(t.dual, sxAdmm, sy, 'dual', true);
-      this.legend(TOP.legend, [
-        ['primal', 'primal residual'],
-        ['dual', 'dual residual'],
-      ]);
-    }
-
-    // Bottom: bounds against ADMM iterations followed by the refinement's iterations.
-    const xMax = Math.max(t.lastX(), 10);
-    const sx = scale([0, xMax], [M.left, W - M.right]);
-    this.xAxis(sx, xMax, BOTTOM.y1, t.estimates.length > 0 ? 'iteration (ADMM, then f64 refinement)' : 'ADMM iteration');
-    if (t.estimates.length > 0) {
-      const xb = sx(t.admmEnd);
-      this.line(xb, BOTTOM.y0, xb, BOTTOM.y1, 'phase-split');
-      this.text(xb + 4, BOTTOM.y1 - 6, 'f64 refinement →', 'note');
-    }
-    const bnd = extent([t.certified, t.estimates], [t.lowerBound, t.final]);
-    if (bnd) {
-      const pad = (bnd[1] - bnd[0]) * 0.08 || bnd[1] * 0.05;
-      const [lo, hi] = [bnd[0] - pad, bnd[1] + pad];
-      const sy = scale([lo, hi], [BOTTOM.y1, BOTTOM.y0]);
-      for (const v of linearTicks(lo, hi, 4)) this.yTick(sy(v), String(Number(v.toPrecision(4))));
-      this.series(t.estimates, sx, sy, 'estimate', false);
-      this.series(stepped(t.certified), sx, sy, 'certified', false);
-      if (t.final !== null) this.line(M.left, sy(t.final), W - M.right, sy(t.final), 'final');
-      if (t.lowerBound !== null) this.line(M.left, sy(t.lowerBound), W - M.right, sy(t.lowerBound), 'lower');
-      const entries: [string, string][] = [['certified', 'best certified bound (f64)']];
-      if (t.estimates.length > 0) entries.push(['estimate', 'refinement estimate (not certified)']);
-      if (t.final !== null) entries.push(['final', `final certified L = ${t.final.toPrecision(6)}`]);
-      if (t.lowerBound !== null) entries.push(['lower', `empirical lower bound = ${t.lowerBound.toPrecision(6)}`]);
-      this.legend(BOTTOM.legend, entries);
-    }
-  }
-
-  private xAxis(sx: (v: number) => number, xMax: number, y: number, label: string): void {
-    this.line(M.left, y, W - M.right, y, 'axis');
-    for (const v of linearTicks(0, xMax, 6)) {
-      if (!Number.isInteger(v)) continue;
-      this.line(sx(v), y, sx(v), y + 4, 'axis');
-      this.text(sx(v), y + 15, String(v), 'tick-x');
-    }
-    this.text((M.left + W - M.right) / 2, y + 30, label, 'axis-label');
-  }
-
-  private yTick(y: number, label: string): void {
-    this.line(M.left, y, W - M.right, y, 'grid');
-    this.text(M.left - 6, y + 4, label, 'tick-y');
-  }
-
-  /** Legend entries in a row (wrapping), above the panel's plotting area. */
-  private legend(y0: number, entries: readonly [string, string][]): void {
-    let x = M.left;
-    let y = y0;
-    for (const [cls, label] of entries) {
-      const w = 30 + label.length * LEGEND_CHAR_PX + 18;
-      if (x + w > W - M.right && x > M.left) {
-        x = M.left;
-        y += 14;
-      }
-      this.line(x, y - 4, x + 22, y - 4, cls);
-      this.text(x + 28, y, label, 'legend');
-      x += w;
-    }
-  }
-
-  private series(points: readonly Point[], sx: (v: number) => number, sy: (v: number) => number, cls: string, markers: boolean): void {
-    if (points.length === 0) return;
-    // A lone point still shows as a short stub (a zero-length path draws nothing).
-    this.el('path', { d: points.length === 1 ? `${pathData(points, sx, sy)}h2` : pathData(points, sx, sy), class: `series ${cls}` });
-    if (markers) for (const p of points) this.el('circle', { cx: sx(p.x), cy: sy(p.y), r: 2.5, class: `marker ${cls}` });
-  }
-
-  private line(x1: number, y1: number, x2: number, y2: number, cls: string): void {
-    this.el('line', { x1, y1, x2, y2, class: cls });
-  }
-
-  private text(x: number, y: number, s: string, cls: string): void {
-    this.el('text', { x, y, class: cls }).textContent = s;
-  }
-
-  private el(tag: string, attrs: Record<string, string | number>): SVGElement {
-    const e = document.createElementNS(NS, tag) as SVGElement;
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, typeof v === 'number' ? v.toFixed(1) : v);
-    this.svg.appendChild(e);
-    return e;
+  /** Redraw now (tests and screenshots need the final state without waiting for a frame). */
+  draw(): void {
+    drawBound(this.svgs.bound, this.trace);
+    drawResiduals(this.svgs.residuals, this.trace);
+    drawInterval(this.svgs.interval, this.trace);
   }
 }
 
-/** A best-so-far series drawn as steps: the bound holds until the next improvement. */
-function stepped(points: readonly Point[]): Point[] {
-  const out: Point[] = [];
-  for (const p of points) {
-    const prev = out[out.length - 1];
-    if (prev && prev.y !== p.y) out.push({ x: p.x, y: prev.y });
-    out.push(p);
+/** Panel geometry: title, legend, plotting area y0..y1, x axis below. */
+const BOUND = { h: 320, title: 18, legend: 42, note: 64, y0: 84, y1: 260 };
+
+function drawBound(svg: SVGSVGElement, t: ConvergenceTrace): void {
+  const c = new Canvas(svg, BOUND.h);
+  c.text(M.left, BOUND.title, 'Bound convergence: distance to the final bound (log scale)', 'title');
+  const tMax = Math.max(t.lastT, 1);
+  const sx = scale([0, tMax], [M.left, W - M.right]);
+  c.xAxisTime(sx, tMax, BOUND.y1);
+  const cert = t.relativeGap(stepped(t.certified));
+  const est = t.relativeGap(t.estimates);
+  const ref = t.reference;
+  const refName = t.final !== null ? 'final certified L' : t.bestCertified !== null ? 'best certified L so far' : 'latest estimate';
+  if (ref === null) {
+    c.text((M.left + W - M.right) / 2, (BOUND.y0 + BOUND.y1) / 2, t.samples.length === 0 ? 'Run a model to see its bound converge' : 'No bound yet', 'placeholder', 'middle');
+    svg.setAttribute('aria-label', 'Bound convergence chart: no bound yet');
+    return;
   }
-  return out;
+  const ext = extent([cert, est]);
+  const [lo, hi] = ext ? [Math.max(ext[0] / 2, 1e-9), ext[1] * 2] : [1e-6, 1];
+  const sy = scale([lo, hi], [BOUND.y1, BOUND.y0], true);
+  c.yAxisLog(sy, lo, hi, `|L − ref| / ref`, BOUND.y0, BOUND.y1);
+  phaseLines(c, t, sx, BOUND.y0, BOUND.y1);
+  series(c, est, sx, sy, 'estimate');
+  // The final certified bound is the reference (distance 0, below any log axis): the certified
+  // line drops to the axis floor when it arrives, and says so.
+  const finalPt = t.final !== null ? t.certified[t.certified.length - 1] : undefined;
+  const certDrawn = finalPt && cert.length > 0 ? [...cert, { x: finalPt.x, y: cert[cert.length - 1]!.y }, { x: finalPt.x, y: lo }] : cert;
+  series(c, certDrawn, sx, sy, 'certified');
+  if (finalPt) {
+    c.marker('circle', sx(finalPt.x), sy(lo), 'point certified', 5);
+    c.text(sx(finalPt.x) - 8, sy(lo) - 8, 'final', 'note', 'end');
+  }
+  const entries = [{ cls: 'certified', label: 'certified bound (f64)' }];
+  if (t.estimates.length > 0) entries.push({ cls: 'estimate', label: 'optimiser estimate (not certified)' });
+  const legendEnd = c.legend(BOUND.legend, entries);
+  c.text(M.left, Math.max(BOUND.note, legendEnd + 20), `ref = ${refName} = ${ref.toPrecision(6)}; points equal to ref are not drawn`, 'note');
+  if (ext === null) c.text((M.left + W - M.right) / 2, (BOUND.y0 + BOUND.y1) / 2, 'every bound so far equals the reference', 'placeholder', 'middle');
+  svg.setAttribute(
+    'aria-label',
+    `Bound convergence chart: ${t.certified.length} certified points and ${t.estimates.length} estimates over ${tMax.toFixed(1)} s; reference ${refName} ${ref.toPrecision(6)}.`,
+  );
+}
+
+const RES = { h: 270, title: 18, legend: 42, y0: 60, y1: 210 };
+
+function drawResiduals(svg: SVGSVGElement, t: ConvergenceTrace): void {
+  const ext = extent([t.primal, t.dual]);
+  if (!ext) {
+    // No axes for data that does not exist: a short panel that says why.
+    const c = new Canvas(svg, 76);
+    c.text(M.left, RES.title, 'ADMM residuals', 'title');
+    const lines =
+      t.solverKind === 'optimiser'
+        ? ['none: this network has no ADMM phase', '(the f64 multiplier optimiser has no residuals)']
+        : t.samples.length === 0
+          ? ['drawn when ADMM runs (dense nets)']
+          : ['none yet'];
+    lines.forEach((l, i) => c.text(M.left, RES.title + 24 + i * 18, l, 'placeholder'));
+    const msg = lines.join(' ');
+    svg.setAttribute('aria-label', `ADMM residual chart: ${msg}`);
+    return;
+  }
+  const c = new Canvas(svg, RES.h);
+  c.text(M.left, RES.title, 'ADMM residuals (log scale)', 'title');
+  const tMax = Math.max(t.lastT, 1);
+  const sx = scale([0, tMax], [M.left, W - M.right]);
+  c.xAxisTime(sx, tMax, RES.y1);
+  const [lo, hi] = [ext[0] / 1.5, ext[1] * 1.5];
+  const sy = scale([lo, hi], [RES.y1, RES.y0], true);
+  c.yAxisLog(sy, lo, hi, 'relative residual', RES.y0, RES.y1);
+  series(c, t.primal, sx, sy, 'primal', 'circle');
+  series(c, t.dual, sx, sy, 'dual', 'square');
+  c.legend(RES.legend, [
+    { cls: 'primal', label: 'primal residual', marker: 'circle' },
+    { cls: 'dual', label: 'dual residual', marker: 'square' },
+  ]);
+  svg.setAttribute('aria-label', `ADMM residual chart: ${t.primal.length} points, last primal ${t.primal.at(-1)?.y.toExponential(2)}, dual ${t.dual.at(-1)?.y.toExponential(2)}.`);
+}
+
+const IV = { h: 230, title: 18, row0: 60, rowH: 30, axisPad: 14, labelW: 210 };
+
+function drawInterval(svg: SVGSVGElement, t: ConvergenceTrace): void {
+  const c = new Canvas(svg, IV.h);
+  c.text(M.left, IV.title, 'Where L lies: lower and upper bounds (log scale)', 'title');
+  const upper = t.final ?? t.bestCertified;
+  const rows: { label: string; v: number | null; cls: string; shape: 'circle' | 'square' | 'triangle' | 'diamond' | 'bar'; missing: string }[] = [
+    { label: 'empirical lower bound', v: t.lowerBound, cls: 'lower', shape: 'triangle', missing: 'after the run' },
+    { label: t.final !== null ? 'certified upper bound' : 'certified so far', v: upper, cls: 'certified', shape: 'bar', missing: 'none yet' },
+    { label: 'closed-form multipliers', v: t.closedFormBound, cls: 'closed', shape: 'diamond', missing: 'not in this report' },
+    { label: 'naive (norm product)', v: t.naiveBound, cls: 'naive', shape: 'square', missing: 'not available' },
+  ];
+  const vals = rows.map((r) => r.v).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+  const x0 = IV.labelW;
+  const x1 = W - M.right - 60;
+  const axisY = IV.row0 + rows.length * IV.rowH - IV.rowH / 2 + IV.axisPad;
+  if (vals.length === 0) {
+    c.text(W / 2, IV.row0 + 40, 'Bounds appear here as the run produces them', 'placeholder', 'middle');
+    svg.setAttribute('aria-label', 'Bounds chart: no bounds yet');
+    return;
+  }
+  const lo = Math.min(...vals) / 1.15;
+  const hi = Math.max(...vals) * 1.15;
+  const sx = scale([lo, hi], [x0, x1], true);
+  if (t.lowerBound !== null && upper !== null && upper >= t.lowerBound) {
+    c.el('rect', { x: sx(t.lowerBound), y: IV.row0 - IV.rowH / 2, width: Math.max(sx(upper) - sx(t.lowerBound), 1), height: rows.length * IV.rowH, class: 'band' });
+    c.text((sx(t.lowerBound) + sx(upper)) / 2, IV.row0 - IV.rowH / 2 - 4, 'L lies here', 'note', 'middle');
+  }
+  rows.forEach((r, i) => {
+    const y = IV.row0 + i * IV.rowH;
+    c.text(x0 - 10, y + 5, r.label, 'row-label', 'end');
+    c.line(x0, y, x1, y, 'grid');
+    if (r.v !== null && Number.isFinite(r.v) && r.v > 0) {
+      c.marker(r.shape, sx(r.v), y, `point ${r.cls}`, 6);
+      c.text(sx(r.v) + 11, y + 5, r.v.toPrecision(5), 'value');
+    } else c.text(x0 + 6, y + 5, r.missing, 'missing');
+  });
+  c.line(x0, axisY, x1, axisY, 'axis');
+  // Within a decade round linear steps label the axis better than 1-2-5 (e.g. 20, 25, 30, 35).
+  const ticks = hi / lo < 10 ? linearTicks(lo, hi, 5) : Math.log10(hi / lo) < 1.5 ? logTicks125(lo, hi) : logTicks(lo, hi).filter((v) => v >= lo && v <= hi);
+  for (const v of ticks) {
+    c.line(sx(v), axisY, sx(v), axisY + 4, 'axis');
+    c.text(sx(v), axisY + 17, fmtTick(v), 'tick-x', 'middle');
+  }
+  c.text((x0 + x1) / 2, axisY + 35, 'ℓ2 Lipschitz constant (output units per input unit)', 'axis-label', 'middle');
+  svg.setAttribute('aria-label', `Bounds chart: ${rows.map((r) => `${r.label} ${r.v !== null && Number.isFinite(r.v) ? r.v.toPrecision(6) : r.missing}`).join('; ')}.`);
+}
+
+function phaseLines(c: Canvas, t: ConvergenceTrace, sx: (v: number) => number, y0: number, y1: number): void {
+  let lastLabelEnd = -Infinity;
+  for (const p of t.phases) {
+    if (p.phase === 'done' || p.phase === 'import') continue;
+    const x = sx(p.t);
+    c.line(x, y0, x, y1, 'phase-split');
+    // Only the solver phases are labelled (the short set-up phases before them would overprint);
+    // a label that would run off the right edge is drawn to the left of its line.
+    if (p.phase !== 'solve' && p.phase !== 'refine' && p.phase !== 'certify') continue;
+    const label = PHASE_LABEL[p.phase] ?? p.phase;
+    const w = label.length * 7;
+    const right = x + 3 + w <= W - M.right;
+    const start = right ? x + 3 : x - 3 - w;
+    if (start < lastLabelEnd + 4) continue;
+    c.text(right ? x + 3 : x - 3, y0 + 12, label, 'phase-label', right ? 'start' : 'end');
+    lastLabelEnd = start + w;
+  }
+}
+
+function series(c: Canvas, points: readonly Point[], sx: (v: number) => number, sy: (v: number) => number, cls: string, marker?: 'circle' | 'square'): void {
+  if (points.length === 0) return;
+  // A lone point still shows as a short stub (a zero-length path draws nothing).
+  c.path(points.length === 1 ? `${pathData(points, sx, sy)}h3` : pathData(points, sx, sy), `series ${cls}`);
+  if (marker && points.length <= 400) for (const p of points) c.marker(marker, sx(p.x), sy(p.y), `marker ${cls}`, 2.5);
+}
+
+function fmtTick(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
+
+function expTick(v: number): string {
+  const k = Math.round(Math.log10(v));
+  return k >= -2 && k <= 2 ? String(Number(v.toPrecision(3))) : `1e${k}`;
 }

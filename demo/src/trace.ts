@@ -1,59 +1,135 @@
 /**
- * The convergence history of one run, collected from ProgressEvents, in the shape the plot
- * draws. Kept free of the DOM so it can be unit-tested.
+ * The convergence history of one run, collected from ProgressEvents with the time each arrived,
+ * in the shape the plots draw and the trace download writes. Kept free of the DOM so it can be
+ * unit-tested.
  *
- * What is certified: ProgressEvent.bestBound in the 'solve' phase and in 'done' is a bound that
- * passed the f64 certificate; in the 'refine' phase it is the refinement's objective (an
+ * What is certified: ProgressEvent.bestBound in the 'solve' phase (ADMM) and in 'done' is a bound
+ * that passed the f64 certificate; in the 'refine' phase it is the optimiser's objective (an
  * estimate of where the final certified bound will land), not a certified value.
  */
 import type { ProgressEvent } from '../../src/report/types.js';
 
 export interface Point {
+  /** Seconds since the run started. */
   readonly x: number;
   readonly y: number;
 }
 
+/** One progress event as the trace download records it. */
+export interface TraceSample {
+  readonly t: number;
+  readonly phase: ProgressEvent['phase'];
+  readonly iteration: number | null;
+  readonly primalResidual: number | null;
+  readonly dualResidual: number | null;
+  /** The event's bound: certified in 'solve' and 'done', an estimate in 'refine'. */
+  readonly bound: number | null;
+  readonly certified: boolean;
+}
+
+/** 'admm': dense chain (ADMM, then the f64 refinement); 'optimiser': the f64 multiplier optimiser only. */
+export type SolverKind = 'admm' | 'optimiser';
+
 export class ConvergenceTrace {
+  readonly samples: TraceSample[] = [];
   readonly primal: Point[] = [];
   readonly dual: Point[] = [];
-  /** Best certified bound after each ADMM iteration where one existed, and the final one. */
+  /** Best certified bound when it was reported (ADMM iterations and the final certificate). */
   readonly certified: Point[] = [];
-  /** Refinement-phase bound estimates (not certified). */
+  /** Optimiser bound estimates (not certified). */
   readonly estimates: Point[] = [];
-  /** Last ADMM iteration seen: refinement steps are drawn after it. */
-  admmEnd = 0;
+  /** When each phase began (seconds), in order. */
+  readonly phases: { readonly phase: ProgressEvent['phase']; readonly t: number }[] = [];
+  solverKind: SolverKind | null = null;
   /** Final certified bound (from the 'done' event), if any. */
   final: number | null = null;
-  /** Reference lines added from the report. */
+  /** Reference values from the report, for the interval chart. */
   lowerBound: number | null = null;
+  naiveBound: number | null = null;
+  closedFormBound: number | null = null;
 
-  add(e: ProgressEvent): void {
-    if (e.phase === 'solve' && e.iteration !== undefined) {
-      const x = e.iteration;
-      this.admmEnd = Math.max(this.admmEnd, x);
-      if (isPositive(e.primalResidual)) this.primal.push({ x, y: e.primalResidual });
-      if (isPositive(e.dualResidual)) this.dual.push({ x, y: e.dualResidual });
-      if (isPositive(e.bestBound)) this.certified.push({ x, y: e.bestBound });
-    } else if (e.phase === 'refine' && e.iteration !== undefined && isPositive(e.bestBound)) {
-      this.estimates.push({ x: this.admmEnd + e.iteration, y: e.bestBound });
-    } else if (e.phase === 'done' && isPositive(e.bestBound)) {
-      this.final = e.bestBound;
-      this.certified.push({ x: this.lastX(), y: e.bestBound });
+  /** Record an event that arrived `t` seconds after the run started. */
+  add(e: ProgressEvent, t: number): void {
+    const bound = isPositive(e.bestBound) ? e.bestBound : null;
+    const certified = bound !== null && (e.phase === 'solve' || e.phase === 'done');
+    this.samples.push({
+      t,
+      phase: e.phase,
+      iteration: e.iteration ?? null,
+      primalResidual: finiteOrNull(e.primalResidual),
+      dualResidual: finiteOrNull(e.dualResidual),
+      bound,
+      certified,
+    });
+    if (this.phases[this.phases.length - 1]?.phase !== e.phase) this.phases.push({ phase: e.phase, t });
+    if (e.phase === 'solve') this.solverKind = 'admm';
+    else if (e.phase === 'refine' && this.solverKind === null) this.solverKind = 'optimiser';
+    if (e.phase === 'solve') {
+      if (isPositive(e.primalResidual)) this.primal.push({ x: t, y: e.primalResidual });
+      if (isPositive(e.dualResidual)) this.dual.push({ x: t, y: e.dualResidual });
     }
+    if (bound === null) return;
+    if (certified) {
+      this.certified.push({ x: t, y: bound });
+      if (e.phase === 'done') this.final = bound;
+    } else if (e.phase === 'refine') this.estimates.push({ x: t, y: bound });
   }
 
-  lastX(): number {
-    const last = this.estimates[this.estimates.length - 1];
-    return Math.max(this.admmEnd, last ? last.x : 0);
+  /** The best certified bound so far, or null while there is none. */
+  get bestCertified(): number | null {
+    let best: number | null = null;
+    for (const p of this.certified) if (best === null || p.y < best) best = p.y;
+    return best;
+  }
+
+  /** The latest uncertified estimate, if any. */
+  get lastEstimate(): number | null {
+    return this.estimates[this.estimates.length - 1]?.y ?? null;
+  }
+
+  get lastT(): number {
+    return this.samples[this.samples.length - 1]?.t ?? 0;
   }
 
   get empty(): boolean {
-    return this.primal.length === 0 && this.certified.length === 0 && this.estimates.length === 0;
+    return this.certified.length === 0 && this.estimates.length === 0 && this.primal.length === 0;
+  }
+
+  /** The value gaps are measured against: the final bound, else the best certified, else the last estimate. */
+  get reference(): number | null {
+    return this.final ?? this.bestCertified ?? this.lastEstimate;
+  }
+
+  /**
+   * |y − ref| / ref for each point: how far a bound was from where the run ended. Points equal to
+   * the reference have no place on a log scale and are left out (the chart says so).
+   */
+  relativeGap(points: readonly Point[]): Point[] {
+    const ref = this.reference;
+    if (ref === null) return [];
+    const out: Point[] = [];
+    for (const p of points) {
+      const g = Math.abs(p.y - ref) / ref;
+      if (g > 0 && Number.isFinite(g)) out.push({ x: p.x, y: g });
+    }
+    return out;
+  }
+
+  /** The trace as CSV (one row per progress event; empty cells where a value does not apply). */
+  toCsv(): string {
+    const rows = ['t_s,phase,iteration,primal_residual,dual_residual,bound,bound_certified'];
+    for (const s of this.samples)
+      rows.push([s.t.toFixed(3), s.phase, s.iteration ?? '', s.primalResidual ?? '', s.dualResidual ?? '', s.bound ?? '', s.bound === null ? '' : s.certified].join(','));
+    return rows.join('\n') + '\n';
   }
 }
 
 function isPositive(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+function finiteOrNull(v: number | null | undefined): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 /** Affine or log10 map of a data interval onto a pixel interval. */
@@ -86,6 +162,20 @@ export function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
+/**
+ * Ticks for a log axis over a narrow range (less than a decade or two): 1, 2 and 5 times powers
+ * of ten inside [lo, hi], so that an interval like [18, 32] still gets labelled ticks.
+ */
+export function logTicks125(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** k;
+      if (v >= lo && v <= hi) out.push(Number(v.toPrecision(12)));
+    }
+  return out;
+}
+
 /** About `count` round-valued ticks spanning [lo, hi] (linear axis). */
 export function linearTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo) || !Number.isFinite(hi - lo)) return Number.isFinite(lo) ? [lo] : [];
@@ -102,4 +192,15 @@ export function linearTicks(lo: number, hi: number, count = 5): number[] {
 /** SVG path data through the points (M then L segments). */
 export function pathData(points: readonly Point[], sx: (v: number) => number, sy: (v: number) => number): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join('');
+}
+
+/** A best-so-far series drawn as steps: the bound holds until the next improvement. */
+export function stepped(points: readonly Point[]): Point[] {
+  const out: Point[] = [];
+  for (const p of points) {
+    const prev = out[out.length - 1];
+    if (prev && prev.y !== p.y) out.push({ x: p.x, y: prev.y });
+    out.push(p);
+  }
+  return out;
 }

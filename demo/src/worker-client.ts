@@ -6,12 +6,14 @@
  * and a fresh one is started for the next run.
  */
 import type { LipschitzReport, ProgressEvent } from '../../src/report/types.js';
-import type { FromWorker, GpuProbe, RunRequest, ToWorker } from './protocol.js';
+import type { FromWorker, GpuProbe, NetworkInfo, RunRequest, ToWorker } from './protocol.js';
 
 export type RunOutcome =
   | { readonly kind: 'done'; readonly report: LipschitzReport }
   | { readonly kind: 'error'; readonly code: string; readonly message: string }
   | { readonly kind: 'cancelled' };
+
+export type InspectOutcome = { readonly kind: 'ok'; readonly info: NetworkInfo } | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
 // Long enough for a graceful abort on WebGPU (measured ~0.4 s with SwiftShader: the current
 // iteration and the final f64 check finish first), short enough to feel immediate.
@@ -28,6 +30,7 @@ export class SolverClient {
   private pending: Pending | undefined;
   private nextId = 1;
   private probeWaiters: ((p: GpuProbe) => void)[] = [];
+  private inspectWaiters = new Map<number, (o: InspectOutcome) => void>();
 
   constructor(private readonly workerUrl: URL) {}
 
@@ -36,6 +39,18 @@ export class SolverClient {
     return new Promise((resolve) => {
       this.probeWaiters.push(resolve);
       this.post({ type: 'probe' });
+    });
+  }
+
+  /**
+   * Import a model without solving it. Meant for a client of its own (its own worker), so that a
+   * file dropped during a run is still checked at once instead of waiting behind the solve.
+   */
+  inspect(model: { source: string; model: Uint8Array; externalFiles: Record<string, Uint8Array> }): Promise<InspectOutcome> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.inspectWaiters.set(id, resolve);
+      this.post({ type: 'inspect', id, ...model });
     });
   }
 
@@ -78,6 +93,8 @@ export class SolverClient {
       const message = `solver worker failed: ${e.message || 'unknown error (see the browser console)'}`;
       this.settle({ kind: 'error', code: 'WORKER', message });
       for (const w2 of this.probeWaiters.splice(0)) w2({ available: false, reason: message });
+      for (const w3 of this.inspectWaiters.values()) w3({ kind: 'error', code: 'WORKER', message });
+      this.inspectWaiters.clear();
     });
     this.worker = w;
     return w;
@@ -92,8 +109,16 @@ export class SolverClient {
       for (const w of this.probeWaiters.splice(0)) w(msg.gpu);
       return;
     }
+    const waiter = this.inspectWaiters.get(msg.id);
+    if (waiter) {
+      this.inspectWaiters.delete(msg.id);
+      if (msg.type === 'inspected') waiter({ kind: 'ok', info: msg.info });
+      else if (msg.type === 'error') waiter({ kind: 'error', code: msg.code, message: msg.message });
+      return;
+    }
     const p = this.pending;
     if (!p || msg.id !== p.id) return; // a late message from a cancelled run
+    if (msg.type === 'inspected') return;
     if (msg.type === 'progress') p.onProgress(msg.event);
     else if (msg.type === 'done') this.settle({ kind: 'done', report: msg.report });
     else if (msg.code === 'ABORTED') this.settle({ kind: 'cancelled' });

@@ -1,9 +1,10 @@
 /**
  * The solver worker: runs estimateLipschitz off the main thread so the page stays responsive
- * (the CPU backend and the f64 refinement/certificate are long synchronous computations).
+ * (the CPU backend and the f64 optimisers are long synchronous computations).
  *
- * Protocol (protocol.ts): 'probe' → whether this worker sees a WebGPU adapter; 'run' → progress
- * events, then 'done' with the report or 'error' with the LipdpError code and one-line message;
+ * Protocol (protocol.ts): 'probe' → whether this worker sees a WebGPU adapter and what kind;
+ * 'inspect' → import only, the layer description or the import error; 'run' → progress events,
+ * then 'done' with the report or 'error' with the LipdpError code and one-line message;
  * 'cancel' → aborts the run's AbortController. The library checks the signal between phases and
  * iterations, but it can only see the cancel message when it yields to the event loop (the WebGPU
  * read-backs do; the CPU solver does not), so the page also terminates a worker that does not
@@ -12,7 +13,8 @@
 import { estimateLipschitz } from '../../src/estimate.js';
 import { registerShaderSources } from '../../src/backend/webgpu/shaders.js';
 import { SHADER_SOURCES } from './shaders.js';
-import type { FromWorker, GpuProbe, RunRequest, ToWorker } from './protocol.js';
+import { inspectModel } from './inspect.js';
+import type { FromWorker, GpuProbe, InspectRequest, RunRequest, ToWorker } from './protocol.js';
 
 /** The part of DedicatedWorkerGlobalScope used here (the project's lib is DOM, not WebWorker). */
 interface WorkerScope {
@@ -31,6 +33,9 @@ scope.addEventListener('message', (e) => {
     case 'probe':
       void probeGpu().then((gpu) => scope.postMessage({ type: 'probe', gpu }));
       break;
+    case 'inspect':
+      inspect(msg);
+      break;
     case 'run':
       void run(msg);
       break;
@@ -40,21 +45,37 @@ scope.addEventListener('message', (e) => {
   }
 });
 
+/** GPUAdapter as Chromium has shipped it: isFallbackAdapter moved from the adapter to its info. */
+type AdapterLike = GPUAdapter & { readonly isFallbackAdapter?: boolean; readonly info?: GPUAdapterInfo & { readonly isFallbackAdapter?: boolean } };
+
 async function probeGpu(): Promise<GpuProbe> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return { available: false, reason: 'this browser exposes no navigator.gpu in workers (WebGPU disabled or unsupported)' };
   try {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    // The same request the library's WebGPU backend makes, so the probe describes the adapter a
+    // WebGPU run would get.
+    const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as AdapterLike | null;
     if (!adapter) return { available: false, reason: 'navigator.gpu.requestAdapter() returned no adapter (GPU blocklisted or unavailable)' };
     const info = adapter.info;
+    const fallback = info?.isFallbackAdapter ?? adapter.isFallbackAdapter;
     return {
       available: true,
       ...(info?.vendor ? { vendor: info.vendor } : {}),
       ...(info?.architecture ? { architecture: info.architecture } : {}),
       ...(info?.description ? { description: info.description } : {}),
+      ...(info?.device ? { device: info.device } : {}),
+      ...(typeof fallback === 'boolean' ? { isFallbackAdapter: fallback } : {}),
     };
   } catch (err) {
     return { available: false, reason: `requestAdapter failed: ${firstLine(err)}` };
+  }
+}
+
+function inspect(req: InspectRequest): void {
+  try {
+    scope.postMessage({ type: 'inspected', id: req.id, info: inspectModel(req.model, req.source, req.externalFiles) });
+  } catch (err) {
+    scope.postMessage({ type: 'error', id: req.id, code: codeOf(err), message: firstLine(err) });
   }
 }
 
@@ -66,16 +87,22 @@ async function run(req: RunRequest): Promise<void> {
       backend: req.backend,
       source: req.source,
       externalFiles: req.externalFiles,
+      timeLimitMs: req.settings.timeLimitMs,
+      lowerBoundTimeMs: req.settings.lowerBoundTimeMs,
+      ...(req.settings.formulation !== 'auto' ? { formulation: req.settings.formulation } : {}),
       signal: controller.signal,
       onProgress: (event) => scope.postMessage({ type: 'progress', id: req.id, event }),
     });
     scope.postMessage({ type: 'done', id: req.id, report });
   } catch (err) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL';
-    scope.postMessage({ type: 'error', id: req.id, code, message: firstLine(err) });
+    scope.postMessage({ type: 'error', id: req.id, code: codeOf(err), message: firstLine(err) });
   } finally {
     if (current?.id === req.id) current = undefined;
   }
+}
+
+function codeOf(err: unknown): string {
+  return typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'INTERNAL';
 }
 
 function firstLine(err: unknown): string {

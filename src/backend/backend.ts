@@ -23,6 +23,11 @@ export interface AdapterInfo {
   readonly architecture?: string;
   readonly device?: string;
   readonly description?: string;
+  /**
+   * A software renderer on the CPU (lavapipe/llvmpipe, SwiftShader, WARP): WebGPU there shares
+   * the cores with the CPU backend and was measured slower than it on every network.
+   */
+  readonly software?: boolean;
 }
 
 /** Operations on one prepared problem. Calls are enqueued in order; only Promise-returning ones sync. */

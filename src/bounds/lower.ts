@@ -6,6 +6,10 @@
  *
  * Every value reported is a difference quotient ‖f(x + h v) − f(x)‖ / ‖h v‖, which is ≤ L by
  * definition for any x, v, h — so the lower bound never depends on differentiability.
+ *
+ * estimateLipschitz now uses the stronger, iteration-budgeted search of search.ts on image and
+ * vector networks; this simpler search remains for the 1-D signal networks (pipeline/oned-net.ts,
+ * whose long random sequences need no pattern search) and as the "before" of bench/lower-bound.ts.
  */
 export interface DifferentiableMap {
   readonly inputSize: number;
@@ -121,7 +125,8 @@ function normalise(v: Float64Array): boolean {
   return true;
 }
 
-function mulberry(seed: number): () => number {
+/** Small seeded uniform generator in [0, 1): the searches must be reproducible for a seed. */
+export function mulberry(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

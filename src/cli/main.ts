@@ -78,12 +78,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--admm-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
     .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
+    .option('--refine-iter <n>', 'iteration limit of the f64 multiplier optimiser (dense: after ADMM; conv/residual/1-D: the stage optimiser)', positiveInt)
     .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
+    .option('--samples <file.json>', 'extra start points for the lower-bound search: a JSON array of inputs (flat or nested numbers), or { "inputs": [...] }')
+    .option('--lower-iterations <n>', 'iteration budget of the lower-bound search (default: from the network size)', positiveInt)
+    .option('--lower-seed <n>', 'seed of the lower-bound search (default 1)', positiveInt)
     .option('--quiet', 'no progress output')
     .option('--max-memory <size>', 'refuse models needing more memory (bytes or 512M, 2G; default 1/4 of RAM, at most 1G)', parseByteSize)
     .addHelpText('after', HELP_FOOTER)
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; formulation: string; quiet?: boolean; maxMemory?: number }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; refineIter?: number; samples?: string; lowerIterations?: number; lowerSeed?: number; formulation: string; quiet?: boolean; maxMemory?: number }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
         throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
@@ -98,6 +102,10 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.refineTime !== undefined ? { refineTimeMs: opts.refineTime * 1000 } : {}),
           certTol: opts.certTol,
           noRefine: !opts.refine,
+          ...(opts.refineIter !== undefined ? { refineMaxIter: opts.refineIter } : {}),
+          ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
+          ...(opts.lowerIterations !== undefined ? { lowerBoundIterations: opts.lowerIterations } : {}),
+          ...(opts.lowerSeed !== undefined ? { lowerBoundSeed: opts.lowerSeed } : {}),
           formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
           ...(opts.maxMemory !== undefined ? { maxMemoryBytes: opts.maxMemory } : {}),
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
@@ -150,7 +158,8 @@ export async function main(argv: string[]): Promise<number> {
     if (isLipdpError(e) && e.code !== 'INTERNAL') {
       process.stderr.write(`lipdp: error: ${e.message}\n`);
       if (json) printJsonError(e.code, e.message);
-      return EXIT.badInput;
+      // A constant output is a valid model whose constant is 0: nothing to certify, not bad input.
+      return e.code === 'CONSTANT_OUTPUT' ? EXIT.notCertified : EXIT.badInput;
     }
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
     process.stderr.write(`lipdp: internal error: ${msg}\n`);

@@ -8,6 +8,8 @@ export type LipdpErrorCode =
   | 'UNSUPPORTED_OP'
   | 'INVALID_WEIGHTS'
   | 'UNSUPPORTED_STRUCTURE'
+  /** The output does not depend on the input (L = 0): a valid model with nothing to certify (CLI exit 3). */
+  | 'CONSTANT_OUTPUT'
   | 'IO'
   | 'INVALID_ARGUMENT'
   | 'INTERNAL'

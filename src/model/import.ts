@@ -113,7 +113,7 @@ class Importer {
     for (const t of this.graph.initializer ?? []) this.initializers.set(t.name ?? '', t);
   }
 
-  private err(code: 'UNSUPPORTED_OP' | 'UNSUPPORTED_STRUCTURE' | 'MALFORMED_MODEL' | 'INVALID_WEIGHTS', msg: string): never {
+  private err(code: 'UNSUPPORTED_OP' | 'UNSUPPORTED_STRUCTURE' | 'MALFORMED_MODEL' | 'INVALID_WEIGHTS' | 'CONSTANT_OUTPUT', msg: string): never {
     throw new LipdpError(code, `${msg} (${this.source})`);
   }
 
@@ -868,7 +868,7 @@ class Importer {
     for (const l of chain) {
       const w = l.kind === 'dense' ? l.W.data : l.kind === 'conv2d' || l.kind === 'conv1d' ? l.kernel : l.kind === 'scaleshift' ? l.scale : undefined;
       if (w && w.every((v) => v === 0)) {
-        this.err('UNSUPPORTED_STRUCTURE', `graph output does not depend on the input: layer '${l.name}' (${l.kind}) has all-zero weights, so the Lipschitz constant is 0`);
+        this.err('CONSTANT_OUTPUT', `graph output does not depend on the input: layer '${l.name}' (${l.kind}) has all-zero weights, so the Lipschitz constant is 0`);
       }
     }
   }
@@ -878,7 +878,7 @@ class Importer {
     const output = this.outputName();
     this.evaluate(this.liveNodes(output));
     if (this.consts.has(output) && !this.dyn.has(output)) {
-      this.err('UNSUPPORTED_STRUCTURE', `graph output '${output}' does not depend on the input`);
+      this.err('CONSTANT_OUTPUT', `graph output '${output}' does not depend on the input (its Lipschitz constant is 0)`);
     }
     for (const n of this.dynNodes) {
       for (const i of n.inputs) {

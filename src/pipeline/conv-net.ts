@@ -25,7 +25,7 @@ import { planStages } from '../lmi/conv/structure.js';
 import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
-import { LEAF_STAGES, startFromParts } from '../solver/parts-start.js';
+import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
 import { UNLIMITED, type RunBudget } from '../solver/budget.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
@@ -129,6 +129,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       const parts = await startFromParts(plan.stages, {
         budget,
         singles,
+        // A caller that asks for few joint iterations asks for a quick solve: the parts get no more.
+        partIter: Math.min(PART_ITER, opts.maxIter ?? PART_ITER),
         onPart: (_from, _to, _g, its) => {
           iterations += its;
         },

@@ -194,6 +194,13 @@ export interface EstimateOptions {
   /** Skip the f64 multiplier refinement after ADMM. */
   readonly noRefine?: boolean;
   /**
+   * Iteration limit of the f64 multiplier optimiser (the refinement after ADMM on dense chains;
+   * the stage optimiser of conv / residual / 1-D nets, which also caps each part of a long chain).
+   * Default: dense 3000, conv 6000, 1-D 5000. An iteration count, not a time: the result does not
+   * depend on the machine.
+   */
+  readonly refineMaxIter?: number;
+  /**
    * @deprecated counts as `timeLimitMs`. Formerly: wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
    * optimisation for conv / pooling / residual and 1-D networks). Default 60 000; it usually stops
    * earlier, when it converges.
@@ -205,10 +212,22 @@ export interface EstimateOptions {
    * 'auto' (by size). 'fc' / undefined: dense chains use the FC pipeline.
    */
   readonly formulation?: 'auto' | 'fc' | 'roesser' | 'unrolled';
-  /** Lower-bound search effort (random starts). */
+  /** @deprecated No longer read: the lower-bound search's effort is `lowerBoundIterations`. */
   readonly lowerBoundSamples?: number;
-  /** Wall-clock cap for the empirical lower bound in ms (default 20 000; at least one sample always runs its power iteration). */
+  /** Optional wall-clock cap in ms on the lower-bound search (default none: with a cap the result depends on machine load). */
   readonly lowerBoundTimeMs?: number;
+  /**
+   * Iteration budget of the lower-bound search (src/bounds/search.ts); the default, 40–300, shrinks
+   * with the network's forward cost so the phase stays near half a minute on the largest CIFAR-10 nets.
+   */
+  readonly lowerBoundIterations?: number;
+  /** Seed of the lower-bound search (default 1); the same seed, samples and budget give the same lower bound. */
+  readonly lowerBoundSeed?: number;
+  /**
+   * Starting points for the lower-bound search: inputs in the model's input layout, or (Node) a JSON
+   * file path — an array of inputs, `{ "inputs": [...] }` or `{ "images": [{ "x": ... }] }`; nested arrays are flattened.
+   */
+  readonly samples?: string | readonly ArrayLike<number>[];
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
   /** External-data files by name (browser use; in Node they are read next to the model). */

@@ -63,18 +63,22 @@ describe('fuzz: the error contract holds on seeded mutants', () => {
 describe('fuzz: a handful through the CLI', () => {
   const BIN = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'lipdp.js');
   const dir = mkdtempSync(join(tmpdir(), 'lipdp-fuzz-cli-'));
-  it('exit 2 with one `lipdp: error:` line, or exit 0 with a bound ≥ the lower bound', () => {
+  it('exit 2 (or 3: constant output) with one `lipdp: error:` line, or exit 0 with a bound ≥ the lower bound', () => {
     const list = cases('struct', 40, 1903).filter((c) => c.seed.startsWith('mlp')).slice(0, 5);
     expect(list.length).toBeGreaterThan(2);
     for (const c of list) {
       const p = join(dir, 'case.onnx');
       writeFileSync(p, c.bytes);
       const r = spawnSync(process.execPath, [BIN, 'estimate', '--quiet', '--json', '--refine-time', '1', '--admm-time', '1', p], { encoding: 'utf8', timeout: 60_000 });
-      if (r.status === 2) {
+      if (r.status === 2 || r.status === 3) {
+        // Bad input (2), or a valid model whose output does not depend on its input (3, L = 0):
+        // one line on stderr, and with --json the same error as JSON on stdout.
         const lines = r.stderr.trim().split('\n');
         expect(lines, c.id).toHaveLength(1);
         expect(lines[0], c.id).toMatch(/^lipdp: error: /);
-        expect(r.stdout, c.id).toBe('');
+        const err = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+        expect(err.error.code, c.id).not.toBe('INTERNAL');
+        if (r.status === 3) expect(err.error.code, c.id).toBe('CONSTANT_OUTPUT');
       } else {
         expect(r.status, `${c.id}: ${r.stderr}`).toBe(0);
         const rep = JSON.parse(r.stdout) as { upperBound: number; lowerBound: number };

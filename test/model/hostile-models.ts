@@ -174,7 +174,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     expect: { error: 'MALFORMED_MODEL', message: /fc1.*'transB' is declared FLOAT/ },
   },
   { id: '2 Elu alpha NaN', bytes: () => mlp({ act: 'Elu', actAttrs: [floatAttr('alpha', NaN)] }), expect: { error: 'MALFORMED_MODEL', message: /'act'.*'alpha' is NaN/ } },
-  { id: '2 every initializer all zero', bytes: () => mlp({ zero: true }), expect: { error: 'UNSUPPORTED_STRUCTURE', message: /does not depend on the input.*all-zero weights.*Lipschitz constant is 0/ } },
+  { id: '2 every initializer all zero', bytes: () => mlp({ zero: true }), expect: { error: 'CONSTANT_OUTPUT', message: /does not depend on the input.*all-zero weights.*Lipschitz constant is 0/ } },
   { id: '2 Conv strides [0,0]', bytes: () => convNet([intsAttr('strides', [0, 0])]), expect: { error: 'MALFORMED_MODEL', message: /conv1.*'strides' = 0 is out of range/ } },
   { id: '2 Conv pads 1e6', bytes: () => convNet([intsAttr('pads', [1e6, 1e6, 1e6, 1e6])]), expect: { error: 'UNSUPPORTED_OP', message: /conv1.*pads \[1000000.*exceed the kernel reach/ } },
   { id: '3 Conv dilations [0,0]', bytes: () => convNet([intsAttr('dilations', [0, 0])]), expect: { error: 'MALFORMED_MODEL', message: /conv1.*'dilations' = 0 is out of range/ } },

@@ -352,6 +352,16 @@ describe('CLI: one line, exit 2', () => {
     oneLineError(run(file('huge.onnx', HOSTILE.bytes())), /model too large: tensor 'input'/);
   });
 
+  it('an all-zero net (valid, constant output, L = 0) → exit 3 with one line saying why', () => {
+    const HOSTILE = HOSTILE_CASES.find((c) => c.id === '2 every initializer all zero')!;
+    const r = run(file('zero.onnx', HOSTILE.bytes()));
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lipdp: error: .*does not depend on the input.*Lipschitz constant is 0/);
+  });
+
   it('a bad --max-memory value → exit 2', () => {
     oneLineError(run('--max-memory', 'lots', file('ok.onnx', mlp())), /--max-memory 'lots' is not a size/);
   });

@@ -72,8 +72,19 @@ async function getGpu(): Promise<GPU> {
 function adapterInfo(adapter: GPUAdapter): AdapterInfo {
   const i = adapter.info;
   const s = (v: string | undefined) => (v ? v : undefined);
-  return { vendor: s(i?.vendor), architecture: s(i?.architecture), device: s(i?.device), description: s(i?.description) };
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || (i as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  const names = [i?.vendor, i?.architecture, i?.device, i?.description].join(' ');
+  return {
+    vendor: s(i?.vendor),
+    architecture: s(i?.architecture),
+    device: s(i?.device),
+    description: s(i?.description),
+    software: fallback || SOFTWARE_ADAPTER.test(names),
+  };
 }
+
+/** Names of software renderers in adapter info (Dawn on Mesa reports vendor 'mesa', architecture 'llvmpipe: …'). */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
 
 let shared: Promise<GpuHandle> | undefined;
 
