@@ -330,9 +330,16 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     expect(bodyText).not.toMatch(/NaN|undefined|Infinity/);
     expect(await page.textContent('[data-testid="formulation-used"]')).toMatch(/^roesser/);
     expect(await page.textContent('[data-testid="layer-table"]')).toMatch(/residual/i);
+    // One row per stage with its own certified gain (the naive bound's factors).
+    const stages = (await page.textContent('[data-testid="stage-table"]')) ?? '';
+    expect(stages).toMatch(/own certified gain/);
+
     const json = JSON.parse((await downloadText(page, 'download-json')).text) as Record<string, unknown>;
     expect(validate(REPORT_SCHEMA, json)).toEqual([]);
     expect(json.status).toBe('certified');
+    const gains = (json.solver as { stageGains?: number[] }).stageGains!;
+    expect(gains).toHaveLength((json.solver as { lmiSizes: number[] }).lmiSizes.length);
+    for (const g of gains) expect(stages).toContain(g.toPrecision(6));
     if (process.env.LIPDP_UPDATE_SCREENSHOT) await screenshot(page, 'demo-residual.png');
     await page.close();
   }, 300_000);
