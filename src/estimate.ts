@@ -140,6 +140,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
         status: budget.timeLimitHit ? 'time_limit' : (res.solverStatus as SolverStatus),
         refineIterations: res.refineIterations,
         lmiSizes: res.blockSizes,
+        ...(naive ? { stageGains: naive.layerNorms } : {}),
         bufferBytes: res.bufferBytes,
       },
       certificate: {
@@ -226,6 +227,7 @@ async function estimateStructured(
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
       bufferBytes: res.bufferBytes,
+      ...(res.stageGains ? { stageGains: res.stageGains } : {}),
     },
     certificate: {
       precision: 'f64',

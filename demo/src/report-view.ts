@@ -68,11 +68,39 @@ export function renderLayers(root: HTMLElement, info: NetworkInfo | null, r: Lip
     const p = document.createElement('p');
     p.className = 'lmi-note';
     p.dataset.testid = 'lmi-blocks';
-    p.textContent = `LMI blocks the solver worked on (${r.formulation} formulation): ${r.solver.lmiSizes.join(', ') || '—'}. The report gives one bound for the whole network, not per-stage gains.`;
+    p.textContent = `LMI blocks the solver worked on (${r.formulation} formulation): ${r.solver.lmiSizes.join(', ') || '—'}.`;
     out.push(p);
+    out.push(stageTable(r));
   }
   root.replaceChildren(...out);
   root.hidden = false;
+}
+
+/**
+ * One row per LMI block (stage): its size and its own certified gain (the stage alone with a
+ * linear output; the factors of the naive bound), as the report gives them.
+ */
+function stageTable(r: LipschitzReport): HTMLTableElement {
+  const table = document.createElement('table');
+  table.dataset.testid = 'stage-table';
+  table.createCaption().textContent = 'Stages (one LMI block each)';
+  const head = table.createTHead().insertRow();
+  for (const h of ['stage', 'LMI size', 'own certified gain']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  const body = table.createTBody();
+  const gains = r.solver.stageGains;
+  r.solver.lmiSizes.forEach((n, i) => {
+    const tr = body.insertRow();
+    cell(tr, String(i + 1));
+    cell(tr, String(n));
+    const g = gains?.[i];
+    cell(tr, g === undefined ? 'not computed' : g === null || !Number.isFinite(g) ? 'not certified alone' : g.toPrecision(6));
+  });
+  return table;
 }
 
 function cell(tr: HTMLTableRowElement, text: string): HTMLTableCellElement {

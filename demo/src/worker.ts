@@ -95,7 +95,9 @@ async function run(req: RunRequest): Promise<void> {
     });
     scope.postMessage({ type: 'done', id: req.id, report });
   } catch (err) {
-    scope.postMessage({ type: 'error', id: req.id, code: codeOf(err), message: firstLine(err) });
+    // The library rejects an aborted run with the signal's reason (an AbortError here).
+    const code = controller.signal.aborted ? 'ABORTED' : codeOf(err);
+    scope.postMessage({ type: 'error', id: req.id, code, message: firstLine(err) });
   } finally {
     if (current?.id === req.id) current = undefined;
   }

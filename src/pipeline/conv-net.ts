@@ -63,6 +63,8 @@ export interface SolveNetworkResult {
   readonly rhoInterval: [number, number] | null;
   /** Which multipliers the printed bound comes from ('optimised' ⇔ status 'certified'). */
   readonly source: 'optimised' | 'closed-form' | 'naive' | null;
+  /** Per stage: its own certified gain (the stage alone, linear output, from Q_in = I), when the naive bound was computed. */
+  readonly stageGains?: number[];
   /** Bytes of backend buffers the products used (0 on the CPU). */
   readonly bufferBytes: number;
 }
@@ -176,16 +178,19 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     }
   }
   const tSolve = performance.now() - t1 - tCert;
-  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles);
+  const stageGains: number[] = [];
+  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles, stageGains);
   const bestIsOptimised = best !== null && best !== closed;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', bestIsOptimised), bufferBytes };
+  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', bestIsOptimised), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
-export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>): Promise<number> {
+export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>, gains?: number[]): Promise<number> {
   let bound = plan.inputGain;
   for (const st of plan.stages) {
-    bound = mulUp(bound, await stageGain(st, singles?.get(st)));
+    const gain = await stageGain(st, singles?.get(st));
+    gains?.push(gain);
+    bound = mulUp(bound, gain);
     if (!st.last) {
       bound = mulUp(bound, activationGain(st));
       bound = mulUp(bound, nextUp(Math.sqrt(st.pool.mu)));

@@ -57,6 +57,13 @@ export interface SolverStats {
   readonly refineIterations: number;
   /** Sizes of the LMI blocks the solver worked on. */
   readonly lmiSizes: readonly number[];
+  /**
+   * Per LMI block (stage): its own certified gain — the stage alone with a linear output from an
+   * identity input weight (a dense stage: its certified spectral norm). These are the factors of the
+   * naive bound; Infinity (null in JSON) where a stage could not be certified alone. Absent when the
+   * naive bound was not computed that way.
+   */
+  readonly stageGains?: readonly number[];
   /** Bytes of solver buffers (device buffers on WebGPU; 0 when none were allocated). */
   readonly bufferBytes: number;
 }

@@ -253,7 +253,7 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   // smoothing and barrier level is refined once a chunk gains less than a tenth of the error that
   // level carries. Moving on earlier (after 60-step chunks gaining < 10×) left the glipsdp
   // cnn_C3_CH8 bound 4% above the CSDP optimum of the same SDP; this schedule reaches 0.05%.
-  const levels = process.env.LIPDP_LEVELS ? process.env.LIPDP_LEVELS.split(',').map(Number) : LEVELS;
+  const levels = LEVELS;
   const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
   let level = opts.firstLevel ?? 0;
   const chunk = 200;

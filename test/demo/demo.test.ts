@@ -39,6 +39,7 @@ const REPORT_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'docs', 'report.schema.
 const MNIST = 'lipsdp_mnist_784_50_10_nobias.onnx';
 const TINY = 'mlp_tiny.onnx';
 const CNN = 'cnn_tiny.onnx';
+const RESNET = 'resnet_tiny.onnx';
 // The committed screenshots (demo/screenshots/) are refreshed only on request
 // (LIPDP_UPDATE_SCREENSHOT=1), so a test run leaves the work tree clean.
 const SHOT_DIR = process.env.LIPDP_UPDATE_SCREENSHOT ? join(ROOT, 'demo/screenshots') : mkdtempSync(join(tmpdir(), 'lipdp-demo-shots-'));
@@ -320,6 +321,29 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
     await page.close();
   }, 150_000);
 
+  it('reports a residual net: one block LMI, no NaN, a JSON download that satisfies the schema', async () => {
+    const page = await openDemo(browser, server.url, pageErrors, `#model=${RESNET}&backend=auto&run`);
+    await page.setViewportSize({ width: 600, height: 900 });
+    expect(await waitRuns(page, 1, 240_000)).toBe('done');
+    const bodyText = await page.innerText('body');
+    console.log(`demo e2e: resnet_tiny → L = ${await upper(page)}; ${await page.textContent('[data-testid="optimiser"]')}`);
+    expect(bodyText).not.toMatch(/NaN|undefined|Infinity/);
+    expect(await page.textContent('[data-testid="formulation-used"]')).toMatch(/^roesser/);
+    expect(await page.textContent('[data-testid="layer-table"]')).toMatch(/residual/i);
+    // One row per stage with its own certified gain (the naive bound's factors).
+    const stages = (await page.textContent('[data-testid="stage-table"]')) ?? '';
+    expect(stages).toMatch(/own certified gain/);
+
+    const json = JSON.parse((await downloadText(page, 'download-json')).text) as Record<string, unknown>;
+    expect(validate(REPORT_SCHEMA, json)).toEqual([]);
+    expect(json.status).toBe('certified');
+    const gains = (json.solver as { stageGains?: number[] }).stageGains!;
+    expect(gains).toHaveLength((json.solver as { lmiSizes: number[] }).lmiSizes.length);
+    for (const g of gains) expect(stages).toContain(g.toPrecision(6));
+    if (process.env.LIPDP_UPDATE_SCREENSHOT) await screenshot(page, 'demo-residual.png');
+    await page.close();
+  }, 300_000);
+
   it('says when a run stopped on its time limit', async () => {
     const page = await openDemo(browser, server.url, pageErrors, `#model=${MNIST}&backend=cpu&time=1&run`);
     expect(await waitRuns(page, 1, 60_000)).toBe('done');
@@ -452,6 +476,6 @@ describe.runIf(runSuite)('browser demo (e2e, headless Chromium)', () => {
   });
 
   it.runIf(!!process.env.LIPDP_UPDATE_SCREENSHOT)('keeps the committed screenshots small', () => {
-    for (const f of ['demo-dense.png', 'demo-conv.png']) expect(statSync(join(SHOT_DIR, f)).size).toBeLessThan(300_000);
+    for (const f of ['demo-dense.png', 'demo-conv.png', 'demo-residual.png']) expect(statSync(join(SHOT_DIR, f)).size).toBeLessThan(300_000);
   });
 });

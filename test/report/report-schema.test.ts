@@ -44,13 +44,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'lipdp-schema-'));
 const residualPath = join(tmp, 'residual.onnx');
 writeFileSync(residualPath, residualNet());
 
-// Short optimiser budgets: the point is the shape of the output, not the tightness of the bound.
+// Short optimiser iteration counts: the point is the shape of the output, not the tightness of the bound.
 const cases: [string, () => string[], LipschitzReport['formulation']][] = [
   ['dense', () => [join(ROOT, 'examples', 'mlp_tiny.onnx')], 'fc'],
-  ['conv', () => [join(ROOT, 'examples', 'cnn_tiny.onnx'), '--formulation', 'roesser', '--refine-time', '2'], 'roesser'],
-  ['residual', () => [residualPath, '--refine-time', '2'], 'roesser'],
-  ['1-D conv', () => [join(ROOT, 'examples', 'oned', 'cnn1d.onnx'), '--refine-time', '2'], 'oned'],
-  ['state-space (JSON)', () => [join(ROOT, 'examples', 'oned', 'ssm-net.json'), '--refine-time', '2'], 'oned'],
+  ['conv', () => [join(ROOT, 'examples', 'cnn_tiny.onnx'), '--formulation', 'roesser', '--refine-iter', '100'], 'roesser'],
+  ['residual', () => [residualPath, '--refine-iter', '100'], 'roesser'],
+  ['1-D conv', () => [join(ROOT, 'examples', 'oned', 'cnn1d.onnx'), '--refine-iter', '100'], 'oned'],
+  ['state-space (JSON)', () => [join(ROOT, 'examples', 'oned', 'ssm-net.json'), '--refine-iter', '100'], 'oned'],
 ];
 
 describe('lipdp estimate --json against docs/report.schema.json', () => {
