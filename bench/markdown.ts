@@ -210,7 +210,7 @@ export function paperTable(rows: readonly NetworkRow[], backend = 'cpu'): string
     const f = runOf(row, fc);
     const dsdp = row.runs.find((r) => r.job.kind === 'sdp' && r.job.solver === 'dsdp');
     const csdp = row.runs.find((r) => r.job.kind === 'sdp' && r.job.solver === 'csdp');
-    const fcCells = !withFc ? [] : f?.status === 'ok' ? [fmtBound(f.bound), mosekRatio(f, ref?.L), runSeconds(f)] : ['–', '–', '–'];
+    const fcCells = !withFc ? [] : f?.status === 'ok' ? [`${fmtBound(f.bound)}${f.solverStatus === 'time_limit' ? ' (time limit)' : f.certStatus !== 'certified' ? ` (${f.certStatus})` : ''}`, mosekRatio(f, ref?.L), runSeconds(f)] : ['–', '–', '–'];
     return [
       row.network.name.replace(/^inner_/, ''),
       String(row.network.depth ?? '–'),
