@@ -19,11 +19,11 @@
  * Everything here is iteration-counted; nothing depends on the wall clock (see budget.ts).
  */
 import { symEig } from '../linalg/eig.js';
-import { minimiseRhoG, runRecursion } from '../lmi/conv/recursion.js';
+import { runRecursion } from '../lmi/conv/recursion.js';
 import { stageForward } from '../lmi/conv/stage-math.js';
 import type { Stage, StageParams } from '../lmi/conv/stages.js';
 import { UNLIMITED, type RunBudget } from './budget.js';
-import { lastStub, partOrigin, refineStages, scaleParams, startParams, type SingleStage } from './refine-conv.js';
+import { bestInputWeight, lastStub, partOrigin, refineStages, scaleParams, startParams, type SingleStage } from './refine-conv.js';
 
 /** Largest part solved from the single-stage start (the optimiser reaches ~0.1 % there). */
 export const LEAF_STAGES = 4;
@@ -170,14 +170,3 @@ function shift(p: SolvedPart, by: number): SolvedPart {
   return { ...p, from: p.from - by, to: p.to - by };
 }
 
-/** Pattern-search steps for a part's ρ* (one recursion through the part each). */
-const RHO_STEPS = 16;
-
-function bestInputWeight(seg: readonly Stage[], params: readonly StageParams[]): number {
-  const evaluate = (rho: number) => {
-    const r = runRecursion(seg, params, { rho });
-    return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
-  };
-  const r1 = evaluate(1);
-  return r1 ? minimiseRhoG(evaluate, 1, r1, RHO_STEPS).rho : 1;
-}

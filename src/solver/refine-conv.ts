@@ -532,7 +532,7 @@ export async function startParams(
       // each stage a few % above its own certified gain (the naive bound's factor), which over
       // 8–9 stages put the chain start of cifar_biasfield_base and resnet_3b2 above the naive
       // product.
-      const s = q / singleStageRho(single, p1);
+      const s = q / bestInputWeight([single], [p1]);
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * s), P2: b.P2.map((v) => v * s) })),
         lamInt: p1.lamInt.map((l) => l.map((v) => v * s)),
@@ -564,13 +564,16 @@ export async function startParams(
  */
 export const partOrigin = new WeakMap<Stage, Stage>();
 
-/** Pattern-search steps for a stage's ρ* in the start (one Cholesky of the stage's N each). */
+/** Pattern-search steps for ρ* (one recursion through the stages each). */
 const START_RHO_STEPS = 16;
 
-/** argmin over ρ of ρ·g(ρ) for one stage (as a last layer) with fixed multipliers; 1 if ρ = 1 fails. */
-function singleStageRho(single: Stage, p: StageParams): number {
+/**
+ * argmin over ρ of ρ·g(ρ) for a chain with fixed multipliers whose last stage is linear (a single
+ * stage in the start, a part of a chain in parts-start.ts); 1 if ρ = 1 fails.
+ */
+export function bestInputWeight(stages: readonly Stage[], params: readonly StageParams[]): number {
   const evaluate = (rho: number): RecursionResult | null => {
-    const r = runRecursion([single], [p], { rho });
+    const r = runRecursion(stages, params, { rho });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const r1 = evaluate(1);
