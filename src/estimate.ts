@@ -64,7 +64,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
 
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
-  const naive = chain ? naiveBoundFc(chain) : null;
+  const naive = chain ? await naiveBoundFc(chain, budget) : null;
   // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
   const lower = await searchLowerBoundAsync(net, {
     ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
@@ -101,6 +101,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
           bestBoundCertified: p.bestBound !== null,
         }),
       onRefine: (it, est) => progress?.({ phase: 'refine', iteration: it, bestBound: est, bestBoundCertified: false }),
+      onCertify: () => progress?.({ phase: 'certify' }),
     });
     checkAborted(options.signal);
     // Choose the tightest certified bound; say where it came from.
@@ -253,7 +254,12 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, budget, ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}) });
+    res = await solveOneDNetwork(net, {
+      backend,
+      budget,
+      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
+      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
+    });
   } finally {
     backend.dispose();
   }

@@ -11,6 +11,8 @@
  * vector networks; this simpler search remains for the 1-D signal networks (pipeline/oned-net.ts,
  * whose long random sequences need no pattern search) and as the "before" of bench/lower-bound.ts.
  */
+import { runStepsSync, type Steps } from '../util/steps.js';
+
 export interface DifferentiableMap {
   readonly inputSize: number;
   f(x: Float64Array): Float64Array;
@@ -44,6 +46,11 @@ export interface LowerBound {
 }
 
 export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOptions = {}): LowerBound {
+  return runStepsSync(empiricalLowerBoundSteps(map, opts));
+}
+
+/** The search, pausing after every power iteration (run under the run's budget by the 1-D pipeline). */
+export function* empiricalLowerBoundSteps(map: DifferentiableMap, opts: LowerBoundOptions = {}): Steps<LowerBound> {
   const n = map.inputSize;
   const samples = opts.samples ?? 8;
   const powerIters = opts.powerIters ?? 30;
@@ -57,11 +64,12 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
   let best: LowerBound = { bound: 0, x: new Float64Array(n), direction: new Float64Array(n) };
 
-  const topSingular = (x: Float64Array, v0?: Float64Array): Float64Array => {
+  const topSingular = function* (x: Float64Array, v0?: Float64Array): Steps<Float64Array> {
     let v: Float64Array = v0 ? Float64Array.from(v0) : Float64Array.from({ length: n }, gauss);
     normalise(v);
     const iters = v0 ? warmPowerIters : powerIters;
     for (let i = 0; i < iters; i++) {
+      yield;
       const w = map.vjp(x, map.jvp(x, v));
       if (!normalise(w)) break;
       v = w;
@@ -86,7 +94,7 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
   for (let sIdx = 0; sIdx < samples; sIdx++) {
     if (opts.signal?.aborted || Date.now() > deadline) break;
     let x = Float64Array.from({ length: n }, (_, i) => (opts.center ? opts.center[i] : 0) + scale * gauss());
-    let v = topSingular(x);
+    let v = yield* topSingular(x);
     let cur = consider(x, v);
     for (let step = 0; step < ascentSteps; step++) {
       if (Date.now() > deadline) break;
@@ -96,7 +104,7 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
         for (const sign of [1, -1]) {
           if (Date.now() > deadline) break;
           const xt = x.map((xi, i) => xi + sign * eta * scale * v[i]);
-          const vt = topSingular(xt, v);
+          const vt = yield* topSingular(xt, v);
           const q = consider(xt, vt);
           if (q > cur * (1 + 1e-9)) {
             cur = q;

@@ -24,7 +24,9 @@
  * 4. L = √(ρ·s²) · inputGain, rounded up.
  */
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
-import { minimiseRhoG, runRecursion } from '../lmi/conv/recursion.js';
+import { minimiseRhoG, recursionSteps } from '../lmi/conv/recursion.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
+import type { Steps } from '../util/steps.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
@@ -54,12 +56,18 @@ export interface ChainCertifyOptions {
   readonly rhoGuess?: number;
   /** Give up when no ρ ≤ rhoGuess·maxGrowth keeps every N_k ≻ 0 (default 1e6). */
   readonly maxGrowth?: number;
+  /** The run's budget: the certificate pauses between stages so an abort is seen (budget.ts). */
+  readonly budget?: RunBudget;
 }
 
 /** Recursions spent on the search for ρ (each is a Cholesky of every stage's N). */
 const SEARCH_STEPS = 16;
 
-export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): ChainCertificate {
+export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): Promise<ChainCertificate> {
+  return runSteps(certifySteps(plan, params, opts), opts.budget);
+}
+
+function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions): Steps<ChainCertificate> {
   const { stages } = plan;
   if (params.length !== stages.length) throw new Error(`certifyStages: ${stages.length} stages, ${params.length} parameter sets`);
   for (const p of params) {
@@ -68,9 +76,9 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
     }
   }
   let evaluations = 0;
-  const recursion = (rho: number, margin: number) => {
+  const recursion = function* (rho: number, margin: number) {
     evaluations++;
-    const r = runRecursion(stages, params, { rho, margin });
+    const r = yield* recursionSteps(stages, params, { rho, margin });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const guess = opts.rhoGuess !== undefined && opts.rhoGuess > 0 && Number.isFinite(opts.rhoGuess) ? opts.rhoGuess : 1;
@@ -78,19 +86,19 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
   for (const margin of MARGINS) {
     // A ρ at which every N_k ≻ 0 (×10 per try: feasibility of the inner blocks is monotone in ρ).
     let rho = guess;
-    let r = recursion(rho, margin);
-    while (!r && rho * 10 <= limit) r = recursion((rho *= 10), margin);
+    let r = yield* recursion(rho, margin);
+    while (!r && rho * 10 <= limit) r = yield* recursion((rho *= 10), margin);
     // A larger margin only shrinks every Q_k: nothing will pass with the next one either.
     if (!r) break;
     // Lower ρ·g(ρ) (recursion.ts minimiseRhoG): any ρ at which the blocks verify is a
     // certificate, so this only tightens.
-    ({ rho, r } = minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
+    ({ rho, r } = yield* minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
     for (let t = 0; t < 4; t++) {
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
-      if (!verifyStages(stages, params, rho, r.qs, s2)) continue;
+      if (!(yield* verifyStages(stages, params, rho, r.qs, s2))) continue;
       const rhoL = mulUp(rho, s2);
       const L = mulUp(sqrtUp(rhoL), plan.inputGain);
-      const exact = margin === MARGINS[0] ? r.g : (recursion(rho, 0)?.g ?? r.g);
+      const exact = margin === MARGINS[0] ? r.g : ((yield* recursion(rho, 0))?.g ?? r.g);
       return { status: 'certified', rho: rhoL, L, rhoInterval: [rho * Math.min(exact, r.g), rhoL], evaluations, margin, qs: r.qs };
     }
   }
@@ -105,10 +113,11 @@ function failed(reason: string, evaluations: number): ChainCertificate {
  * Rigorous check of every stage LMI, every P and every interface Q at this ρ, with the last
  * block N − GᵀG/s² (s² = outScale2, default 1).
  */
-export function verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[], outScale2 = 1): boolean {
+export function* verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[], outScale2 = 1): Steps<boolean> {
   if (!(outScale2 > 0) || !Number.isFinite(outScale2)) return false;
   if (!(rho > 0)) return false;
   for (let k = 0; k < stages.length; k++) {
+    yield;
     const st = stages[k]!;
     const prm = params[k]!;
     for (let j = 0; j < st.systems.length; j++) {
