@@ -12,6 +12,7 @@
  * whose long random sequences need no pattern search) and as the "before" of bench/lower-bound.ts.
  */
 import { runStepsSync, type Steps } from '../util/steps.js';
+import { gaussian, mulberry32 } from '../util/random.js';
 
 export interface DifferentiableMap {
   readonly inputSize: number;
@@ -59,8 +60,7 @@ export function* empiricalLowerBoundSteps(map: DifferentiableMap, opts: LowerBou
   const warmPowerIters = opts.warmPowerIters ?? 8;
   const ascentSteps = opts.ascentSteps ?? 6;
   const scale = opts.inputScale ?? 1;
-  const rand = mulberry(opts.seed ?? 12345);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
+  const gauss = gaussian(mulberry32(opts.seed ?? 12345));
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
   let best: LowerBound = { bound: 0, x: new Float64Array(n), direction: new Float64Array(n) };
 
@@ -131,16 +131,4 @@ function normalise(v: Float64Array): boolean {
   if (!(s > 0) || !Number.isFinite(s)) return false;
   for (let i = 0; i < v.length; i++) v[i] /= s;
   return true;
-}
-
-/** Small seeded uniform generator in [0, 1): the searches must be reproducible for a seed. */
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
