@@ -31,23 +31,10 @@ import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-chec
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { MARGINS } from './bisect.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 
-export interface ChainCertificate {
-  readonly status: 'certified' | 'failed';
-  /** Certified L² / inputGain² (= ρ·s²), +∞ when failed. */
-  readonly rho: number;
-  /** Certified bound (includes the plan's inputGain), +∞ when failed. */
-  readonly L: number;
-  /**
-   * [ρ·g, ρ·s²]: below lo the last block fails for these multipliers at this ρ (recursion
-   * without margin, not verified); hi is verified.
-   */
-  readonly rhoInterval: readonly [number, number];
-  /** Recursions run. */
-  readonly evaluations: number;
-  readonly margin: number;
-  readonly reason?: string;
-  /** The verified incoming weights (for diagnostics). */
+/** The chain certificate also keeps the verified incoming weights (for diagnostics). */
+export interface ChainCertificate extends Certificate {
   readonly qs?: Float64Array[];
 }
 
@@ -103,10 +90,6 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
     }
   }
   return failed('no output scale could be verified for these multipliers', evaluations);
-}
-
-function failed(reason: string, evaluations: number): ChainCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
 }
 
 /**

@@ -19,24 +19,10 @@ import type { FcChain, Matrix } from '../model/ir.js';
 import { choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
 import { rowGramSqrt } from '../lmi/build-fc.js';
 import { sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';
 import type { Steps } from '../util/steps.js';
-
-export interface FcCertificate {
-  readonly status: 'certified' | 'provisional' | 'failed';
-  /** Certified ρ (squared bound); +∞ when failed. */
-  readonly rho: number;
-  /** Certified L = √ρ rounded up; +∞ when failed. */
-  readonly L: number;
-  /** [lo, hi]: lo is infeasible for these multipliers (fast test), hi is the verified ρ. */
-  readonly rhoInterval: readonly [number, number];
-  /** Number of forward recursions evaluated. */
-  readonly evaluations: number;
-  /** Relative margin ε_k/‖Q*_k‖ that verification succeeded with. */
-  readonly margin: number;
-  readonly reason?: string;
-}
 
 /** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
 export type CertifyOptions = BisectionOptions & {
@@ -54,11 +40,11 @@ interface HiddenLayer {
 /** Sym(n) matrix or the scalar multiple ρI. */
 type Incoming = { readonly kind: 'scalar'; readonly rho: number } | { readonly kind: 'matrix'; readonly Q: Float64Array };
 
-export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: CertifyOptions = {}): Promise<FcCertificate> {
+export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: CertifyOptions = {}): Promise<Certificate> {
   return runSteps(certifyFcChainSteps(chain, lambdas, opts), opts.budget);
 }
 
-export function* certifyFcChainSteps(chain: FcChain, lambdas: readonly Float64Array[], opts: BisectionOptions = {}): Steps<FcCertificate> {
+export function* certifyFcChainSteps(chain: FcChain, lambdas: readonly Float64Array[], opts: BisectionOptions = {}): Steps<Certificate> {
   const L = chain.layers.length;
   if (lambdas.length !== L - 1) throw new Error(`certifyFcChain: need ${L - 1} multiplier vectors, got ${lambdas.length}`);
   const hidden: HiddenLayer[] = [];
@@ -83,10 +69,6 @@ export function* certifyFcChainSteps(chain: FcChain, lambdas: readonly Float64Ar
   if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
   const bound = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
   return { status: res.status, rho: res.rho, L: bound, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
-}
-
-function failed(reason: string, evaluations: number): FcCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
 }
 
 /**

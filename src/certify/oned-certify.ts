@@ -13,6 +13,7 @@
  * (ℓ2 over time and channels): no block depends on T.
  */
 import { gamma, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';
 import type { Steps } from '../util/steps.js';
@@ -26,27 +27,17 @@ export interface OneDParams {
   readonly Ps: readonly Float64Array[];
 }
 
-export interface OneDCertificate {
-  readonly status: 'certified' | 'provisional' | 'failed';
-  readonly rho: number;
-  readonly L: number;
-  readonly rhoInterval: readonly [number, number];
-  readonly evaluations: number;
-  readonly margin: number;
-  readonly reason?: string;
-}
-
 /** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
 export type OneDCertifyOptions = BisectionOptions & {
   /** The run's budget: the certificate pauses between stages so an abort is seen (budget.ts). */
   readonly budget?: RunBudget;
 };
 
-export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, opts: OneDCertifyOptions = {}): Promise<OneDCertificate> {
+export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, opts: OneDCertifyOptions = {}): Promise<Certificate> {
   return runSteps(certifyOneDSteps(stages, params, opts), opts.budget);
 }
 
-function* certifyOneDSteps(stages: readonly OneDStage[], params: OneDParams, opts: BisectionOptions): Steps<OneDCertificate> {
+function* certifyOneDSteps(stages: readonly OneDStage[], params: OneDParams, opts: BisectionOptions): Steps<Certificate> {
   const nums = stages.map(stageNum);
   const H = stages.length - 1;
   if (params.lambdas.length !== H || params.Ps.length !== stages.length) {
@@ -64,10 +55,6 @@ function* certifyOneDSteps(stages: readonly OneDStage[], params: OneDParams, opt
   if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
   const L = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
   return { status: res.status, rho: res.rho, L, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
-}
-
-function failed(reason: string, evaluations: number): OneDCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
 }
 
 /** Q_1..Q_{ℓ−1} at this ρ (each Q* minus its margin), or null if some block fails. */

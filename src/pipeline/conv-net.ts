@@ -28,7 +28,8 @@ import { blendParams, refineStages, scaleParams, startParams, type SingleStage }
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
 import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
 import { recursionSteps } from '../lmi/conv/recursion.js';
-import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
+import { certifyFcChain } from '../certify/fc-certify.js';
+import type { Certificate } from '../certify/certificate.js';
 import { evaluateGSteps, refineMultipliers } from '../solver/refine-fc.js';
 import { scalarFeasiblePoint } from '../bounds/feasible.js';
 import { certifiedSpectralNorm, naiveBoundFc } from '../bounds/naive.js';
@@ -249,14 +250,14 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
     1,
   );
   const start = hidden.map((h, k) => new Float64Array(h.W.rows).fill(Math.max(pt.t[k]!, 1e-300)));
-  const certify = async (lam: Float64Array[], g: number): Promise<FcCertificate> => {
+  const certify = async (lam: Float64Array[], g: number): Promise<Certificate> => {
     const t = performance.now();
     const c = await certifyFcChain(chain, lam.map((l) => l.map((v) => v * g)), { rhoGuess: g, budget });
     tCert += performance.now() - t;
     return c;
   };
-  let closed: FcCertificate | null = null;
-  let best: FcCertificate | null = null;
+  let closed: Certificate | null = null;
+  let best: Certificate | null = null;
   let iterations = 0;
   const g0 = hidden.length ? (await runSteps(evaluateGSteps(problem, start, false), budget)).g : NaN;
   if (Number.isFinite(g0)) {

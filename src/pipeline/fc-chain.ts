@@ -10,7 +10,8 @@ import { buildFcSdp, lambdasOf, unscaleLambdas } from '../lmi/build-fc.js';
 import { constantB } from '../lmi/fc-ops.js';
 import { spectralNormEstimate } from '../linalg/dense.js';
 import { scalarFeasiblePoint } from '../bounds/feasible.js';
-import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
+import { certifyFcChain } from '../certify/fc-certify.js';
+import type { Certificate } from '../certify/certificate.js';
 import { admm, type AdmmProgress } from '../solver/admm.js';
 import type { LayeredSdp } from '../lmi/problem.js';
 import { evaluateGSteps, refineMultipliers, type RefineProblem } from '../solver/refine-fc.js';
@@ -44,9 +45,9 @@ export interface FcProgress extends AdmmProgress {
 
 export interface FcSolveResult {
   /** The certificate from the ADMM multipliers (best over checks), if any verified. */
-  readonly admmCertificate: FcCertificate | null;
+  readonly admmCertificate: Certificate | null;
   /** The certificate from the closed-form scalar multipliers. */
-  readonly closedFormCertificate: FcCertificate;
+  readonly closedFormCertificate: Certificate;
   readonly iterations: number;
   readonly refineIterations: number;
   readonly primalResidual: number;
@@ -68,7 +69,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   c[sdp.rhoIndex] = 1;
   const tBuild = performance.now() - t0;
 
-  const certify = async (lambdasSolver: Float64Array[], rhoGuess: number, verify = true): Promise<FcCertificate> => {
+  const certify = async (lambdasSolver: Float64Array[], rhoGuess: number, verify = true): Promise<Certificate> => {
     const t = performance.now();
     const cert = await certifyFcChain(chain, unscaleLambdas(lambdasSolver, scaled), { rhoGuess, verify, relTol: verify ? 1e-7 : 1e-4, ...(opts.budget ? { budget: opts.budget } : {}) });
     tCertify += performance.now() - t;
@@ -79,7 +80,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   const certifyBeforeSolve = tCertify;
   const t1 = performance.now();
   const ops = await backend.prepare(sdp);
-  let best: FcCertificate | null = null;
+  let best: Certificate | null = null;
   const history: number[] = [];
   const patience = opts.patience ?? 3;
   const result = await admm(
@@ -116,8 +117,8 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   );
   // Final check on the last iterate (it may be better than the last periodic check).
   const lamFinal = lambdasOf(sdp, result.x).map((l) => l.map((v) => Math.max(v, 0)));
-  const finalCert = await certify(lamFinal, best ? (best as FcCertificate).rho : Math.max(result.x[0], 1e-300) * rhoFactor);
-  if (finalCert.status === 'certified' && (!best || finalCert.rho < (best as FcCertificate).rho)) best = finalCert;
+  const finalCert = await certify(lamFinal, best ? (best as Certificate).rho : Math.max(result.x[0], 1e-300) * rhoFactor);
+  if (finalCert.status === 'certified' && (!best || finalCert.rho < (best as Certificate).rho)) best = finalCert;
   const bufferBytes = ops.bufferBytes();
   ops.dispose();
   const tSolve = performance.now() - t1 - (tCertify - certifyBeforeSolve);
@@ -146,7 +147,7 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
       if (Number.isFinite(refined.g)) {
         opts.onCertify?.();
         const cert = await certify(refined.lambdas.map((l) => l.map((v) => v * refined.g)), refined.g * rhoFactor);
-        if (cert.status === 'certified' && (!best || cert.rho < (best as FcCertificate).rho)) best = cert;
+        if (cert.status === 'certified' && (!best || cert.rho < (best as Certificate).rho)) best = cert;
       }
     }
   }

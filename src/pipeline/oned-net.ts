@@ -21,7 +21,8 @@ import type { StageSystem } from '../lmi/conv/stages.js';
 import { LipdpError } from '../model/errors.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
-import { certifyOneD, type OneDCertificate } from '../certify/oned-certify.js';
+import { certifyOneD } from '../certify/oned-certify.js';
+import type { Certificate } from '../certify/certificate.js';
 import { evaluateOneD, oneDProblem, packParams, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
 import { empiricalLowerBoundSteps } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
@@ -69,7 +70,7 @@ export interface SolveOneDResult {
 export async function certifyStagesOneD(
   stages: readonly OneDStage[],
   opts: SolveOneDOptions = {},
-): Promise<{ cert: OneDCertificate; source: 'optimised' | 'start'; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
+): Promise<{ cert: Certificate; source: 'optimised' | 'start'; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
   const t0 = Date.now();
   const start = startParams(stages);
   if ('unstable' in start) {
