@@ -30,6 +30,7 @@ import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
 import { recursionSteps } from '../lmi/conv/recursion.js';
 import { certifyFcChain } from '../certify/fc-certify.js';
 import type { Certificate } from '../certify/certificate.js';
+import { chooseBound } from '../report/choose.js';
 import { evaluateGSteps, refineMultipliers } from '../solver/refine-fc.js';
 import { scalarFeasiblePoint } from '../bounds/feasible.js';
 import { certifiedSpectralNorm, naiveBoundFc } from '../bounds/naive.js';
@@ -181,8 +182,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const tSolve = performance.now() - t1 - tCert;
   const stageGains: number[] = [];
   const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles, stageGains, budget);
-  const bestIsOptimised = best !== null && best !== closed;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', bestIsOptimised), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
+  return { ...finish(best === closed ? null : best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', iterations > 0), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
@@ -282,7 +282,9 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
   }
   const tSolve = performance.now() - t1 - tCert;
   const naive = opts.noNaive ? undefined : (await naiveBoundFc(chain, budget)).bound;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', best !== closed || hidden.length === 0), bufferBytes: 0 };
+  // Without hidden layers there is nothing to optimise: the exact closed form is the solver's result.
+  const optimised = hidden.length === 0 ? best : best === closed ? null : best;
+  return { ...finish(optimised, hidden.length === 0 ? null : closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', hidden.length === 0 || iterations > 0), bufferBytes: 0 };
 }
 
 /** Each hidden layer's spectral norm estimate and slope, for the closed-form start (bounds/feasible.ts). */
@@ -297,26 +299,22 @@ function layeredSizes(chain: FcChain): number[] {
 }
 
 function finish(
-  best: { status: string; L: number; rhoInterval: readonly [number, number] } | null,
-  closed: { status: string; L: number } | null,
+  optimised: Certificate | null,
+  closed: Certificate | null,
   naive: number | undefined,
   lmiSizes: number[],
   iterations: number,
   timings: { build: number; solve: number; certify: number },
   formulation: 'roesser' | 'unrolled',
-  bestIsOptimised: boolean,
+  /** Whether `optimised` came from optimiser iterations (report/choose.ts). */
+  optimiserRan: boolean,
 ): Omit<SolveNetworkResult, 'bufferBytes'> {
   const closedFormBound = closed && closed.status === 'certified' ? closed.L : null;
   const base = { closedFormBound, lmiSizes, iterations, timings, formulation, ...(naive !== undefined && Number.isFinite(naive) ? { naiveBound: naive } : {}) };
-  // One meaning of status on every network kind: 'certified' only when optimised multipliers
-  // verified; 'fallback' when the bound is the closed-form start's or the naive product's.
-  const naiveOk = naive !== undefined && Number.isFinite(naive);
-  if (best && best.status === 'certified' && !(naiveOk && naive! < best.L)) {
-    const rhoInterval: [number, number] = [best.rhoInterval[0], best.rhoInterval[1]];
-    return bestIsOptimised
-      ? { ...base, upperBound: best.L, status: 'certified', source: 'optimised', rhoInterval }
-      : { ...base, upperBound: best.L, status: 'fallback', source: 'closed-form', rhoInterval };
-  }
-  if (naiveOk) return { ...base, upperBound: naive!, status: 'fallback', source: 'naive', rhoInterval: null };
-  return { ...base, upperBound: null, status: 'failed', source: null, rhoInterval: null };
+  const chosen = chooseBound([
+    optimiserRan && optimised?.status === 'certified' ? { source: 'optimised', L: optimised.L, rhoInterval: optimised.rhoInterval } : null,
+    closed?.status === 'certified' ? { source: 'closed-form', L: closed.L, rhoInterval: closed.rhoInterval } : null,
+    naive !== undefined ? { source: 'naive', L: naive, rhoInterval: null } : null,
+  ]);
+  return { ...base, ...chosen };
 }

@@ -23,6 +23,7 @@ import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
 import { certifyOneD } from '../certify/oned-certify.js';
 import type { Certificate } from '../certify/certificate.js';
+import { chooseBound, type BoundSource } from '../report/choose.js';
 import { evaluateOneD, oneDProblem, packParams, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
 import { empiricalLowerBoundSteps } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
@@ -58,6 +59,8 @@ export interface SolveOneDResult {
   readonly stages: number;
   readonly iterations: number;
   readonly rhoInterval: readonly [number, number] | null;
+  /** Where the reported bound came from (report/choose.ts). */
+  readonly source: BoundSource | null;
   readonly timings: { build: number; solve: number; certify: number; lower: number };
   /** Always 'any': the bound holds for every sequence length. */
   readonly lengths: 'any';
@@ -98,7 +101,8 @@ export async function certifyStagesOneD(
   opts.onProgress?.({ phase: 'certify' });
   const certBudget = opts.budget ? { budget: opts.budget } : {};
   let cert = await certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g, ...certBudget });
-  let source: 'optimised' | 'start' = 'optimised';
+  // Multipliers are the optimiser's only if it ran (report/choose.ts).
+  let source: 'optimised' | 'start' = ref.iterations > 0 ? 'optimised' : 'start';
   if (cert.status !== 'certified') {
     source = 'start';
     // The start point is feasible by construction (for ρ = its g); certify it as a fallback.
@@ -122,28 +126,21 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
   const lowerBound = (opts.lowerBoundSamples ?? 6) > 0 ? await lowerBoundOneD(net, T, opts) : 0;
   const cert = main.cert;
   return {
-    // One meaning of status on every network kind: 'certified' when the optimised multipliers
-    // verified (and beat the naive product), 'fallback' when only the naive product did.
-    ...statusOf(cert.status === 'certified' ? cert.L : null, main.source, naiveBound),
+    ...chooseBound([
+      cert.status === 'certified' ? { source: main.source === 'optimised' ? 'optimised' : 'closed-form', L: cert.L, rhoInterval: cert.rhoInterval } : null,
+      naiveBound !== undefined ? { source: 'naive', L: naiveBound, rhoInterval: null } : null,
+    ]),
     lowerBound,
     lowerBoundLength: T,
     ...(naiveBound !== undefined ? { naiveBound } : {}),
     lmiSizes,
     stages: stages.length,
     iterations: main.iterations,
-    rhoInterval: cert.status === 'certified' ? cert.rhoInterval : null,
     timings: { build: tBuild, solve: main.solveMs, certify: main.certifyMs, lower: Date.now() - tl },
     lengths: 'any',
     backend: opts.backend && opts.backend.name !== 'cpu' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
     ...(cert.status !== 'certified' ? { reason: main.reason ?? cert.reason ?? 'certification failed' } : {}),
   };
-}
-
-function statusOf(L: number | null, source: 'optimised' | 'start', naive: number | undefined): { upperBound: number | null; status: 'certified' | 'fallback' | 'failed' } {
-  const naiveOk = naive !== undefined && Number.isFinite(naive);
-  if (L !== null && !(naiveOk && naive! < L)) return { upperBound: L, status: source === 'optimised' ? 'certified' : 'fallback' };
-  if (naiveOk) return { upperBound: naive!, status: 'fallback' };
-  return { upperBound: null, status: 'failed' };
 }
 
 /**

@@ -261,7 +261,7 @@ export async function refineMultipliers(p: RefineProblem, start: readonly Float6
   // halves g (a far-away start, e.g. the closed-form point of a deep net, is 1000× off).
   const stages = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
   let stage = 0;
-  while (stage < stages.length) {
+  while (stage < stages.length && iterations < maxIter) {
     const rel = stages[stage];
     const gStart = bestG;
     const mu = rel * gStart;
