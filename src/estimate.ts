@@ -160,6 +160,19 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
   }
 }
 
+/**
+ * What the stage pipelines (conv-net.ts, oned-net.ts) take from the caller's options: the
+ * optimiser's iteration budget, and their progress as the report's 'refine'/'certify' phases
+ * (their bound estimates are not certified).
+ */
+function stageSolveOptions(options: EstimateOptions): { maxIter?: number; onProgress: (p: { phase: 'solve' | 'certify' | 'build'; iteration?: number; boundEstimate?: number }) => void } {
+  return {
+    ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
+    onProgress: (p) =>
+      options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
+  };
+}
+
 /** The FC chain of the network, or null when it has conv/pool/residual structure. */
 function fcChainOrNull(net: Network): FcChain | null {
   try {
@@ -195,8 +208,7 @@ async function estimateStructured(
       formulation,
       backend,
       budget,
-      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
-      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
+      ...stageSolveOptions(options),
     });
   } finally {
     backend.dispose();
@@ -258,8 +270,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
     res = await solveOneDNetwork(net, {
       backend,
       budget,
-      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
-      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
+      ...stageSolveOptions(options),
     });
   } finally {
     backend.dispose();

@@ -2,20 +2,7 @@
 import type { Matrix } from '../../src/model/ir.js';
 import { symEig } from '../../src/linalg/eig.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(r: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-300))) * Math.cos(2 * Math.PI * r());
-}
+export { gaussian, mulberry32 as rng } from '../../src/util/random.js';
 
 export function randMatrix(g: () => number, rows: number, cols: number, scale = 1): Matrix {
   return { rows, cols, data: Float64Array.from({ length: rows * cols }, () => scale * g()) };
