@@ -4,7 +4,7 @@
  * and returns a typed report. Every number called a bound in the report comes from the f64
  * certifier (certify/), the naive bound included.
  */
-import type { Backend } from './backend/backend.js';
+import type { Backend, DeviceTraffic } from './backend/backend.js';
 import { importOnnx, importOnnxBytes } from './model/import.js';
 import { LipdpError } from './model/errors.js';
 import { toFcChain } from './model/lower.js';
@@ -144,6 +144,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
         lmiSizes: res.blockSizes,
         ...(naive ? { stageGains: naive.layerNorms } : {}),
         bufferBytes: res.bufferBytes,
+        ...deviceTrafficOf(backend),
       },
       certificate: {
         precision: 'f64',
@@ -171,6 +172,12 @@ function stageSolveOptions(options: EstimateOptions): { maxIter?: number; onProg
     onProgress: (p) =>
       options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
   };
+}
+
+/** The backend's host ↔ device traffic for the report (device backends; counters outlive dispose). */
+function deviceTrafficOf(backend: Backend): { deviceTraffic?: DeviceTraffic } {
+  const t = backend.traffic?.();
+  return t ? { deviceTraffic: t } : {};
 }
 
 /** The FC chain of the network, or null when it has conv/pool/residual structure. */
@@ -241,6 +248,7 @@ async function estimateStructured(
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
       bufferBytes: res.bufferBytes,
+      ...deviceTrafficOf(backend),
       ...(res.stageGains ? { stageGains: res.stageGains } : {}),
     },
     certificate: {
@@ -301,6 +309,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
       refineIterations: res.iterations,
       lmiSizes: res.lmiSizes,
       bufferBytes: 0,
+      ...deviceTrafficOf(backend),
     },
     certificate: { precision: 'f64', source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'), rhoInterval: res.rhoInterval, closedFormBound: null },
     network: { source: net.source, inputSize: net.inputShape[0] ?? 0, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },

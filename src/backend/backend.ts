@@ -54,6 +54,21 @@ export interface ProblemOps {
   dispose(): void;
 }
 
+/**
+ * Host ↔ device traffic since the backend was created: how often the host submits work and waits
+ * for results, and how much it moves. (A loop that lives on the device submits many times and
+ * reads back a few scalars per iteration; one that does not, reads back whole vectors.)
+ */
+export interface DeviceTraffic {
+  submissions: number;
+  /** Read-backs (each a submission of a copy and a wait for the device). */
+  readbacks: number;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  /** Host time spent waiting for read-backs (device work + transfer + queue latency). */
+  readbackWaitMs: number;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Arithmetic of the iterations ('f64' on the CPU, 'f32' on WebGPU). */
@@ -62,5 +77,7 @@ export interface Backend {
   prepare(problem: LayeredSdp): Promise<ProblemOps>;
   /** The Roesser realisation products of these systems (all stages of a convolutional chain). */
   roesserProducts(systems: readonly Stage['systems'][number][]): Promise<RoesserProducts>;
+  /** Host ↔ device traffic so far (device backends only). */
+  traffic?(): DeviceTraffic;
   dispose(): void;
 }

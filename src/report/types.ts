@@ -3,7 +3,7 @@
  * contract (docs/report.md, docs/report.schema.json): add fields freely, but renaming, removing or
  * changing the meaning of one needs a new REPORT_SCHEMA_VERSION.
  */
-import type { AdapterInfo } from '../backend/backend.js';
+import type { AdapterInfo, DeviceTraffic } from '../backend/backend.js';
 
 export type BackendChoice = 'cpu' | 'webgpu' | 'auto';
 
@@ -66,6 +66,8 @@ export interface SolverStats {
   readonly stageGains?: readonly number[];
   /** Bytes of solver buffers (device buffers on WebGPU; 0 when none were allocated). */
   readonly bufferBytes: number;
+  /** Host ↔ device traffic over the run, on a device backend (absent on the CPU). */
+  readonly deviceTraffic?: DeviceTraffic;
 }
 
 /** Where the reported bound came from: 'none' exactly when the status is 'failed'. */

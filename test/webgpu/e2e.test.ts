@@ -2,7 +2,8 @@
  * End to end on WebGPU (Mesa lavapipe when no GPU is present): the certified bound with
  * backend 'webgpu' (f32 ADMM on the GPU, then the same f64 refinement and certificate) matches
  * backend 'cpu' within 0.5% on real fully connected networks, the report names the adapter, and
- * the GPU ADMM's own multipliers (no refinement) certify a bound by themselves.
+ * the GPU ADMM's own multipliers (no refinement) certify a bound by themselves, and the report
+ * counts the host ↔ device traffic.
  * On lavapipe an ADMM iteration is slow, so these runs use a short ADMM budget.
  */
 import { existsSync } from 'node:fs';
@@ -35,6 +36,14 @@ describe.skipIf(!gpu)('webgpu backend end to end', () => {
       expect(web.status).toBe('certified');
       expect(Math.abs(web.upperBound! / cpu.upperBound! - 1)).toBeLessThan(5e-3);
       expect(web.upperBound!).toBeGreaterThanOrEqual(web.lowerBound);
+      // The report counts the host ↔ device traffic of a device backend, and only there.
+      expect(cpu.solver.deviceTraffic).toBeUndefined();
+      const t = web.solver.deviceTraffic!;
+      expect(t.submissions).toBeGreaterThanOrEqual(web.solver.iterations);
+      expect(t.readbacks).toBeGreaterThan(0);
+      expect(t.bytesUploaded).toBeGreaterThan(0);
+      expect(t.bytesDownloaded).toBeGreaterThanOrEqual(4 * t.readbacks);
+      expect(t.readbackWaitMs).toBeGreaterThan(0);
     });
   }
 

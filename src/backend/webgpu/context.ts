@@ -5,10 +5,13 @@
  */
 import { assertDeviceAlive, type GpuHandle } from './device.js';
 import { loadShader, type ShaderName } from './shaders.js';
+import type { DeviceTraffic } from '../backend.js';
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
 export class GpuContext {
+  /** Host↔device traffic of everything submitted through this context (backend.ts DeviceTraffic). */
+  readonly traffic: DeviceTraffic = { submissions: 0, readbacks: 0, bytesUploaded: 0, bytesDownloaded: 0, readbackWaitMs: 0 };
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
@@ -78,13 +81,26 @@ export class GpuContext {
 
   uploadUniform(data: ArrayBufferView, label: string): GPUBuffer {
     const buf = this.uniform(data.byteLength, label);
-    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.writeBytes(buf, 0, data);
     return buf;
   }
 
   write(buf: GPUBuffer, byteOffset: number, data: Float32Array | Float64Array | Uint32Array): void {
     const arr = data instanceof Float64Array ? Float32Array.from(data) : data;
-    if (arr.byteLength) this.device.queue.writeBuffer(buf, byteOffset, arr.buffer, arr.byteOffset, arr.byteLength);
+    if (arr.byteLength) this.writeBytes(buf, byteOffset, arr);
+  }
+
+  /** Every host → device copy goes through here (counted). */
+  writeBytes(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView | ArrayBuffer): void {
+    const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    this.device.queue.writeBuffer(buf, byteOffset, view.buffer, view.byteOffset, view.byteLength);
+    this.traffic.bytesUploaded += view.byteLength;
+  }
+
+  /** Every submission goes through here (counted). */
+  submit(commands: GPUCommandBuffer): void {
+    this.device.queue.submit([commands]);
+    this.traffic.submissions++;
   }
 
   bindGroup(pipeline: GPUComputePipeline, bindings: readonly Binding[]): GPUBindGroup {
@@ -109,7 +125,7 @@ export class GpuContext {
     const pass = enc.beginComputePass({ label });
     record(pass);
     pass.end();
-    this.device.queue.submit([enc.finish()]);
+    this.submit(enc.finish());
   }
 }
 
@@ -140,8 +156,13 @@ export class Readback {
     const st = this.staging;
     const enc = dev.createCommandEncoder();
     enc.copyBufferToBuffer(src, byteOffset, st, 0, byteLength);
-    dev.queue.submit([enc.finish()]);
+    this.ctx.submit(enc.finish());
+    const t0 = performance.now();
     await st.mapAsync(GPUMapMode.READ, 0, byteLength);
+    const traffic = this.ctx.traffic;
+    traffic.readbackWaitMs += performance.now() - t0;
+    traffic.readbacks++;
+    traffic.bytesDownloaded += byteLength;
     const out = new Float32Array(st.getMappedRange(0, byteLength).slice(0));
     st.unmap();
     return out;

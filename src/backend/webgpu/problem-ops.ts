@@ -212,7 +212,7 @@ export class WebGpuProblemOps implements ProblemOps {
     this.launches.scaleN.record(pass, [go, this.temp, this.weights, this.descs.scaleN], key);
     this.gemms.Q.record(pass, this.weights, this.temp, go, key);
     pass.end();
-    this.ctx.device.queue.submit([enc.finish()]);
+    this.ctx.submit(enc.finish());
   }
 
   projectCone(v: Vec): void {

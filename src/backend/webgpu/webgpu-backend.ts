@@ -3,7 +3,7 @@
  * navigator.gpu in browsers. `create()` acquires the device and compiles every pipeline up
  * front, so `prepare` only uploads data and a missing/broken GPU fails early with one line.
  */
-import type { AdapterInfo, Backend, ProblemOps } from '../backend.js';
+import type { AdapterInfo, Backend, DeviceTraffic, ProblemOps } from '../backend.js';
 import type { LayeredSdp } from '../../lmi/problem.js';
 import { acquireGpu } from './device.js';
 import { GpuContext } from './context.js';
@@ -29,6 +29,10 @@ export class WebGpuBackend implements Backend {
 
   get adapter(): AdapterInfo {
     return this.ctx.gpu.info;
+  }
+
+  traffic(): DeviceTraffic {
+    return { ...this.ctx.traffic };
   }
 
   /** Largest block the shared-memory Jacobi kernel takes on this adapter (bigger ones use global memory). */

@@ -68,7 +68,7 @@ export class GemmPlan {
     if (descs.length > ctx.gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error('gemm: batch larger than the dispatch limit');
     const buf = packGemm(descs);
     this.desc = ctx.storage(buf.byteLength, 'gemm descs');
-    ctx.device.queue.writeBuffer(this.desc, 0, buf);
+    ctx.writeBytes(this.desc, 0, buf);
     this.gx = Math.max(1, ...descs.map((d) => Math.ceil(d.N / TILE)));
     this.gy = Math.max(1, ...descs.map((d) => Math.ceil(d.M / TILE)));
   }

@@ -79,7 +79,7 @@ export class VecKernels {
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 2).set([n, flags]);
     new Float32Array(params, 8, 3).set([a, b, c]);
-    this.ctx.device.queue.writeBuffer(this.linParams, 0, params);
+    this.ctx.writeBytes(this.linParams, 0, params);
     const group = this.cachedGroup(`lin:${bound.map((g) => this.id(g)).join(',')}`, this.pLin, bound);
     const [gx, gy] = this.ctx.grid(Math.ceil(n / WG));
     this.ctx.run((pass) => {
