@@ -303,11 +303,47 @@ function optionsText(o: Record<string, unknown>): string {
 
 export function resultsMarkdown(run: BenchRun, figures: readonly string[] = []): string {
   const rows = groupByNetwork(run.networks, run.results);
+  const traffic = deviceTrafficTable(rows);
   return [
     '# lipdp benchmark results',
     summaryMarkdown(run, undefined, figures),
     '## All runs',
     runsTable(rows),
+    ...(traffic ? ['## Host ↔ device traffic (device backends)', traffic] : []),
     '',
   ].join('\n\n');
+}
+
+/**
+ * Per device-backend run: how the host and the device shared the solve. "Wait" is host time
+ * blocked on read-backs (device work, transfer and queue latency); the rest of the solve phase ran
+ * on the host. Per-iteration counts divide by all optimiser iterations (ADMM + refinement).
+ * Null when no run used a device backend.
+ */
+export function deviceTrafficTable(rows: readonly NetworkRow[]): string | null {
+  const body: string[][] = [];
+  for (const row of rows)
+    for (const r of row.runs) {
+      const t = r.deviceTraffic;
+      if (!t) continue;
+      const its = (r.iterations ?? 0) + (r.refineIterations ?? 0);
+      const per = (n: number) => (its > 0 ? (n / its).toFixed(1) : '–');
+      const solveMs = r.times.solve;
+      body.push([
+        row.network.name,
+        r.method,
+        String(its),
+        String(t.submissions),
+        per(t.submissions),
+        String(t.readbacks),
+        per(t.readbacks),
+        (t.bytesUploaded / 2 ** 20).toFixed(2),
+        (t.bytesDownloaded / 2 ** 20).toFixed(2),
+        fmtSeconds(t.readbackWaitMs),
+        solveMs !== undefined && solveMs > 0 ? `${Math.min(100, (100 * t.readbackWaitMs) / solveMs).toFixed(0)} %` : '–',
+        cell(r.adapter ?? '–', 40),
+      ]);
+    }
+  if (body.length === 0) return null;
+  return table(['Network', 'Method', 'Iter', 'Submissions', 'per iter', 'Read-backs', 'per iter', 'Up MiB', 'Down MiB', 'Wait s', 'Wait / solve', 'Adapter'], body);
 }

@@ -80,6 +80,14 @@ export interface RunResult {
   readonly maxRssBytes?: number;
   /** Solver buffers (device buffers on WebGPU), from lipdp's report. */
   readonly bufferBytes?: number;
+  /** Host ↔ device traffic of a device backend, from lipdp's report (`solver.deviceTraffic`). */
+  readonly deviceTraffic?: {
+    readonly submissions: number;
+    readonly readbacks: number;
+    readonly bytesUploaded: number;
+    readonly bytesDownloaded: number;
+    readonly readbackWaitMs: number;
+  };
   readonly adapter?: string;
   /**
    * The SDP a run solved: lipdp's fc, roesser or unrolled; for DSDP/CSDP on a convolutional network,

@@ -94,6 +94,7 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 
       iterations: r.solver.iterations,
       refineIterations: r.solver.refineIterations,
       bufferBytes: r.solver.bufferBytes,
+      ...(r.solver.deviceTraffic ? { deviceTraffic: r.solver.deviceTraffic } : {}),
       ...(adapterName(r.adapter) ? { adapter: adapterName(r.adapter)! } : {}),
       formulation: r.formulation,
       ...(r.notices.length > 0 ? { notices: r.notices } : {}),

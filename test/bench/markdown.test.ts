@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { groupByNetwork, headline } from '../../bench/aggregate.js';
-import { fmtBound, fmtSeconds, headlineText, resultsMarkdown, runsTable, summaryTable } from '../../bench/markdown.js';
+import { deviceTrafficTable, fmtBound, fmtSeconds, headlineText, resultsMarkdown, runsTable, summaryTable } from '../../bench/markdown.js';
 import { END_MARKER, replaceLatestResults, START_MARKER } from '../../bench/readme.js';
-import type { BenchRun } from '../../bench/types.js';
+import type { BenchRun, RunResult } from '../../bench/types.js';
 import { net, run } from './synthetic.js';
 
 const networks = [net('mnist_relu_3_50'), net('cifar_base_kw', { suite: 'cifar10' }), net('big'), net('crashy')];
@@ -96,5 +96,24 @@ describe('README latest-results section', () => {
     expect(twice).not.toContain('table v1');
     expect(twice.split('## Latest results').length).toBe(2);
     expect(twice).toContain('## Kernels\n\nkernel tables');
+  });
+});
+
+describe('host ↔ device traffic table', () => {
+  it('one row per device-backend run with per-iteration counts and the wait share of the solve; none without such runs', () => {
+    expect(deviceTrafficTable(rows)).toBeNull();
+    const gpu: RunResult = {
+      ...run('mnist_relu_3_50', 'lipdp-webgpu', { bound: 27.98, timeMs: 10_000 }),
+      deviceTraffic: { submissions: 2500, readbacks: 500, bytesUploaded: 3 * 2 ** 20, bytesDownloaded: 2 ** 19, readbackWaitMs: 4000 },
+      adapter: 'llvmpipe (lavapipe)',
+    };
+    const md = deviceTrafficTable(groupByNetwork(networks, [...results, gpu]))!;
+    expect(new Set(cellCounts(md)).size).toBe(1);
+    const line = md.split('\n').find((l) => l.startsWith('| mnist_relu_3_50 |'))!;
+    // 200 ADMM + 50 refinement iterations; the solve phase is 8 s, 4 s of it waiting.
+    expect(line).toContain('| lipdp-webgpu | 250 | 2500 | 10.0 | 500 | 2.0 | 3.00 | 0.50 | 4.00 | 50 % |');
+    const bench: BenchRun = { startedAt: '', finishedAt: '', machine: { cores: 2, cpuModel: 'Xeon', memoryBytes: 2 ** 30, node: 'v20', os: 'Linux' }, options: {}, networks, results: [...results, gpu] };
+    expect(resultsMarkdown(bench)).toContain('## Host ↔ device traffic');
+    expect(resultsMarkdown({ ...bench, results })).not.toContain('## Host ↔ device traffic');
   });
 });
