@@ -19,10 +19,10 @@
  * Everything here is iteration-counted; nothing depends on the wall clock (see budget.ts).
  */
 import { symEig } from '../linalg/eig.js';
-import { runRecursion } from '../lmi/conv/recursion.js';
+import { recursionSteps } from '../lmi/conv/recursion.js';
 import { stageForward } from '../lmi/conv/stage-math.js';
 import type { Stage, StageParams } from '../lmi/conv/stages.js';
-import { UNLIMITED, type RunBudget } from './budget.js';
+import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
 import { bestInputWeight, lastStub, partOrigin, refineStages, scaleParams, startParams, type SingleStage } from './refine-conv.js';
 
 /** Largest part solved from the single-stage start (the optimiser reaches ~0.1 % there). */
@@ -92,7 +92,7 @@ export function leafCuts(stages: readonly Stage[], leaf = LEAF_STAGES): number[]
  * at the actual Q, which makes the outgoing Loewner-maximal Q* ⪰ I/(c²σ) (for ReLU, c = 1, that
  * is exactly the part's gain: no loss in the join).
  */
-export function chainParts(stages: readonly Stage[], parts: readonly SolvedPart[]): StageParams[] | null {
+export async function chainParts(stages: readonly Stage[], parts: readonly SolvedPart[], budget: RunBudget = UNLIMITED): Promise<StageParams[] | null> {
   const out: StageParams[] = [];
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
@@ -101,7 +101,7 @@ export function chainParts(stages: readonly Stage[], parts: readonly SolvedPart[
     const c = stages[part.from]!.qin.c;
     const q = symEig(Q, c).values[0]!;
     if (!(q > 0)) return null;
-    const s = q / bestInputWeight(segment(stages, part.from, part.to), part.params);
+    const s = q / (await bestInputWeight(segment(stages, part.from, part.to), part.params, budget));
     for (let k = part.from; k < part.to; k++) {
       const st = stages[k]!;
       let prm = scaleParams([part.params[k - part.from]!], s)[0]!;
@@ -114,7 +114,7 @@ export function chainParts(stages: readonly Stage[], parts: readonly SolvedPart[
       }
       out.push(prm);
       if (st.last) return out;
-      const r = runRecursion([st, lastStub(st)], [prm, { P: [], lamInt: [], lamOut: null }], { rho: 1, Q0: Q });
+      const r = await runSteps(recursionSteps([st, lastStub(st)], [prm, { P: [], lamInt: [], lamOut: null }], { rho: 1, Q0: Q }), budget);
       if (!r) return null;
       Q = r.qs[0]!;
     }
@@ -154,7 +154,7 @@ export async function startFromParts(stages: readonly Stage[], opts: PartsOption
         continue;
       }
       const seg = segment(stages, a.from, b.to);
-      const joined = chainParts(seg, [shift(a, a.from), shift(b, a.from)]);
+      const joined = await chainParts(seg, [shift(a, a.from), shift(b, a.from)], budget);
       // The join is feasible by construction; should rounding break it, keep the pair split.
       if (joined) next.push(await solve(a.from, b.to, joined));
       else next.push(a, b);
@@ -162,7 +162,7 @@ export async function startFromParts(stages: readonly Stage[], opts: PartsOption
     if (next.length === level.length) break;
     level = next;
   }
-  const start = chainParts(stages, level);
+  const start = await chainParts(stages, level, budget);
   return start ? { start, top: level } : null;
 }
 

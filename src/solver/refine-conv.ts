@@ -398,7 +398,7 @@ function sigmaOf(st: Stage, Qin: Float64Array, prm: StageParams): number {
  * scale N ≻ 0 then only needs the part of N off the input block to be ≻ 0, which is monotone in
  * both ratios. Then the overall scale is searched, then the coordinate search refines.
  */
-function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: number } | null {
+function* gridStart(st: Stage, Q: Float64Array): Steps<{ prm: StageParams; sigma: number } | null> {
   const c = st.qin.c;
   let q = 0;
   for (let i = 0; i < c; i++) q += Q[i * c + i]!;
@@ -415,7 +415,8 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
   let tw = q * 1e-5;
   const hasW = st.systems.some((sy) => sy.inOff !== 0);
   let best = Infinity;
-  const tryIt = (t: number, l: number, w: number): void => {
+  const tryIt = function* (t: number, l: number, w: number): Steps<void> {
+    yield; // each try is a Cholesky of the stage's N
     const s = sigmaOf(st, Q, scaledParams(st, base, t, l, null, w));
     if (s < best) {
       best = s;
@@ -424,26 +425,26 @@ function gridStart(st: Stage, Q: Float64Array): { prm: StageParams; sigma: numbe
       tw = w;
     }
   };
-  tryIt(tau, li, tw);
-  if (!Number.isFinite(best) && st.internal.length && st.systems.length) raySearch();
+  yield* tryIt(tau, li, tw);
+  if (!Number.isFinite(best) && st.internal.length && st.systems.length) yield* raySearch();
   for (let round = 0; round < 3; round++) {
-    if (st.systems.length) for (const t of round === 0 ? coarse : around(tau)) tryIt(t, li, tw);
-    if (st.internal.length) for (const l of round === 0 ? coarse : around(li)) tryIt(tau, l, tw);
-    if (hasW) for (const w of round === 0 ? coarse : around(tw)) tryIt(tau, li, w);
+    if (st.systems.length) for (const t of round === 0 ? coarse : around(tau)) yield* tryIt(t, li, tw);
+    if (st.internal.length) for (const l of round === 0 ? coarse : around(li)) yield* tryIt(tau, l, tw);
+    if (hasW) for (const w of round === 0 ? coarse : around(tw)) yield* tryIt(tau, li, w);
   }
   if (!Number.isFinite(best)) return null;
   return { prm: scaledParams(st, base, tau, li, null, tw), sigma: best };
 
-  function raySearch(): void {
+  function* raySearch(): Steps<void> {
     for (let k = 1; k <= 10 && !Number.isFinite(best); k += 0.5) {
       const r = 10 ** k;
       // Largest τ first: the feasible overall scales are an interval starting near 0.
-      for (let e = -2; e >= -14 && !Number.isFinite(best); e -= 1) tryIt(q * 10 ** e, (q * 10 ** e) / r, (q * 10 ** e) / (r * r));
+      for (let e = -2; e >= -14 && !Number.isFinite(best); e -= 1) yield* tryIt(q * 10 ** e, (q * 10 ** e) / r, (q * 10 ** e) / (r * r));
     }
     if (!Number.isFinite(best)) return;
     // Along the found ray, the overall scale that gives the smallest σ.
     const [t0, l0, w0] = [tau, li, tw];
-    for (let e = -4; e <= 4; e += 0.5) tryIt(t0 * 10 ** e, l0 * 10 ** e, w0 * 10 ** e);
+    for (let e = -4; e <= 4; e += 0.5) yield* tryIt(t0 * 10 ** e, l0 * 10 ** e, w0 * 10 ** e);
   }
 }
 
@@ -476,7 +477,7 @@ async function residualStart(st: Stage, I: Float64Array, budget: RunBudget): Pro
     const n = ss.qin.c;
     const In = new Float64Array(n * n);
     for (let i = 0; i < n; i++) In[i * n + i] = 1;
-    const g = gridStart(ss, In);
+    const g = await runSteps(gridStart(ss, In), budget);
     if (!g) return null;
     const r = await refineStages([ss], [g.prm], { maxIter: SYSTEM_CERT_ITER, budget });
     const best = Number.isFinite(r.g) && r.g < g.sigma ? { P: r.params[0]!.P[0]!, sigma: r.g } : { P: g.prm.P[0]!, sigma: g.sigma };
@@ -520,7 +521,7 @@ export async function startParams(
       const key = partOrigin.get(st) ?? st;
       let known = singles?.get(key);
       if (!known) {
-        const g0 = (isResidualStage(single) ? await residualStart(single, I, budget) : null) ?? gridStart(single, I);
+        const g0 = (isResidualStage(single) ? await residualStart(single, I, budget) : null) ?? (await runSteps(gridStart(single, I), budget));
         if (!g0) return null;
         const r = perStageIter > 0 ? await refineStages([single], [g0.prm], { maxIter: perStageIter, budget }) : { params: [g0.prm], g: g0.sigma };
         known = { own: Number.isFinite(r.g) ? r.params[0]! : g0.prm, start: g0.prm };
@@ -538,7 +539,7 @@ export async function startParams(
       // each stage a few % above its own certified gain (the naive bound's factor), which over
       // 8–9 stages put the chain start of cifar_biasfield_base and resnet_3b2 above the naive
       // product.
-      const s = q / bestInputWeight([single], [p1]);
+      const s = q / (await bestInputWeight([single], [p1], budget));
       prm = {
         P: p1.P.map((b) => ({ P1: b.P1.map((v) => v * s), P2: b.P2.map((v) => v * s) })),
         lamInt: p1.lamInt.map((l) => l.map((v) => v * s)),
@@ -557,7 +558,7 @@ export async function startParams(
     const lamOut = new Float64Array(m).fill(1 / (cc * cc * sigma));
     const full: StageParams = { ...prm, lamOut, diagShape: !st.last && st.pool.diag ? new Float64Array(m).fill(1) : null };
     out.push(full);
-    const r = runRecursion([st, lastStub(st)], [full, emptyParams()], { rho: 1, Q0: Q }, false);
+    const r = await runSteps(recursionSteps([st, lastStub(st)], [full, emptyParams()], { rho: 1, Q0: Q }, false), budget);
     if (!r) return null;
     Q = r.qs[0]!;
   }
@@ -577,13 +578,17 @@ const START_RHO_STEPS = 16;
  * argmin over ρ of ρ·g(ρ) for a chain with fixed multipliers whose last stage is linear (a single
  * stage in the start, a part of a chain in parts-start.ts); 1 if ρ = 1 fails.
  */
-export function bestInputWeight(stages: readonly Stage[], params: readonly StageParams[]): number {
-  const evaluate = (rho: number): RecursionResult | null => {
-    const r = runRecursion(stages, params, { rho });
+export function bestInputWeight(stages: readonly Stage[], params: readonly StageParams[], budget: RunBudget = UNLIMITED): Promise<number> {
+  return runSteps(bestInputWeightSteps(stages, params), budget);
+}
+
+function* bestInputWeightSteps(stages: readonly Stage[], params: readonly StageParams[]): Steps<number> {
+  const evaluate = function* (rho: number): Steps<RecursionResult | null> {
+    const r = yield* recursionSteps(stages, params, { rho });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
-  const r1 = evaluate(1);
-  return r1 ? runStepsSync(minimiseRhoG((rho) => stepsOf(evaluate(rho)), 1, r1, START_RHO_STEPS)).rho : 1;
+  const r1 = yield* evaluate(1);
+  return r1 ? (yield* minimiseRhoG(evaluate, 1, r1, START_RHO_STEPS)).rho : 1;
 }
 
 function emptyParams(): StageParams {

@@ -60,7 +60,7 @@ describe('parts start', () => {
       const ref = await refineStages(seg, start!, { maxIter: 200 });
       parts.push({ from, to, params: ref.params, g: ref.g });
     }
-    const joined = chainParts(stages, parts)!;
+    const joined = (await chainParts(stages, parts))!;
     expect(joined).not.toBeNull();
     const gWhole = g(stages, joined);
     // ReLU joins lose nothing: ρ of the whole ≤ the product of the parts' ρ (to rounding).
