@@ -138,6 +138,8 @@ export async function searchLowerBoundAsync(net: Network, opts: LowerSearchOptio
     if (performance.now() - last > 50) {
       await yieldToEventLoop();
       last = performance.now();
+      // Aborted: the caller discards the result (as the generator's own aborted return).
+      if (opts.signal?.aborted) return { bound: 0, x: new Float64Array(0), direction: new Float64Array(0), iterations: 0, starts: 0 };
     }
   }
 }
@@ -231,7 +233,7 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
     }
     // Kink-crossing polish from the start's best point (module comment, step 4).
     if (left() > 0) {
-      let p = topSingular(ev, startBest ? startBest.x : x, startBest ? startBest.v : v, m, gauss);
+      let p = yield* topSingular(ev, startBest ? startBest.x : x, startBest ? startBest.v : v, m, gauss);
       keep(p);
       let fails = 0;
       for (let k = 0; k < POLISH_STEPS && left() > 0 && fails < PATIENCE; k++) {
@@ -239,7 +241,7 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
         // After the gradient step fails: a dense random direction, then a sparse one (a few
         // inputs only), whose nearest kinks are different neurons' than a dense direction's.
         const d = fails === 0 ? patternGradient(ev, p) : fails % 2 === 1 ? Float64Array.from({ length: n }, gauss) : sparseDirection(n, rand, gauss);
-        const q = bestCrossing(ev, p, d, m, gauss, fails === 0 ? [1] : [1, -1]);
+        const q = yield* bestCrossing(ev, p, d, m, gauss, fails === 0 ? [1] : [1, -1]);
         if (q && q.sigma > p.sigma * (1 + 1e-9)) {
           p = q;
           fails = 0;
@@ -256,8 +258,9 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
   // along the stored direction and along the exact top singular vector there.
   let best: { bound: number; x: Float64Array; direction: Float64Array } = { bound: 0, x: new Float64Array(n), direction: new Float64Array(n) };
   for (const p of finalists) {
-    const exact = topSingular(ev, p.x, p.v, m, gauss);
+    const exact = yield* topSingular(ev, p.x, p.v, m, gauss);
     for (const dir of [p.v, exact.v]) {
+      yield;
       const xg = layout.toGraph(p.x);
       const vg = layout.toGraph(dir);
       const q = differenceQuotient(net, xg, vg);
@@ -305,9 +308,10 @@ export function differenceQuotient(net: Network, x: Float64Array, v: Float64Arra
 }
 
 /** σ, u, v of J(x): exact from the rows of J for small outputs, else power iteration (warm from v0). */
-function topSingular(ev: NetEvaluator, x: Float64Array, v0: Float64Array | null, m: number, gauss: () => number): Point {
+function* topSingular(ev: NetEvaluator, x: Float64Array, v0: Float64Array | null, m: number, gauss: () => number): Generator<void, Point, void> {
   if (m <= 32) {
     const rows = ev.jacobianRows(x);
+    yield;
     const G = new Float64Array(m * m);
     for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) G[a * m + b] = G[b * m + a] = dot(rows[a]!, rows[b]!);
     const eig = symEig(G, m);
@@ -324,6 +328,7 @@ function topSingular(ev: NetEvaluator, x: Float64Array, v0: Float64Array | null,
   let u: Float64Array = new Float64Array(m);
   let sigma = 0;
   for (let i = 0; i < (v0 ? 6 : 30); i++) {
+    yield;
     const tr = ev.forward(x, v);
     u = Float64Array.from(tr.ty!);
     sigma = norm(u);
@@ -374,7 +379,7 @@ function smoothedCurvature(l: ActivationLayer, z: Float64Array, kappa: number): 
  * SCREENED_EXACT candidates within SCREEN_SLACK of σ(x) get their exact σ; the best is returned
  * when it beats p, else null.
  */
-function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, gauss: () => number, signs: readonly number[]): Point | null {
+function* bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, gauss: () => number, signs: readonly number[]): Generator<void, Point | null, void> {
   if (!normalise(d)) return null;
   const tr = ev.forward(p.x, d);
   const dist = kinkDistances(ev, tr);
@@ -385,6 +390,7 @@ function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, ga
       if (ds.length < c) break;
       const step = c < ds.length ? 0.5 * (ds[c - 1]! + ds[c]!) : 1.01 * ds[c - 1]!;
       const xt = p.x.map((xi, i) => xi + sign * step * d[i]!);
+      yield;
       const q = norm(ev.forward(xt, p.v).ty!);
       if (q > p.sigma * (1 - SCREEN_SLACK)) cands.push({ q, x: xt });
     }
@@ -392,7 +398,7 @@ function bestCrossing(ev: NetEvaluator, p: Point, d: Float64Array, m: number, ga
   cands.sort((a, b) => b.q - a.q);
   let best: Point | null = null;
   for (const c of cands.slice(0, SCREENED_EXACT)) {
-    const q = topSingular(ev, c.x, p.v, m, gauss);
+    const q = yield* topSingular(ev, c.x, p.v, m, gauss);
     if (q.sigma > p.sigma * (1 + 1e-9) && (!best || q.sigma > best.sigma)) best = q;
   }
   return best;
