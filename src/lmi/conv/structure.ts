@@ -516,18 +516,19 @@ function residualStage(l: ResidualLayer, inShape: ValueShape): ResidualCore {
   // Layout of z and the systems; the G-rows are filled once nz is known.
   let nz = nu;
   const systems: StageSystem[] = [];
-  const placed: { p: Piece; xOff: number; inOff: number; nin: number }[] = [];
+  const placed: { p: Piece; xOff: number; inOff: number; nin: number; sys: number }[] = [];
   const wOffs: number[] = [];
   let inOff = 0;
   let nin = nu;
   const place = (p: Piece, from: number, width: number): void => {
     const xOff = nz;
+    const sys = p.sys ? systems.length : -1;
     if (p.sys) {
       if (p.D.cols !== width) unsupported(l, `internal size mismatch at '${p.sys.name}'`);
       systems.push({ name: p.sys.name, nx1: p.sys.nx1, nx2: p.sys.nx2, A: p.sys.A, B: p.sys.B, xOff, inOff: from, nin: width });
       nz += p.sys.nx1 + p.sys.nx2;
     } else if (p.D.cols !== width) unsupported(l, 'internal size mismatch');
-    placed.push({ p, xOff, inOff: from, nin: width });
+    placed.push({ p, xOff, inOff: from, nin: width, sys });
   };
   pieces.forEach((p, k) => {
     place(p, inOff, nin);
@@ -558,5 +559,7 @@ function residualStage(l: ResidualLayer, inShape: ValueShape): ResidualCore {
   const G = zeros(skip.rows, nz);
   rowsOf(placed[K]!, G);
   rowsOf(placed[K + 1]!, G);
-  return { kind: 'residual', name: l.name, nz, qin, systems, internal, G };
+  const link = (pl: (typeof placed)[number]) => ({ sys: pl.sys, inOff: pl.inOff, nin: pl.nin });
+  const residual = { pieces: placed.slice(0, K + 1).map(link), skip: link(placed[K + 1]!) };
+  return { kind: 'residual', name: l.name, nz, qin, systems, internal, G, residual };
 }
