@@ -115,8 +115,9 @@ describe('docs/method.md §5.2 delay counterexample with a trailing scale in the
       const exact = jacobianNorm(net, x);
       const lower = lowerBound(net, 3);
       console.log(`[residual-general] counterexample ${taps} tap(s): L ${L} all-active ‖J‖ ${exact} lower ${lower}`);
-      // 2 taps is the network of docs/method.md §5.2 (‖J‖ = 1.8588889236 on 14×14).
-      if (taps === 2) expect(exact).toBeCloseTo(1.8588889236, 8);
+      // 2 taps is the network of docs/method.md §5.2 (‖J‖ = 1.8588889236 on 14×14 with the factor
+      // 0.9 exactly; the ONNX file stores it in float32, 0.89999998, which moves ‖J‖ by 2e-8).
+      if (taps === 2) expect(exact).toBeCloseTo(1.8588889236, 6);
       expect(exact).toBeGreaterThan(1.8);
       expect(L).toBeGreaterThanOrEqual(exact);
       expect(L).toBeGreaterThanOrEqual(lower);
