@@ -9,7 +9,7 @@
  *    empirical lower bound, ≤ the naive products (stage gains; plain layer norms).
  */
 import { describe, expect, it } from 'vitest';
-import type { Layer, Network } from '../../src/model/ir.js';
+import type { Layer, Network, ScaleShiftLayer } from '../../src/model/ir.js';
 import { planStages } from '../../src/lmi/conv/structure.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
@@ -18,7 +18,7 @@ import { RunBudget } from '../../src/solver/budget.js';
 import { certifiedSpectralNorm } from '../../src/bounds/naive.js';
 import { freshSeed } from '../helpers/random.js';
 import { oracleTestsEnabled } from '../helpers/oracle-policy.js';
-import { lowerBound } from './helpers.js';
+import { Rng, dense, leaky, lowerBound, network, residual } from './helpers.js';
 import { fcResNet } from './residual-models.js';
 
 /** ‖W_in‖ · Π (‖skip‖ + ‖W2‖‖W1‖) · ‖W_out‖ over the IR layers (ReLU: gain 1). */
@@ -44,6 +44,32 @@ describe('dense residual network (FC-ResNet)', () => {
       expect(st.internal.length).toBe(1);
       expect(st.nz).toBe(32);
     }
+  });
+
+  it('linear block (identity activation), dense shortcut, trailing scale: the bound is ‖S − 0.5·W2W1‖ (the realisation is exact)', async () => {
+    // LeakyReLU(1) is the identity (slope interval [1, 1]): the block is the matrix S − 0.5·W2W1,
+    // and a single last stage is exact, so the certified bound must sit just above its norm.
+    const seed = freshSeed();
+    const r = new Rng(seed);
+    const [n, h, m] = [6, 8, 5];
+    const W1 = dense(r, n, h);
+    const W2 = dense(r, h, m);
+    const S = dense(r, n, m);
+    const sc: ScaleShiftLayer = { kind: 'scaleshift', scale: new Float64Array(m).fill(-0.5), shift: new Float64Array(m), broadcast: 'element', name: 'gamma' };
+    const net = network([n], [residual([W1, leaky(1), W2, sc], [S])], m);
+    const M = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let v = S.W.data[i * n + j]!;
+        for (let k = 0; k < h; k++) v -= 0.5 * W2.W.data[i * h + k]! * W1.W.data[k * n + j]!;
+        M[i * n + j] = v;
+      }
+    const exact = certifiedSpectralNorm({ rows: m, cols: n, data: M });
+    const res = await solveNetwork(net, { formulation: 'roesser' });
+    expect(res.upperBound, `seed ${seed}`).not.toBeNull();
+    const L = res.upperBound!;
+    expect(L, `seed ${seed}`).toBeGreaterThanOrEqual(exact * (1 - 1e-12));
+    expect(L / exact, `seed ${seed}`).toBeLessThan(1.001);
   });
 
   it.runIf(oracleTestsEnabled('csdp') && oracleTestsEnabled('dsdp'))('2 blocks of width 16: within 0.1 % of CSDP and DSDP on the same SDP', async () => {
