@@ -55,6 +55,17 @@ describe('general residual branches: structure', () => {
     }
   });
 
+  it('a Sub join is a residual block whose subtracted path ends in ×(−1) (merged with the ×0.9: −0.9)', () => {
+    const net = convResNet('conv-act-scale', 2);
+    const res = net.layers[0]!;
+    expect(res.kind).toBe('residual');
+    if (res.kind !== 'residual') return;
+    expect(res.shortcut).toEqual([]);
+    const last = planStages(net) && res.branch[res.branch.length - 1]!;
+    expect(last.kind).toBe('scaleshift');
+    if (last.kind === 'scaleshift') for (const v of last.scale) expect(v).toBeCloseTo(-0.9, 6);
+  });
+
   it('an activation feeding a padded conv inside the branch is modelled with a slope interval containing 0', () => {
     const r = new Rng(3);
     // leaky(0.1) → padded conv: [0.1, 1] widened to [0, 1] (a = αβ = 0); → scale only: kept.
