@@ -11,7 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type onnxProto from 'onnx-proto';
-import { encodeModel, floatTensor, node, randomWeights, seededRandom } from '../src/model/onnx-writer.js';
+import { encodeModel, floatTensor, node, randomWeights } from '../src/model/onnx-writer.js';
+import { mulberry32 } from '../src/util/random.js';
 
 type NodeP = onnxProto.onnx.INodeProto;
 type TensorP = onnxProto.onnx.ITensorProto;
@@ -20,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Gemm layers with the given widths; `acts[k]` is the op after layer k (none after the last). */
 function mlp(name: string, seed: number, widths: number[], acts: { op: string; attrs?: Record<string, number | { float: number }> }[]): Uint8Array {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const nodes: NodeP[] = [];
   const inits: TensorP[] = [];
   let cur = 'input';
@@ -48,7 +49,7 @@ function mlp(name: string, seed: number, widths: number[], acts: { op: string; a
 }
 
 function cnnTiny(seed: number): Uint8Array {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const inits: TensorP[] = [
     floatTensor('conv1.weight', [4, 1, 3, 3], randomWeights(rand, 36, 9)),
     floatTensor('conv1.bias', [4], Float32Array.from({ length: 4 }, () => 0.1 * (rand() - 0.5))),
@@ -76,7 +77,7 @@ function cnnTiny(seed: number): Uint8Array {
 }
 
 function resnetTiny(seed: number): Uint8Array {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const conv = (name: string, o: number, i: number): TensorP[] => [
     floatTensor(`${name}.weight`, [o, i, 3, 3], randomWeights(rand, o * i * 9, i * 9)),
     floatTensor(`${name}.bias`, [o], Float32Array.from({ length: o }, () => 0.1 * (rand() - 0.5))),

@@ -10,6 +10,7 @@ import { LipdpError } from './model/errors.js';
 import { toFcChain } from './model/lower.js';
 import type { FcChain, Network } from './model/ir.js';
 import { naiveBoundFc } from './bounds/naive.js';
+import { chooseBound } from './report/choose.js';
 import { searchLowerBoundAsync } from './bounds/search.js';
 import { loadSamples } from './bounds/samples.js';
 import { solveFcChain } from './pipeline/fc-chain.js';
@@ -64,7 +65,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
 
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
-  const naive = chain ? naiveBoundFc(chain) : null;
+  const naive = chain ? await naiveBoundFc(chain, budget) : null;
   // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
   const lower = await searchLowerBoundAsync(net, {
     ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
@@ -101,19 +102,20 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
           bestBoundCertified: p.bestBound !== null,
         }),
       onRefine: (it, est) => progress?.({ phase: 'refine', iteration: it, bestBound: est, bestBoundCertified: false }),
+      onCertify: () => progress?.({ phase: 'certify' }),
     });
     checkAborted(options.signal);
-    // Choose the tightest certified bound; say where it came from.
-    const cands: { L: number; source: 'solver' | 'closed-form' | 'naive'; interval: readonly [number, number] | null }[] = [];
-    if (res.admmCertificate?.status === 'certified') cands.push({ L: res.admmCertificate.L, source: 'solver', interval: res.admmCertificate.rhoInterval });
-    if (res.closedFormCertificate.status === 'certified')
-      cands.push({ L: res.closedFormCertificate.L, source: 'closed-form', interval: res.closedFormCertificate.rhoInterval });
-    if (naive && Number.isFinite(naive.bound)) cands.push({ L: naive.bound, source: 'naive', interval: null });
-    cands.sort((a, b) => a.L - b.L);
-    const best = cands[0];
-    let status: CertificationStatus;
-    if (!best) status = 'failed';
-    else status = best.source === 'solver' ? 'certified' : 'fallback';
+    // The tightest certified bound and its status, by the rule every network kind shares.
+    const admm = res.admmCertificate;
+    const chosen = chooseBound([
+      admm?.status === 'certified' && res.iterations + res.refineIterations > 0 ? { source: 'optimised', L: admm.L, rhoInterval: admm.rhoInterval } : null,
+      // Zero iterations leave ADMM at its warm start, the closed-form point in solver scaling.
+      admm?.status === 'certified' ? { source: 'closed-form', L: admm.L, rhoInterval: admm.rhoInterval } : null,
+      res.closedFormCertificate.status === 'certified' ? { source: 'closed-form', L: res.closedFormCertificate.L, rhoInterval: res.closedFormCertificate.rhoInterval } : null,
+      naive ? { source: 'naive', L: naive.bound, rhoInterval: null } : null,
+    ]);
+    const status = chosen.status;
+    const best = chosen.upperBound === null ? undefined : { L: chosen.upperBound, source: chosen.source === 'optimised' ? ('solver' as const) : chosen.source!, interval: chosen.rhoInterval };
     if (status === 'fallback') notices.push('the solver multipliers could not be certified below the fallback bound; reporting the best certified fallback');
     progress?.({ phase: 'done', bestBound: best?.L ?? null, bestBoundCertified: best !== undefined });
     const tTotal = performance.now() - tStart;
@@ -253,7 +255,12 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
   options.onProgress?.({ phase: 'build' });
   let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
   try {
-    res = await solveOneDNetwork(net, { backend, budget, ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}) });
+    res = await solveOneDNetwork(net, {
+      backend,
+      budget,
+      ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
+      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
+    });
   } finally {
     backend.dispose();
   }
@@ -284,7 +291,7 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
       lmiSizes: res.lmiSizes,
       bufferBytes: 0,
     },
-    certificate: { precision: 'f64', source: res.status === 'certified' ? 'solver' : res.status === 'fallback' ? 'naive' : 'none', rhoInterval: res.rhoInterval, closedFormBound: null },
+    certificate: { precision: 'f64', source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'), rhoInterval: res.rhoInterval, closedFormBound: null },
     network: { source: net.source, inputSize: net.inputShape[0] ?? 0, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
     formulation: 'oned',
     notices,

@@ -15,7 +15,8 @@ export { loadSsmJson, parseSsmJson } from './model/ssm-json.js';
 export { forward } from './model/forward.js';
 export { LipdpError, isLipdpError, type LipdpErrorCode } from './model/errors.js';
 export type { Network, FcChain, Layer, Matrix, SlopeBounds } from './model/ir.js';
-export { certifyFcChain, type FcCertificate } from './certify/fc-certify.js';
+export { certifyFcChain } from './certify/fc-certify.js';
+export type { Certificate, Certificate as FcCertificate } from './certify/certificate.js';
 export { buildLayeredSdp, buildLipSdpNeuron, toSdpaText } from './lmi/sdpa.js';
 
 /**

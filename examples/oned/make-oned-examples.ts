@@ -10,10 +10,11 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeModel, floatTensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
+import { encodeModel, floatTensor, node, randomWeights } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export function buildCnn1dOnnx(seed = 1): Uint8Array {
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   const k1 = randomWeights(r, 4 * 2 * 5, 2 * 5);
   const b1 = Float32Array.from({ length: 4 }, () => 0.1 * (2 * r() - 1));
   const k2 = randomWeights(r, 4 * 4 * 3, 4 * 3);
@@ -60,7 +61,7 @@ function stable3(r: () => number): number[][] {
 }
 
 export function buildSsmNetJson(seed = 2): string {
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   const doc = {
     format: 'lipdp-ssm',
     input: { channels: 2, length: 256 },

@@ -11,6 +11,9 @@
  * vector networks; this simpler search remains for the 1-D signal networks (pipeline/oned-net.ts,
  * whose long random sequences need no pattern search) and as the "before" of bench/lower-bound.ts.
  */
+import { runStepsSync, type Steps } from '../util/steps.js';
+import { gaussian, mulberry32 } from '../util/random.js';
+
 export interface DifferentiableMap {
   readonly inputSize: number;
   f(x: Float64Array): Float64Array;
@@ -44,6 +47,11 @@ export interface LowerBound {
 }
 
 export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOptions = {}): LowerBound {
+  return runStepsSync(empiricalLowerBoundSteps(map, opts));
+}
+
+/** The search, pausing after every power iteration (run under the run's budget by the 1-D pipeline). */
+export function* empiricalLowerBoundSteps(map: DifferentiableMap, opts: LowerBoundOptions = {}): Steps<LowerBound> {
   const n = map.inputSize;
   const samples = opts.samples ?? 8;
   const powerIters = opts.powerIters ?? 30;
@@ -52,16 +60,16 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
   const warmPowerIters = opts.warmPowerIters ?? 8;
   const ascentSteps = opts.ascentSteps ?? 6;
   const scale = opts.inputScale ?? 1;
-  const rand = mulberry(opts.seed ?? 12345);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
+  const gauss = gaussian(mulberry32(opts.seed ?? 12345));
   const deadline = opts.timeBudgetMs !== undefined ? Date.now() + opts.timeBudgetMs : Infinity;
   let best: LowerBound = { bound: 0, x: new Float64Array(n), direction: new Float64Array(n) };
 
-  const topSingular = (x: Float64Array, v0?: Float64Array): Float64Array => {
+  const topSingular = function* (x: Float64Array, v0?: Float64Array): Steps<Float64Array> {
     let v: Float64Array = v0 ? Float64Array.from(v0) : Float64Array.from({ length: n }, gauss);
     normalise(v);
     const iters = v0 ? warmPowerIters : powerIters;
     for (let i = 0; i < iters; i++) {
+      yield;
       const w = map.vjp(x, map.jvp(x, v));
       if (!normalise(w)) break;
       v = w;
@@ -86,7 +94,7 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
   for (let sIdx = 0; sIdx < samples; sIdx++) {
     if (opts.signal?.aborted || Date.now() > deadline) break;
     let x = Float64Array.from({ length: n }, (_, i) => (opts.center ? opts.center[i] : 0) + scale * gauss());
-    let v = topSingular(x);
+    let v = yield* topSingular(x);
     let cur = consider(x, v);
     for (let step = 0; step < ascentSteps; step++) {
       if (Date.now() > deadline) break;
@@ -96,7 +104,7 @@ export function empiricalLowerBound(map: DifferentiableMap, opts: LowerBoundOpti
         for (const sign of [1, -1]) {
           if (Date.now() > deadline) break;
           const xt = x.map((xi, i) => xi + sign * eta * scale * v[i]);
-          const vt = topSingular(xt, v);
+          const vt = yield* topSingular(xt, v);
           const q = consider(xt, vt);
           if (q > cur * (1 + 1e-9)) {
             cur = q;
@@ -123,16 +131,4 @@ function normalise(v: Float64Array): boolean {
   if (!(s > 0) || !Number.isFinite(s)) return false;
   for (let i = 0; i < v.length; i++) v[i] /= s;
   return true;
-}
-
-/** Small seeded uniform generator in [0, 1): the searches must be reproducible for a seed. */
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

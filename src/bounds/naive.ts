@@ -4,19 +4,22 @@
  * rounding-aware Cholesky test, after a power-iteration estimate. Products are rounded up.
  */
 import type { FcChain, Matrix } from '../model/ir.js';
-import { spectralNormEstimate } from '../linalg/dense.js';
+import { spectralNormSteps } from '../linalg/dense.js';
 import { mulUp, nextUp, verifyPositiveDefinite } from '../certify/psd-check.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
+import type { Steps } from '../util/steps.js';
 
-/** A certified upper bound on ‖W‖₂. */
-export function certifiedSpectralNorm(W: Matrix): number {
-  const est = spectralNormEstimate(W);
+/** A certified upper bound on ‖W‖₂, pausing between the rows of its Gram matrix and the attempts. */
+export function* certifiedSpectralNorm(W: Matrix): Steps<number> {
+  const est = yield* spectralNormSteps(W);
   if (est === 0 && W.data.every((v) => v === 0)) return 0;
   const byRows = W.rows <= W.cols; // use the smaller Gram matrix
   const n = byRows ? W.rows : W.cols;
   const inner = byRows ? W.cols : W.rows;
   const g = new Float64Array(n * n);
   const ag = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
+    if (i % 64 === 0) yield;
     for (let j = 0; j <= i; j++) {
       let s = 0;
       let a = 0;
@@ -29,8 +32,10 @@ export function certifiedSpectralNorm(W: Matrix): number {
       g[i * n + j] = g[j * n + i] = s;
       ag[i * n + j] = ag[j * n + i] = a;
     }
+  }
   let sigma = est * (1 + 1e-7) + Number.MIN_VALUE;
   for (let attempt = 0; attempt < 60; attempt++) {
+    yield;
     const s2 = mulUp(sigma, sigma);
     const m = new Float64Array(n * n);
     const am = new Float64Array(n * n);
@@ -53,8 +58,9 @@ export interface NaiveBound {
   readonly layerNorms: number[];
 }
 
-export function naiveBoundFc(chain: FcChain): NaiveBound {
-  const layerNorms = chain.layers.map((l) => certifiedSpectralNorm(l.W));
+export async function naiveBoundFc(chain: FcChain, budget?: RunBudget): Promise<NaiveBound> {
+  const layerNorms: number[] = [];
+  for (const l of chain.layers) layerNorms.push(await runSteps(certifiedSpectralNorm(l.W), budget));
   let bound = 1;
   chain.layers.forEach((l, k) => {
     bound = mulUp(bound, layerNorms[k]);

@@ -41,7 +41,7 @@ import { activationDerivative } from '../model/kernels/activation.js';
 import { symEig } from '../linalg/eig.js';
 import { LipdpError } from '../model/errors.js';
 import { NetEvaluator, type Trace, forwardCost, rms, supportsNetwork } from './net-eval.js';
-import { mulberry } from './lower.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface LowerSearchOptions {
   /** Iterations in all (one ascent or kink-crossing step, or one start, is one iteration); default defaultLowerIterations(net). */
@@ -156,7 +156,7 @@ export function* lowerBoundSteps(net: Network, opts: LowerSearchOptions = {}): G
   const budget = Math.max(1, Math.floor(opts.iterations ?? defaultLowerIterations(net)));
   const deadline = opts.timeLimitMs !== undefined ? performance.now() + opts.timeLimitMs : Infinity;
   const perStart = Math.max(1, Math.floor(opts.iterationsPerStart ?? DEFAULT_PER_START));
-  const rand = mulberry(opts.seed ?? 1);
+  const rand = mulberry32(opts.seed ?? 1);
   const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-300))) * Math.cos(2 * Math.PI * rand());
   const layout = layoutMaps(net);
 

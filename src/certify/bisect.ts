@@ -5,6 +5,8 @@
  * scale) to `relTol`, then prove the final ρ with the certifier's rigorous verification — nudging ρ
  * up a little if rounding bites, and retrying with larger margins ε_k on the outgoing Q_k.
  */
+import type { Steps } from '../util/steps.js';
+
 export interface BisectionOptions {
   /** Starting point for the bracket (e.g. the solver's ρ). */
   readonly rhoGuess?: number;
@@ -37,40 +39,42 @@ export interface BisectionResult<T> {
 export const MARGINS = [1e-10, 1e-8, 1e-6, 1e-4] as const;
 
 /**
- * @param feasible the fast recursion at (ρ, margin): its data (e.g. the Q_k) or null if infeasible
- * @param verify   the rigorous check of every block at ρ with that data
+ * @param feasible the fast recursion at (ρ, margin), stepped: its data (e.g. the Q_k) or null if infeasible
+ * @param verify   the rigorous check of every block at ρ with that data, stepped
  */
-export function bisectAndVerify<T>(
-  feasible: (rho: number, margin: number) => T | null,
-  verify: (rho: number, data: T) => boolean,
+export function* bisectAndVerify<T>(
+  feasible: (rho: number, margin: number) => Steps<T | null>,
+  verify: (rho: number, data: T) => Steps<boolean>,
   opts: BisectionOptions = {},
-): BisectionResult<T> {
+): Steps<BisectionResult<T>> {
   let evaluations = 0;
-  const ok = (rho: number, margin: number): T | null => {
+  const ok = (rho: number, margin: number): Steps<T | null> => {
     evaluations++;
     return feasible(rho, margin);
   };
   const relTol = opts.relTol ?? 1e-7;
   const limit = opts.maxGrowth ?? (opts.rhoGuess !== undefined ? 1e6 : Infinity);
   for (const margin of MARGINS) {
-    const bracket = findBracket((r) => ok(r, margin) !== null, opts.rhoGuess ?? 1, limit);
+    const bracket = yield* findBracket(function* (r) {
+      return (yield* ok(r, margin)) !== null;
+    }, opts.rhoGuess ?? 1, limit);
     // A larger margin only shrinks every Q_k: if no ρ is feasible with this one, none will be
     // with the next (the margins are for rounding in the verification, which was not reached).
     if (!bracket) break;
     let [lo, hi] = bracket;
     while (lo > 0 && hi / lo - 1 > relTol) {
       const mid = Math.sqrt(lo * hi);
-      if (ok(mid, margin)) hi = mid;
+      if (yield* ok(mid, margin)) hi = mid;
       else lo = mid;
     }
     if (opts.verify === false) {
-      const data = ok(hi, margin) ?? undefined;
+      const data = (yield* ok(hi, margin)) ?? undefined;
       return { status: 'provisional', rho: hi, rhoInterval: [lo, hi], evaluations, margin, ...(data !== undefined ? { data } : {}) };
     }
     for (let t = 0; t < 4; t++) {
       const rho = hi * (1 + 1e-9 * 10 ** t);
-      const data = ok(rho, margin);
-      if (data !== null && verify(rho, data)) return { status: 'certified', rho, rhoInterval: [lo, rho], evaluations, margin, data };
+      const data = yield* ok(rho, margin);
+      if (data !== null && (yield* verify(rho, data))) return { status: 'certified', rho, rhoInterval: [lo, rho], evaluations, margin, data };
     }
   }
   return { status: 'failed', rho: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN };
@@ -80,15 +84,15 @@ export function bisectAndVerify<T>(
  * [lo, hi] with lo infeasible (or 0) and hi feasible, by geometric expansion from a guess; null
  * when nothing up to guess·maxGrowth (or up to overflow) is feasible.
  */
-export function findBracket(ok: (rho: number) => boolean, guess: number, maxGrowth = Infinity): [number, number] | null {
+export function* findBracket(ok: (rho: number) => Steps<boolean>, guess: number, maxGrowth = Infinity): Steps<[number, number] | null> {
   const g = guess > 0 && Number.isFinite(guess) ? guess : 1;
   let f = 1.001;
-  if (ok(g)) {
+  if (yield* ok(g)) {
     let hi = g;
     for (let i = 0; i < 80; i++) {
       const lo = hi / f;
       if (lo < 1e-300) return [0, hi];
-      if (!ok(lo)) return [lo, hi];
+      if (!(yield* ok(lo))) return [lo, hi];
       hi = lo;
       f = Math.min(f * f, 1e8);
     }
@@ -98,7 +102,7 @@ export function findBracket(ok: (rho: number) => boolean, guess: number, maxGrow
   for (let i = 0; i < 80; i++) {
     const hi = Math.min(lo * f, g * maxGrowth);
     if (!Number.isFinite(hi) || hi <= lo) return null;
-    if (ok(hi)) return [lo, hi];
+    if (yield* ok(hi)) return [lo, hi];
     lo = hi;
     f = Math.min(f * f, 1e8);
   }

@@ -24,28 +24,17 @@
  * 4. L = √(ρ·s²) · inputGain, rounded up.
  */
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
-import { minimiseRhoG, runRecursion } from '../lmi/conv/recursion.js';
+import { minimiseRhoG, recursionSteps } from '../lmi/conv/recursion.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
+import type { Steps } from '../util/steps.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { MARGINS } from './bisect.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 
-export interface ChainCertificate {
-  readonly status: 'certified' | 'failed';
-  /** Certified L² / inputGain² (= ρ·s²), +∞ when failed. */
-  readonly rho: number;
-  /** Certified bound (includes the plan's inputGain), +∞ when failed. */
-  readonly L: number;
-  /**
-   * [ρ·g, ρ·s²]: below lo the last block fails for these multipliers at this ρ (recursion
-   * without margin, not verified); hi is verified.
-   */
-  readonly rhoInterval: readonly [number, number];
-  /** Recursions run. */
-  readonly evaluations: number;
-  readonly margin: number;
-  readonly reason?: string;
-  /** The verified incoming weights (for diagnostics). */
+/** The chain certificate also keeps the verified incoming weights (for diagnostics). */
+export interface ChainCertificate extends Certificate {
   readonly qs?: Float64Array[];
 }
 
@@ -54,12 +43,18 @@ export interface ChainCertifyOptions {
   readonly rhoGuess?: number;
   /** Give up when no ρ ≤ rhoGuess·maxGrowth keeps every N_k ≻ 0 (default 1e6). */
   readonly maxGrowth?: number;
+  /** The run's budget: the certificate pauses between stages so an abort is seen (budget.ts). */
+  readonly budget?: RunBudget;
 }
 
 /** Recursions spent on the search for ρ (each is a Cholesky of every stage's N). */
 const SEARCH_STEPS = 16;
 
-export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): ChainCertificate {
+export function certifyStages(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions = {}): Promise<ChainCertificate> {
+  return runSteps(certifySteps(plan, params, opts), opts.budget);
+}
+
+function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: ChainCertifyOptions): Steps<ChainCertificate> {
   const { stages } = plan;
   if (params.length !== stages.length) throw new Error(`certifyStages: ${stages.length} stages, ${params.length} parameter sets`);
   for (const p of params) {
@@ -68,9 +63,9 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
     }
   }
   let evaluations = 0;
-  const recursion = (rho: number, margin: number) => {
+  const recursion = function* (rho: number, margin: number) {
     evaluations++;
-    const r = runRecursion(stages, params, { rho, margin });
+    const r = yield* recursionSteps(stages, params, { rho, margin });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const guess = opts.rhoGuess !== undefined && opts.rhoGuess > 0 && Number.isFinite(opts.rhoGuess) ? opts.rhoGuess : 1;
@@ -78,40 +73,37 @@ export function certifyStages(plan: StagePlan, params: readonly StageParams[], o
   for (const margin of MARGINS) {
     // A ρ at which every N_k ≻ 0 (×10 per try: feasibility of the inner blocks is monotone in ρ).
     let rho = guess;
-    let r = recursion(rho, margin);
-    while (!r && rho * 10 <= limit) r = recursion((rho *= 10), margin);
+    let r = yield* recursion(rho, margin);
+    while (!r && rho * 10 <= limit) r = yield* recursion((rho *= 10), margin);
     // A larger margin only shrinks every Q_k: nothing will pass with the next one either.
     if (!r) break;
     // Lower ρ·g(ρ) (recursion.ts minimiseRhoG): any ρ at which the blocks verify is a
     // certificate, so this only tightens.
-    ({ rho, r } = minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
+    ({ rho, r } = yield* minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
     // s² from 1e-9 up to 1e-4 above g: a storage P at its cap (stage-math.ts STORAGE_RANGE, e.g.
     // the pure-delay skip of a strided residual block alone) makes |M| ~1e6·Q, whose rounding
     // allowance (~1e-5) exceeds the eigenvalue gap that s² = g(1 + 1e-6) leaves.
     for (let t = 0; t < 6; t++) {
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
-      if (!verifyStages(stages, params, rho, r.qs, s2)) continue;
+      if (!(yield* verifyStages(stages, params, rho, r.qs, s2))) continue;
       const rhoL = mulUp(rho, s2);
       const L = mulUp(sqrtUp(rhoL), plan.inputGain);
-      const exact = margin === MARGINS[0] ? r.g : (recursion(rho, 0)?.g ?? r.g);
+      const exact = margin === MARGINS[0] ? r.g : ((yield* recursion(rho, 0))?.g ?? r.g);
       return { status: 'certified', rho: rhoL, L, rhoInterval: [rho * Math.min(exact, r.g), rhoL], evaluations, margin, qs: r.qs };
     }
   }
   return failed('no output scale could be verified for these multipliers', evaluations);
 }
 
-function failed(reason: string, evaluations: number): ChainCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
-}
-
 /**
  * Rigorous check of every stage LMI, every P and every interface Q at this ρ, with the last
  * block N − GᵀG/s² (s² = outScale2, default 1).
  */
-export function verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[], outScale2 = 1): boolean {
+export function* verifyStages(stages: readonly Stage[], params: readonly StageParams[], rho: number, qs: readonly Float64Array[], outScale2 = 1): Steps<boolean> {
   if (!(outScale2 > 0) || !Number.isFinite(outScale2)) return false;
   if (!(rho > 0)) return false;
   for (let k = 0; k < stages.length; k++) {
+    yield;
     const st = stages[k]!;
     const prm = params[k]!;
     for (let j = 0; j < st.systems.length; j++) {

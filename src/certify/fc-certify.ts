@@ -19,25 +19,16 @@ import type { FcChain, Matrix } from '../model/ir.js';
 import { choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
 import { rowGramSqrt } from '../lmi/build-fc.js';
 import { sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
-
-export interface FcCertificate {
-  readonly status: 'certified' | 'provisional' | 'failed';
-  /** Certified ρ (squared bound); +∞ when failed. */
-  readonly rho: number;
-  /** Certified L = √ρ rounded up; +∞ when failed. */
-  readonly L: number;
-  /** [lo, hi]: lo is infeasible for these multipliers (fast test), hi is the verified ρ. */
-  readonly rhoInterval: readonly [number, number];
-  /** Number of forward recursions evaluated. */
-  readonly evaluations: number;
-  /** Relative margin ε_k/‖Q*_k‖ that verification succeeded with. */
-  readonly margin: number;
-  readonly reason?: string;
-}
+import { runSteps, type RunBudget } from '../solver/budget.js';
+import type { Steps } from '../util/steps.js';
 
 /** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
-export type CertifyOptions = BisectionOptions;
+export type CertifyOptions = BisectionOptions & {
+  /** The run's budget: the certificate pauses between layers so an abort is seen (budget.ts). */
+  readonly budget?: RunBudget;
+};
 
 interface HiddenLayer {
   readonly W: Matrix;
@@ -49,7 +40,11 @@ interface HiddenLayer {
 /** Sym(n) matrix or the scalar multiple ρI. */
 type Incoming = { readonly kind: 'scalar'; readonly rho: number } | { readonly kind: 'matrix'; readonly Q: Float64Array };
 
-export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: CertifyOptions = {}): FcCertificate {
+export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: CertifyOptions = {}): Promise<Certificate> {
+  return runSteps(certifyFcChainSteps(chain, lambdas, opts), opts.budget);
+}
+
+export function* certifyFcChainSteps(chain: FcChain, lambdas: readonly Float64Array[], opts: BisectionOptions = {}): Steps<Certificate> {
   const L = chain.layers.length;
   if (lambdas.length !== L - 1) throw new Error(`certifyFcChain: need ${L - 1} multiplier vectors, got ${lambdas.length}`);
   const hidden: HiddenLayer[] = [];
@@ -69,25 +64,22 @@ export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[],
   const fastLast = L === 1 && last.cols > last.rows ? rowGramSqrt(last) : last;
   const lastGram = gramCols(fastLast);
 
-  const feasible = (rho: number, margin: number): Float64Array[] | null => forwardRecursion(fastHidden, lastGram, rho, margin);
-  const res = bisectAndVerify(feasible, (rho, qs) => verifyChain(hidden, last, rho, qs), opts);
+  const feasible = (rho: number, margin: number): Steps<Float64Array[] | null> => forwardRecursion(fastHidden, lastGram, rho, margin);
+  const res = yield* bisectAndVerify(feasible, (rho, qs) => verifyChain(hidden, last, rho, qs), opts);
   if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
   const bound = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
   return { status: res.status, rho: res.rho, L: bound, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
-}
-
-function failed(reason: string, evaluations: number): FcCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
 }
 
 /**
  * Q_1..Q_{ℓ−1} for this ρ (each Q* minus its margin), or null if some N_k or the last block is not
  * positive definite.
  */
-function forwardRecursion(hidden: readonly HiddenLayer[], lastGram: Float64Array, rho: number, margin: number): Float64Array[] | null {
+function* forwardRecursion(hidden: readonly HiddenLayer[], lastGram: Float64Array, rho: number, margin: number): Steps<Float64Array[] | null> {
   const qs: Float64Array[] = [];
   let incoming: Incoming = { kind: 'scalar', rho };
   for (const layer of hidden) {
+    yield;
     const q = schurOutgoing(layer, incoming);
     if (!q) return null;
     const m = layer.W.rows;
@@ -164,8 +156,9 @@ function gramCols(W: Matrix): Float64Array {
  * Rebuilds every LMI block from the original weights and the stored Q_k, Λ_k at this ρ and proves
  * each positive definite (rounding-aware).
  */
-function verifyChain(hidden: readonly HiddenLayer[], last: Matrix, rho: number, qs: readonly Float64Array[]): boolean {
+function* verifyChain(hidden: readonly HiddenLayer[], last: Matrix, rho: number, qs: readonly Float64Array[]): Steps<boolean> {
   for (let k = 0; k < hidden.length; k++) {
+    yield;
     const { W, lam, a, c } = hidden[k];
     const n = W.cols;
     const m = W.rows;
@@ -217,6 +210,7 @@ function verifyChain(hidden: readonly HiddenLayer[], last: Matrix, rho: number, 
     }
     if (!verifyPositiveDefinite(M, size, absM, 3 * m + 4).ok) return false;
   }
+  yield;
   // Last block: Q_{ℓ−1} − WᵀW (or ρI − WᵀW for a single layer).
   const n = last.cols;
   const M = new Float64Array(n * n);

@@ -13,7 +13,10 @@
  * (ℓ2 over time and channels): no block depends on T.
  */
 import { gamma, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
+import { failedCertificate as failed, type Certificate } from './certificate.js';
 import { bisectAndVerify, type BisectionOptions } from './bisect.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
+import type { Steps } from '../util/steps.js';
 import { buildN, lastFeasible, outgoingQ, stageNum, type StageNum } from '../lmi/oned/blocks.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
 
@@ -24,20 +27,17 @@ export interface OneDParams {
   readonly Ps: readonly Float64Array[];
 }
 
-export interface OneDCertificate {
-  readonly status: 'certified' | 'provisional' | 'failed';
-  readonly rho: number;
-  readonly L: number;
-  readonly rhoInterval: readonly [number, number];
-  readonly evaluations: number;
-  readonly margin: number;
-  readonly reason?: string;
+/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
+export type OneDCertifyOptions = BisectionOptions & {
+  /** The run's budget: the certificate pauses between stages so an abort is seen (budget.ts). */
+  readonly budget?: RunBudget;
+};
+
+export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, opts: OneDCertifyOptions = {}): Promise<Certificate> {
+  return runSteps(certifyOneDSteps(stages, params, opts), opts.budget);
 }
 
-/** Bracket, bisection and verification options (shared by every certifier, bisect.ts). */
-export type OneDCertifyOptions = BisectionOptions;
-
-export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, opts: OneDCertifyOptions = {}): OneDCertificate {
+function* certifyOneDSteps(stages: readonly OneDStage[], params: OneDParams, opts: BisectionOptions): Steps<Certificate> {
   const nums = stages.map(stageNum);
   const H = stages.length - 1;
   if (params.lambdas.length !== H || params.Ps.length !== stages.length) {
@@ -50,22 +50,19 @@ export function certifyOneD(stages: readonly OneDStage[], params: OneDParams, op
       return failed('multipliers must be finite, nonnegative, one per output channel', 0);
     }
   }
-  const feasible = (rho: number, margin: number): Float64Array[] | null => recursion(nums, params, rho, margin);
-  const res = bisectAndVerify(feasible, (rho, qs) => verifyAll(nums, params, rho, qs), opts);
+  const feasible = (rho: number, margin: number): Steps<Float64Array[] | null> => recursion(nums, params, rho, margin);
+  const res = yield* bisectAndVerify(feasible, (rho, qs) => verifyAll(nums, params, rho, qs), opts);
   if (res.status === 'failed') return failed('no ρ could be verified for these multipliers', res.evaluations);
   const L = res.status === 'certified' ? sqrtUp(res.rho) : Math.sqrt(res.rho);
   return { status: res.status, rho: res.rho, L, rhoInterval: res.rhoInterval, evaluations: res.evaluations, margin: res.margin };
 }
 
-function failed(reason: string, evaluations: number): OneDCertificate {
-  return { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations, margin: NaN, reason };
-}
-
 /** Q_1..Q_{ℓ−1} at this ρ (each Q* minus its margin), or null if some block fails. */
-function recursion(nums: readonly StageNum[], params: OneDParams, rho: number, margin: number): Float64Array[] | null {
+function* recursion(nums: readonly StageNum[], params: OneDParams, rho: number, margin: number): Steps<Float64Array[] | null> {
   const qs: Float64Array[] = [];
   let qIn: Float64Array | null = null;
   for (let k = 0; k < nums.length; k++) {
+    yield;
     const st = nums[k]!;
     const lam = k < nums.length - 1 ? params.lambdas[k]! : null;
     const N = buildN(st, params.Ps[k]!, qIn, rho, lam);
@@ -88,8 +85,9 @@ function recursion(nums: readonly StageNum[], params: OneDParams, rho: number, m
  * K = 2·nx + 2·m + 16 rounded operations per entry and |M| the same sums over absolute values,
  * the formation error is ≤ γ_K |M| entrywise (psd-check.ts).
  */
-function verifyAll(nums: readonly StageNum[], params: OneDParams, rho: number, qs: readonly Float64Array[]): boolean {
+function* verifyAll(nums: readonly StageNum[], params: OneDParams, rho: number, qs: readonly Float64Array[]): Steps<boolean> {
   for (let k = 0; k < nums.length; k++) {
+    yield;
     const st = nums[k]!;
     const { nx, nu, m, s, cin, F, G, a, c } = st;
     const P = params.Ps[k]!;

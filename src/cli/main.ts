@@ -33,9 +33,12 @@ Exit codes:
   1  internal error: a bug in lipdp, please report it (with LIPDP_DEBUG=1 for the stack)
 
 Report status (estimate):
-  certified  the optimised multipliers passed the f64 certificate; upperBound is their bound
-  fallback   only a fallback passed: the closed-form start or the naive product of layer
-             norms (certificate.source says which); upperBound is still a certified bound
+  certified  the optimised multipliers passed the f64 certificate and gave the smallest
+             bound; upperBound is their bound
+  fallback   the bound is the closed-form start's or the naive product of layer norms
+             (certificate.source says which): the optimised multipliers did not verify,
+             verified a larger bound, or the optimiser ran no iteration; upperBound is
+             still a certified bound
   failed     nothing passed; upperBound is null
 
 With --json the report is printed as JSON (schema: docs/report.schema.json, fields:

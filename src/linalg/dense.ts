@@ -3,6 +3,7 @@
  * (eigendecomposition, Cholesky) lives in eig.ts and cholesky.ts.
  */
 import type { Matrix } from '../model/ir.js';
+import { runStepsSync, type Steps } from '../util/steps.js';
 
 export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
   const d = data ?? new Float64Array(rows * cols);
@@ -97,6 +98,12 @@ export function frobenius(a: Matrix): number {
  * need an upper bound must not use this — see bounds/naive.ts for the certified variant).
  */
 export function spectralNormEstimate(a: Matrix, iters = 200, tol = 1e-12): number {
+  return runStepsSync(spectralNormSteps(a, iters, tol));
+}
+
+/** The power iteration, pausing after every iteration (one pass over a large unrolled layer can take a while). */
+export function* spectralNormSteps(a: Matrix, iters = 200, tol = 1e-12): Steps<number> {
+  if (a.rows === 0 || a.cols === 0) return 0;
   let v: Float64Array = new Float64Array(a.cols);
   // Deterministic start that is not orthogonal to the top singular vector in practice.
   for (let j = 0; j < a.cols; j++) v[j] = 1 + 0.37 * Math.sin(j + 1);
@@ -105,6 +112,7 @@ export function spectralNormEstimate(a: Matrix, iters = 200, tol = 1e-12): numbe
   let sigma = 0;
   const av = new Float64Array(a.rows);
   for (let it = 0; it < iters; it++) {
+    yield;
     matvec(a, v, av);
     const w = matTvec(a, av);
     const nw = norm2(w);

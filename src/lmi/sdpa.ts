@@ -11,6 +11,7 @@
  * SDPA's 1-based numbering, in which x_{i+1} of the file is `x[i]` here.
  */
 import type { FcChain, Matrix, SlopeBounds } from '../model/ir.js';
+import { spectralNormEstimate } from '../linalg/dense.js';
 
 /** What one SDP variable means. `layer` k is 1-based as in docs/method.md §3 (λ_k, Q_k after layer k). */
 export type SdpaVar =
@@ -209,46 +210,6 @@ export function unscaleSolution(problem: SdpaProblem, x: ArrayLike<number>): Flo
   return out;
 }
 
-/**
- * Spectral norm estimate by power iteration on WᵀW. The Rayleigh quotient never exceeds the true
- * σ_max², so the estimate is from below; for normalisation any positive value is fine.
- */
-export function spectralNormEstimate(W: Matrix, maxIter = 500, relTol = 1e-12): number {
-  const { rows, cols, data } = W;
-  if (rows === 0 || cols === 0) return 0;
-  // Deterministic, non-symmetric start so that exports are reproducible and rarely orthogonal
-  // to the top right-singular vector.
-  let v = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) v[j] = 1 + 0.37 * Math.sin(1.7 * j + 0.3);
-  normalise2(v);
-  const u = new Float64Array(rows);
-  let prev = 0;
-  let est = 0;
-  for (let it = 0; it < maxIter; it++) {
-    for (let i = 0; i < rows; i++) {
-      let s = 0;
-      for (let j = 0; j < cols; j++) s += data[i * cols + j]! * v[j]!;
-      u[i] = s;
-    }
-    const w = new Float64Array(cols);
-    for (let i = 0; i < rows; i++) {
-      const ui = u[i]!;
-      if (ui === 0) continue;
-      for (let j = 0; j < cols; j++) w[j] = w[j]! + data[i * cols + j]! * ui;
-    }
-    // vᵀWᵀWv = ‖Wv‖² with ‖v‖ = 1.
-    let uu = 0;
-    for (let i = 0; i < rows; i++) uu += u[i]! * u[i]!;
-    est = Math.sqrt(uu);
-    const nw = normalise2(w);
-    if (nw === 0) return est;
-    v = w;
-    if (Math.abs(est - prev) <= relTol * est) break;
-    prev = est;
-  }
-  return est;
-}
-
 // ------------------------------------------------------------------------------------------------
 
 interface ScaledWeights {
@@ -288,7 +249,7 @@ function scaledWeights(chain: FcChain, normalise: boolean): ScaledWeights {
     }
     let s = 1;
     if (normalise) {
-      const est = spectralNormEstimate(layer.W);
+      const est = spectralNormEstimate(layer.W, 500);
       if (est > 0 && Number.isFinite(est)) s = est;
     }
     scales[idx] = s;
@@ -417,14 +378,6 @@ export class SdpBuilder {
       xScale,
     };
   }
-}
-
-function normalise2(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const n = Math.sqrt(s);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
-  return n;
 }
 
 /** Shortest round-trip decimal; no NaN/Infinity can reach here because weights are validated. */

@@ -102,18 +102,6 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
 
-/** Deterministic PRNG (mulberry32) so generated models and tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** He-style uniform weights in [−s, s], s = sqrt(6 / fanIn). */
 export function randomWeights(rand: () => number, n: number, fanIn: number): Float32Array {
   const s = Math.sqrt(6 / fanIn);

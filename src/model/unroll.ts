@@ -11,6 +11,7 @@
  * Max pooling and residual blocks are not affine maps between activations: rejected with
  * LipdpError('UNSUPPORTED_STRUCTURE').
  */
+import { runStepsSync, type Steps } from '../util/steps.js';
 import { LipdpError } from './errors.js';
 import type { FcChain, FcChainLayer, Layer, Matrix, Network } from './ir.js';
 import { chainForward, chainJvp } from './forward.js';
@@ -54,6 +55,11 @@ function affineOf(run: readonly Layer[], s: ValueShape): { W: Matrix; bias: Floa
 }
 
 export function unrollNetwork(net: Network): FcChain {
+  return runStepsSync(unrollSteps(net));
+}
+
+/** `unrollNetwork`, pausing before each affine run is expanded into its matrix. */
+export function* unrollSteps(net: Network): Steps<FcChain> {
   const layers = simplifyChain(net.layers);
   let shape: ValueShape = layerInputShape(net);
   const inputSize = sizeOf(shape);
@@ -63,6 +69,7 @@ export function unrollNetwork(net: Network): FcChain {
   for (const l of layers) {
     check(l);
     if (l.kind === 'activation') {
+      yield;
       const { W, bias } = affineOf(run, runShape);
       out.push({ W, bias, activation: { fn: l.fn, slope: l.slope, ...(l.param !== undefined ? { param: l.param } : {}) } });
       shape = layerOutputShape(l, shape);
@@ -74,6 +81,7 @@ export function unrollNetwork(net: Network): FcChain {
     shape = layerOutputShape(l, shape);
   }
   // Last affine run (identity after a trailing activation).
+  yield;
   out.push(affineOf(run, runShape));
   return { inputSize, layers: out };
 }

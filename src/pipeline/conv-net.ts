@@ -20,19 +20,21 @@
 import type { FcChain, Network } from '../model/ir.js';
 import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
-import { unrollNetwork, unrolledSizes } from '../model/unroll.js';
+import { unrollSteps, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
-import { UNLIMITED, type RunBudget } from '../solver/budget.js';
-import { runRecursion } from '../lmi/conv/recursion.js';
-import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
-import { evaluateG, refineMultipliers } from '../solver/refine-fc.js';
+import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
+import { recursionSteps } from '../lmi/conv/recursion.js';
+import { certifyFcChain } from '../certify/fc-certify.js';
+import type { Certificate } from '../certify/certificate.js';
+import { chooseBound } from '../report/choose.js';
+import { evaluateGSteps, refineMultipliers } from '../solver/refine-fc.js';
 import { scalarFeasiblePoint } from '../bounds/feasible.js';
 import { certifiedSpectralNorm, naiveBoundFc } from '../bounds/naive.js';
-import { spectralNormEstimate } from '../linalg/dense.js';
+import { spectralNormSteps } from '../linalg/dense.js';
 import { mulUp, nextUp } from '../certify/psd-check.js';
 
 export interface SolveNetworkOptions {
@@ -113,21 +115,21 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   let bufferBytes = 0;
   const tBuild = performance.now() - t0;
   budget.throwIfAborted();
-  const certify = (params: Parameters<typeof certifyStages>[1], g: number): ChainCertificate => {
+  const certify = async (params: Parameters<typeof certifyStages>[1], g: number): Promise<ChainCertificate> => {
     const t = performance.now();
-    const c = certifyStages(plan, params, { rhoGuess: g });
+    const c = await certifyStages(plan, params, { rhoGuess: g, budget });
     tCert += performance.now() - t;
     return c;
   };
-  const gOf = (params: readonly StageParams[]): number => runRecursion(plan.stages, params, { rho: 1 })?.g ?? NaN;
+  const gOf = async (params: readonly StageParams[]): Promise<number> => (await runSteps(recursionSteps(plan.stages, params, { rho: 1 }), budget))?.g ?? NaN;
   let closed: ChainCertificate | null = null;
   let best: ChainCertificate | null = null;
   let iterations = 0;
   const t1 = performance.now();
   if (start) {
-    const g0 = gOf(start);
+    const g0 = await gOf(start);
     if (Number.isFinite(g0)) {
-      closed = certify(scaleParams(start, g0), g0);
+      closed = await certify(scaleParams(start, g0), g0);
       if (closed.status === 'certified') best = closed;
     }
     // Long chains start from certificates of their parts (parts-start.ts): never looser than the
@@ -144,9 +146,9 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
           iterations += its;
         },
       });
-      const gp = parts ? gOf(parts.start) : NaN;
+      const gp = parts ? await gOf(parts.start) : NaN;
       if (parts && Number.isFinite(gp) && !(gp >= gFrom)) {
-        const c = certify(scaleParams(parts.start, gp), gp);
+        const c = await certify(scaleParams(parts.start, gp), gp);
         if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
         from = parts.start;
         gFrom = gp;
@@ -178,7 +180,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       const optimised = scaleParams(ref.params, ref.g);
       const interior = scaleParams(start, g0);
       for (const t of [0, 1e-4, 1e-3, 1e-2, 0.1]) {
-        const c = certify(t === 0 ? optimised : blendParams(optimised, interior, t), (1 - t) * ref.g + t * g0);
+        const c = await certify(t === 0 ? optimised : blendParams(optimised, interior, t), (1 - t) * ref.g + t * g0);
         if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
         if (c.status === 'certified') break;
       }
@@ -186,16 +188,15 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   }
   const tSolve = performance.now() - t1 - tCert;
   const stageGains: number[] = [];
-  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles, stageGains);
-  const bestIsOptimised = best !== null && best !== closed;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', bestIsOptimised), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
+  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles, stageGains, budget);
+  return { ...finish(best === closed ? null : best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', iterations > 0), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
-export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>, gains?: number[]): Promise<number> {
+export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>, gains?: number[], budget: RunBudget = UNLIMITED): Promise<number> {
   let bound = plan.inputGain;
   for (const st of plan.stages) {
-    const gain = await stageGain(st, singles?.get(st));
+    const gain = await stageGain(st, budget, singles?.get(st));
     gains?.push(gain);
     bound = mulUp(bound, gain);
     if (!st.last) {
@@ -213,10 +214,10 @@ function activationGain(st: Stage): number {
 }
 
 /** The stage's own certified gain; `own`: its multipliers from the start point, when known. */
-async function stageGain(st: Stage, own?: SingleStage): Promise<number> {
+async function stageGain(st: Stage, budget: RunBudget, own?: SingleStage): Promise<number> {
   if (st.systems.length === 0 && st.internal.length === 0) {
     // Dense (after a flatten Q⊗I with Q = I this is the plain operator norm).
-    return certifiedSpectralNorm(st.out.G);
+    return runSteps(certifiedSpectralNorm(st.out.G), budget);
   }
   const single: Stage = { ...st, last: true, out: { G: st.out.G, a: 0, c: 0 }, pool: { mu: 1, diag: false } };
   const candidates: StageParams[] = [];
@@ -225,14 +226,14 @@ async function stageGain(st: Stage, own?: SingleStage): Promise<number> {
     // close to the boundary to verify (as for the whole chain in solveRoesser).
     candidates.push(own.own, ...[1e-3, 1e-2, 0.1].map((t) => blendParams([own.own], [own.start], t)[0]!), own.start);
   } else {
-    const p = await startParams([single]);
+    const p = await startParams([single], undefined, undefined, budget);
     if (!p) return Infinity;
     candidates.push(p[0]!);
   }
   for (const p of candidates) {
-    const g = runRecursion([single], [p], { rho: 1 })?.g ?? NaN;
+    const g = (await runSteps(recursionSteps([single], [p], { rho: 1 }), budget))?.g ?? NaN;
     if (!Number.isFinite(g)) continue;
-    const c = certifyStages({ stages: [single], inputGain: 1 }, scaleParams([p], g), { rhoGuess: g });
+    const c = await certifyStages({ stages: [single], inputGain: 1 }, scaleParams([p], g), { rhoGuess: g, budget });
     if (c.status === 'certified') return c.L;
   }
   return Infinity;
@@ -243,32 +244,31 @@ async function stageGain(st: Stage, own?: SingleStage): Promise<number> {
 async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
   let tCert = 0;
   const t0 = performance.now();
-  const chain = unrollNetwork(net);
+  const budget = opts.budget ?? UNLIMITED;
+  const chain = await runSteps(unrollSteps(net), budget);
   const lmiSizes = layeredSizes(chain);
   const tBuild = performance.now() - t0;
-  const budget = opts.budget ?? UNLIMITED;
-  budget.throwIfAborted();
   const t1 = performance.now();
   const hidden = chain.layers.slice(0, -1).map((l) => ({ W: l.W, a: l.activation!.slope.alpha * l.activation!.slope.beta, c: l.activation!.slope.alpha + l.activation!.slope.beta }));
   const problem = { hidden, last: chain.layers[chain.layers.length - 1]!.W };
   // Closed-form scalar start (bounds/feasible.ts) at ρ = 1.
   const pt = scalarFeasiblePoint(
-    chain.layers.slice(0, -1).map((l) => ({ sigma: spectralNormEstimate(l.W), alpha: l.activation!.slope.alpha, beta: l.activation!.slope.beta })),
+    await layerSigmas(chain, budget),
     1,
   );
   const start = hidden.map((h, k) => new Float64Array(h.W.rows).fill(Math.max(pt.t[k]!, 1e-300)));
-  const certify = (lam: Float64Array[], g: number): FcCertificate => {
+  const certify = async (lam: Float64Array[], g: number): Promise<Certificate> => {
     const t = performance.now();
-    const c = certifyFcChain(chain, lam.map((l) => l.map((v) => v * g)), { rhoGuess: g });
+    const c = await certifyFcChain(chain, lam.map((l) => l.map((v) => v * g)), { rhoGuess: g, budget });
     tCert += performance.now() - t;
     return c;
   };
-  let closed: FcCertificate | null = null;
-  let best: FcCertificate | null = null;
+  let closed: Certificate | null = null;
+  let best: Certificate | null = null;
   let iterations = 0;
-  const g0 = hidden.length ? evaluateG(problem, start, false).g : NaN;
+  const g0 = hidden.length ? (await runSteps(evaluateGSteps(problem, start, false), budget)).g : NaN;
   if (Number.isFinite(g0)) {
-    closed = certify(start, g0);
+    closed = await certify(start, g0);
     if (closed.status === 'certified') best = closed;
     const ref = await refineMultipliers(problem, start, {
       maxIter: opts.maxIter ?? 1000,
@@ -279,16 +279,26 @@ async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<S
       },
     });
     if (Number.isFinite(ref.g)) {
-      const c = certify(ref.lambdas, ref.g);
+      opts.onProgress?.({ phase: 'certify' });
+      const c = await certify(ref.lambdas, ref.g);
       if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
     }
   } else if (hidden.length === 0) {
-    best = certifyFcChain(chain, [], {});
+    best = await certifyFcChain(chain, [], { budget });
     closed = best;
   }
   const tSolve = performance.now() - t1 - tCert;
-  const naive = opts.noNaive ? undefined : naiveBoundFc(chain).bound;
-  return { ...finish(best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', best !== closed || hidden.length === 0), bufferBytes: 0 };
+  const naive = opts.noNaive ? undefined : (await naiveBoundFc(chain, budget)).bound;
+  // Without hidden layers there is nothing to optimise: the exact closed form is the solver's result.
+  const optimised = hidden.length === 0 ? best : best === closed ? null : best;
+  return { ...finish(optimised, hidden.length === 0 ? null : closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', hidden.length === 0 || iterations > 0), bufferBytes: 0 };
+}
+
+/** Each hidden layer's spectral norm estimate and slope, for the closed-form start (bounds/feasible.ts). */
+async function layerSigmas(chain: FcChain, budget: RunBudget): Promise<{ sigma: number; alpha: number; beta: number }[]> {
+  const out: { sigma: number; alpha: number; beta: number }[] = [];
+  for (const l of chain.layers.slice(0, -1)) out.push({ sigma: await runSteps(spectralNormSteps(l.W), budget), alpha: l.activation!.slope.alpha, beta: l.activation!.slope.beta });
+  return out;
 }
 
 function layeredSizes(chain: FcChain): number[] {
@@ -296,26 +306,22 @@ function layeredSizes(chain: FcChain): number[] {
 }
 
 function finish(
-  best: { status: string; L: number; rhoInterval: readonly [number, number] } | null,
-  closed: { status: string; L: number } | null,
+  optimised: Certificate | null,
+  closed: Certificate | null,
   naive: number | undefined,
   lmiSizes: number[],
   iterations: number,
   timings: { build: number; solve: number; certify: number },
   formulation: 'roesser' | 'unrolled',
-  bestIsOptimised: boolean,
+  /** Whether `optimised` came from optimiser iterations (report/choose.ts). */
+  optimiserRan: boolean,
 ): Omit<SolveNetworkResult, 'bufferBytes'> {
   const closedFormBound = closed && closed.status === 'certified' ? closed.L : null;
   const base = { closedFormBound, lmiSizes, iterations, timings, formulation, ...(naive !== undefined && Number.isFinite(naive) ? { naiveBound: naive } : {}) };
-  // One meaning of status on every network kind: 'certified' only when optimised multipliers
-  // verified; 'fallback' when the bound is the closed-form start's or the naive product's.
-  const naiveOk = naive !== undefined && Number.isFinite(naive);
-  if (best && best.status === 'certified' && !(naiveOk && naive! < best.L)) {
-    const rhoInterval: [number, number] = [best.rhoInterval[0], best.rhoInterval[1]];
-    return bestIsOptimised
-      ? { ...base, upperBound: best.L, status: 'certified', source: 'optimised', rhoInterval }
-      : { ...base, upperBound: best.L, status: 'fallback', source: 'closed-form', rhoInterval };
-  }
-  if (naiveOk) return { ...base, upperBound: naive!, status: 'fallback', source: 'naive', rhoInterval: null };
-  return { ...base, upperBound: null, status: 'failed', source: null, rhoInterval: null };
+  const chosen = chooseBound([
+    optimiserRan && optimised?.status === 'certified' ? { source: 'optimised', L: optimised.L, rhoInterval: optimised.rhoInterval } : null,
+    closed?.status === 'certified' ? { source: 'closed-form', L: closed.L, rhoInterval: closed.rhoInterval } : null,
+    naive !== undefined ? { source: 'naive', L: naive, rhoInterval: null } : null,
+  ]);
+  return { ...base, ...chosen };
 }

@@ -10,11 +10,12 @@ import { buildFcSdp, lambdasOf, unscaleLambdas } from '../lmi/build-fc.js';
 import { constantB } from '../lmi/fc-ops.js';
 import { spectralNormEstimate } from '../linalg/dense.js';
 import { scalarFeasiblePoint } from '../bounds/feasible.js';
-import { certifyFcChain, type FcCertificate } from '../certify/fc-certify.js';
+import { certifyFcChain } from '../certify/fc-certify.js';
+import type { Certificate } from '../certify/certificate.js';
 import { admm, type AdmmProgress } from '../solver/admm.js';
 import type { LayeredSdp } from '../lmi/problem.js';
-import { evaluateG, refineMultipliers, type RefineProblem } from '../solver/refine-fc.js';
-import type { RunBudget } from '../solver/budget.js';
+import { evaluateGSteps, refineMultipliers, type RefineProblem } from '../solver/refine-fc.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
 
 export interface FcSolveOptions {
   readonly maxIter: number;
@@ -31,6 +32,8 @@ export interface FcSolveOptions {
   readonly noRefine?: boolean;
   readonly refineMaxIter?: number;
   readonly onRefine?: (iteration: number, boundEstimate: number) => void;
+  /** The final certification of the refined multipliers starts. */
+  readonly onCertify?: () => void;
 }
 
 export interface FcProgress extends AdmmProgress {
@@ -42,9 +45,9 @@ export interface FcProgress extends AdmmProgress {
 
 export interface FcSolveResult {
   /** The certificate from the ADMM multipliers (best over checks), if any verified. */
-  readonly admmCertificate: FcCertificate | null;
+  readonly admmCertificate: Certificate | null;
   /** The certificate from the closed-form scalar multipliers. */
-  readonly closedFormCertificate: FcCertificate;
+  readonly closedFormCertificate: Certificate;
   readonly iterations: number;
   readonly refineIterations: number;
   readonly primalResidual: number;
@@ -66,18 +69,18 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   c[sdp.rhoIndex] = 1;
   const tBuild = performance.now() - t0;
 
-  const certify = (lambdasSolver: Float64Array[], rhoGuess: number, verify = true): FcCertificate => {
+  const certify = async (lambdasSolver: Float64Array[], rhoGuess: number, verify = true): Promise<Certificate> => {
     const t = performance.now();
-    const cert = certifyFcChain(chain, unscaleLambdas(lambdasSolver, scaled), { rhoGuess, verify, relTol: verify ? 1e-7 : 1e-4 });
+    const cert = await certifyFcChain(chain, unscaleLambdas(lambdasSolver, scaled), { rhoGuess, verify, relTol: verify ? 1e-7 : 1e-4, ...(opts.budget ? { budget: opts.budget } : {}) });
     tCertify += performance.now() - t;
     return cert;
   };
-  const closedForm = certify(lambdasOf(sdp, x0), x0[0] * rhoFactor);
+  const closedForm = await certify(lambdasOf(sdp, x0), x0[0] * rhoFactor);
 
   const certifyBeforeSolve = tCertify;
   const t1 = performance.now();
   const ops = await backend.prepare(sdp);
-  let best: FcCertificate | null = null;
+  let best: Certificate | null = null;
   const history: number[] = [];
   const patience = opts.patience ?? 3;
   const result = await admm(
@@ -93,13 +96,13 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
     },
     {
       onResiduals: (p) => opts.onProgress?.({ ...p, phase: 'solve', bestBound: best?.L ?? null, maxIter: opts.maxIter }),
-      onCheck: (x) => {
+      onCheck: async (x) => {
         const lam = lambdasOf(sdp, x).map((l) => l.map((v) => Math.max(v, 0)));
         const guess = Math.max(x[0], 1e-300) * rhoFactor;
         // Cheap provisional bisection first; the rigorous verification only when it would improve.
-        const prov = certify(lam, best ? best.rho : guess, false);
+        const prov = await certify(lam, best ? best.rho : guess, false);
         if (prov.status === 'provisional' && (!best || prov.rho < best.rho * (1 - opts.certTol))) {
-          const cert = certify(lam, prov.rho);
+          const cert = await certify(lam, prov.rho);
           if (cert.status === 'certified' && (!best || cert.rho < best.rho)) best = cert;
         }
         history.push(best ? best.rho : Infinity);
@@ -114,8 +117,8 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   );
   // Final check on the last iterate (it may be better than the last periodic check).
   const lamFinal = lambdasOf(sdp, result.x).map((l) => l.map((v) => Math.max(v, 0)));
-  const finalCert = certify(lamFinal, best ? (best as FcCertificate).rho : Math.max(result.x[0], 1e-300) * rhoFactor);
-  if (finalCert.status === 'certified' && (!best || finalCert.rho < (best as FcCertificate).rho)) best = finalCert;
+  const finalCert = await certify(lamFinal, best ? (best as Certificate).rho : Math.max(result.x[0], 1e-300) * rhoFactor);
+  if (finalCert.status === 'certified' && (!best || finalCert.rho < (best as Certificate).rho)) best = finalCert;
   const bufferBytes = ops.bufferBytes();
   ops.dispose();
   const tSolve = performance.now() - t1 - (tCertify - certifyBeforeSolve);
@@ -128,7 +131,11 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
   if (!opts.noRefine && !opts.budget?.expired() && sdp.blocks.length > 1) {
     const problem = refineProblemOf(sdp);
     const starts = [result.x, x0].map((x) => lambdasOf(sdp, x).map((l) => l.map((v) => Math.max(v, 0) / Math.max(x[0], 1e-300))));
-    const scored = starts.map((lam) => ({ lam, g: evaluateG(problem, lam, false).g })).filter((c) => Number.isFinite(c.g));
+    const scored: { lam: Float64Array[]; g: number }[] = [];
+    for (const lam of starts) {
+      const g = (await runSteps(evaluateGSteps(problem, lam, false), opts.budget)).g;
+      if (Number.isFinite(g)) scored.push({ lam, g });
+    }
     scored.sort((a, b2) => a.g - b2.g);
     if (scored.length > 0) {
       const refined = await refineMultipliers(problem, scored[0].lam, {
@@ -138,8 +145,9 @@ export async function solveFcChain(chain: FcChain, backend: Backend, opts: FcSol
       });
       refineIterations = refined.iterations;
       if (Number.isFinite(refined.g)) {
-        const cert = certify(refined.lambdas.map((l) => l.map((v) => v * refined.g)), refined.g * rhoFactor);
-        if (cert.status === 'certified' && (!best || cert.rho < (best as FcCertificate).rho)) best = cert;
+        opts.onCertify?.();
+        const cert = await certify(refined.lambdas.map((l) => l.map((v) => v * refined.g)), refined.g * rhoFactor);
+        if (cert.status === 'certified' && (!best || cert.rho < (best as Certificate).rho)) best = cert;
       }
     }
   }

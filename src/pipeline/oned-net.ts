@@ -21,11 +21,13 @@ import type { StageSystem } from '../lmi/conv/stages.js';
 import { LipdpError } from '../model/errors.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
-import { certifyOneD, type OneDCertificate } from '../certify/oned-certify.js';
+import { certifyOneD } from '../certify/oned-certify.js';
+import type { Certificate } from '../certify/certificate.js';
+import { chooseBound, type BoundSource } from '../report/choose.js';
 import { evaluateOneD, oneDProblem, packParams, refineOneD, scaleOneDParams, startParams } from '../solver/refine-oned.js';
-import { empiricalLowerBound } from '../bounds/lower.js';
+import { empiricalLowerBoundSteps } from '../bounds/lower.js';
 import { mulUp } from '../certify/psd-check.js';
-import type { RunBudget } from '../solver/budget.js';
+import { runSteps, type RunBudget } from '../solver/budget.js';
 
 export interface SolveOneDOptions {
   /** Optimiser iterations (default 5000). */
@@ -41,6 +43,8 @@ export interface SolveOneDOptions {
   readonly noNaive?: boolean;
   /** Backend for the realisation products (default: f64 on the CPU, in-line). */
   readonly backend?: Backend;
+  /** Optimiser iterations of the main solve (not of the per-stage naive bound), and the certify phase. */
+  readonly onProgress?: (p: { phase: 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
 }
 
 export interface SolveOneDResult {
@@ -55,6 +59,8 @@ export interface SolveOneDResult {
   readonly stages: number;
   readonly iterations: number;
   readonly rhoInterval: readonly [number, number] | null;
+  /** Where the reported bound came from (report/choose.ts). */
+  readonly source: BoundSource | null;
   readonly timings: { build: number; solve: number; certify: number; lower: number };
   /** Always 'any': the bound holds for every sequence length. */
   readonly lengths: 'any';
@@ -67,7 +73,7 @@ export interface SolveOneDResult {
 export async function certifyStagesOneD(
   stages: readonly OneDStage[],
   opts: SolveOneDOptions = {},
-): Promise<{ cert: OneDCertificate; source: 'optimised' | 'start'; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
+): Promise<{ cert: Certificate; source: 'optimised' | 'start'; iterations: number; reason?: string; solveMs: number; certifyMs: number }> {
   const t0 = Date.now();
   const start = startParams(stages);
   if ('unstable' in start) {
@@ -78,18 +84,30 @@ export async function certifyStagesOneD(
   const products = opts.backend && opts.backend.name !== 'cpu' ? await opts.backend.roesserProducts(stages.map(asRoesser)) : undefined;
   let ref: Awaited<ReturnType<typeof refineOneD>>;
   try {
-    ref = await refineOneD(prob, start.params, { maxIter: opts.maxIter ?? 5000, ...(opts.budget ? { budget: opts.budget } : {}) }, products);
+    ref = await refineOneD(
+      prob,
+      start.params,
+      {
+        maxIter: opts.maxIter ?? 5000,
+        ...(opts.budget ? { budget: opts.budget } : {}),
+        ...(opts.onProgress ? { onIteration: (it: number, g: number) => opts.onProgress!({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) }) } : {}),
+      },
+      products,
+    );
   } finally {
     products?.dispose();
   }
   const t1 = Date.now();
-  let cert = certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g });
-  let source: 'optimised' | 'start' = 'optimised';
+  opts.onProgress?.({ phase: 'certify' });
+  const certBudget = opts.budget ? { budget: opts.budget } : {};
+  let cert = await certifyOneD(stages, scaleOneDParams(ref.params, ref.g), { rhoGuess: ref.g, ...certBudget });
+  // Multipliers are the optimiser's only if it ran (report/choose.ts).
+  let source: 'optimised' | 'start' = ref.iterations > 0 ? 'optimised' : 'start';
   if (cert.status !== 'certified') {
     source = 'start';
     // The start point is feasible by construction (for ρ = its g); certify it as a fallback.
     const g0 = evaluateOneD(prob, packParams(prob, start.params), false).f;
-    if (Number.isFinite(g0)) cert = certifyOneD(stages, scaleOneDParams(start.params, g0), { rhoGuess: g0 });
+    if (Number.isFinite(g0)) cert = await certifyOneD(stages, scaleOneDParams(start.params, g0), { rhoGuess: g0, ...certBudget });
   }
   return { cert, source, iterations: ref.iterations, solveMs: t1 - t0, certifyMs: Date.now() - t1, ...(cert.reason ? { reason: cert.reason } : {}) };
 }
@@ -105,31 +123,24 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
   if (!opts.noNaive) naiveBound = await naiveOneD(stages, opts);
   const tl = Date.now();
   const T = opts.lowerBoundLength ?? 512;
-  const lowerBound = (opts.lowerBoundSamples ?? 6) > 0 ? lowerBoundOneD(net, T, opts) : 0;
+  const lowerBound = (opts.lowerBoundSamples ?? 6) > 0 ? await lowerBoundOneD(net, T, opts) : 0;
   const cert = main.cert;
   return {
-    // One meaning of status on every network kind: 'certified' when the optimised multipliers
-    // verified (and beat the naive product), 'fallback' when only the naive product did.
-    ...statusOf(cert.status === 'certified' ? cert.L : null, main.source, naiveBound),
+    ...chooseBound([
+      cert.status === 'certified' ? { source: main.source === 'optimised' ? 'optimised' : 'closed-form', L: cert.L, rhoInterval: cert.rhoInterval } : null,
+      naiveBound !== undefined ? { source: 'naive', L: naiveBound, rhoInterval: null } : null,
+    ]),
     lowerBound,
     lowerBoundLength: T,
     ...(naiveBound !== undefined ? { naiveBound } : {}),
     lmiSizes,
     stages: stages.length,
     iterations: main.iterations,
-    rhoInterval: cert.status === 'certified' ? cert.rhoInterval : null,
     timings: { build: tBuild, solve: main.solveMs, certify: main.certifyMs, lower: Date.now() - tl },
     lengths: 'any',
     backend: opts.backend && opts.backend.name !== 'cpu' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
     ...(cert.status !== 'certified' ? { reason: main.reason ?? cert.reason ?? 'certification failed' } : {}),
   };
-}
-
-function statusOf(L: number | null, source: 'optimised' | 'start', naive: number | undefined): { upperBound: number | null; status: 'certified' | 'fallback' | 'failed' } {
-  const naiveOk = naive !== undefined && Number.isFinite(naive);
-  if (L !== null && !(naiveOk && naive! < L)) return { upperBound: L, status: source === 'optimised' ? 'certified' : 'fallback' };
-  if (naiveOk) return { upperBound: naive!, status: 'fallback' };
-  return { upperBound: null, status: 'failed' };
 }
 
 /**
@@ -140,7 +151,7 @@ async function naiveOneD(stages: readonly OneDStage[], opts: SolveOneDOptions): 
   let bound = 1;
   for (const st of stages) {
     const { slope, ...linear } = st;
-    const { backend: _backend, ...cpuOpts } = opts;
+    const { backend: _backend, onProgress: _progress, ...cpuOpts } = opts;
     const r = await certifyStagesOneD([linear], { ...cpuOpts, maxIter: Math.min(opts.maxIter ?? 1500, 600) });
     if (r.cert.status !== 'certified') return undefined;
     bound = mulUp(bound, r.cert.L);
@@ -156,12 +167,12 @@ function asRoesser(st: OneDStage): StageSystem {
 }
 
 /** Empirical lower bound on sequences of length T (the network re-shaped to [C, T]). */
-export function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions = {}): number {
+export async function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions = {}): Promise<number> {
   const C = net.inputShape[0]!;
   const long: Network = { ...net, inputShape: [C, T] };
   const probe = forward(long, new Float64Array(C * T));
   const longNet: Network = { ...long, outputSize: probe.length };
-  const lb = empiricalLowerBound(
+  const lb = await runSteps(empiricalLowerBoundSteps(
     {
       inputSize: C * T,
       f: (x) => forward(longNet, x),
@@ -169,6 +180,6 @@ export function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions =
       vjp: (x, v) => vjp(longNet, x, v),
     },
     { samples: opts.lowerBoundSamples ?? 6, powerIters: 40, seed: opts.seed ?? 7, ...(opts.budget?.signal ? { signal: opts.budget.signal } : {}) },
-  );
+  ), opts.budget);
   return lb.bound;
 }

@@ -1,3 +1,5 @@
+import type { Steps } from '../util/steps.js';
+
 /**
  * The run-wide limits every phase of a solve checks: the caller's time limit (`timeLimitMs`) and
  * AbortSignal. Nothing inside the algorithms is capped by wall clock — they stop on convergence
@@ -55,3 +57,14 @@ const YIELD_EVERY_MS = 25;
 
 /** A budget with no time limit and no signal (tests, sub-solves that must run to their own end). */
 export const UNLIMITED = new RunBudget();
+
+
+/** Drive stepped work (src/util/steps.ts), giving the event loop a turn and checking the signal between steps. */
+export async function runSteps<T>(steps: Steps<T>, budget: RunBudget = UNLIMITED): Promise<T> {
+  budget.throwIfAborted();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await budget.yield();
+  }
+}

@@ -18,11 +18,12 @@
  */
 import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { minimiseRhoG, runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
+import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { addPGradient, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
 import { lbfgsAsync } from './lbfgs.js';
-import { UNLIMITED, type RunBudget } from './budget.js';
+import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
+import { runStepsSync, stepsOf, type Steps } from '../util/steps.js';
 import { composeResidual, isResidualStage, statelessGain, systemStage, type SystemCertificate } from './residual-start.js';
 
 export interface ConvRefineOptions {
@@ -190,8 +191,13 @@ function lowerMul(A: Float64Array, B: Float64Array, n: number): Float64Array {
 
 /** g (smoothed with `smooth`, plus the log-det barrier) and its θ-gradient; Infinity outside the domain. */
 export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier = 0): { f: number; grad: Float64Array } {
+  return runStepsSync(convGSteps(layout, theta, smooth, wantGrad, barrier));
+}
+
+/** `evaluateConvG`, pausing between stages (the optimiser runs it under the run's budget). */
+function* convGSteps(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier: number): Steps<{ f: number; grad: Float64Array }> {
   const { params, Ls } = layout.unpack(theta);
-  const r = runRecursion(layout.stages, params, { rho: 1, smooth, barrier }, wantGrad);
+  const r = yield* recursionSteps(layout.stages, params, { rho: 1, smooth, barrier }, wantGrad);
   if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
   return { f: r.g, grad: wantGrad ? layout.gradTheta(r, params, Ls) : new Float64Array(layout.dim) };
 }
@@ -265,7 +271,7 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
     const viaProducts = products && (products.precision === 'f64' || rel >= F32_FLOOR) ? products : undefined;
     const fg = viaProducts
       ? (th: Float64Array) => evaluateConvGWith(layout, th, mu, true, barrier, viaProducts)
-      : async (th: Float64Array) => evaluateConvG(layout, th, mu, true, barrier);
+      : (th: Float64Array) => runSteps(convGSteps(layout, th, mu, true, barrier), budget);
     theta = layout.pack(bestParams);
     const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, budget, (g) => {
       iterations++;
@@ -583,7 +589,7 @@ export function bestInputWeight(stages: readonly Stage[], params: readonly Stage
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const r1 = evaluate(1);
-  return r1 ? minimiseRhoG(evaluate, 1, r1, START_RHO_STEPS).rho : 1;
+  return r1 ? runStepsSync(minimiseRhoG((rho) => stepsOf(evaluate(rho)), 1, r1, START_RHO_STEPS)).rho : 1;
 }
 
 function emptyParams(): StageParams {

@@ -21,7 +21,8 @@ import type { Matrix } from '../model/ir.js';
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { lbfgsAsync } from './lbfgs.js';
-import { UNLIMITED, type RunBudget } from './budget.js';
+import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
+import { runStepsSync, type Steps } from '../util/steps.js';
 
 export interface RefineLayer {
   readonly W: Matrix;
@@ -62,6 +63,17 @@ export function evaluateG(
   mu = 0,
   barrier = 0,
 ): { g: number; grad?: Float64Array[] } {
+  return runStepsSync(evaluateGSteps(p, lambdas, wantGrad, mu, barrier));
+}
+
+/** `evaluateG`, pausing before every layer of the forward and the reverse sweep. */
+export function* evaluateGSteps(
+  p: RefineProblem,
+  lambdas: readonly Float64Array[],
+  wantGrad: boolean,
+  mu = 0,
+  barrier = 0,
+): Steps<{ g: number; grad?: Float64Array[] }> {
   const tape: Tape = { Y: [] };
   // Log-det barrier on every outgoing Q_k (only when barrier > 0): the optimum of g can sit on the
   // boundary of {Q_k ≻ 0} (e.g. a single output only needs Q ⪰ s·wwᵀ), where an unconstrained
@@ -70,6 +82,7 @@ export function evaluateG(
   let barrierValue = 0;
   let Q: Float64Array | null = null; // null = identity
   for (let k = 0; k < p.hidden.length; k++) {
+    yield;
     const { W, a, c } = p.hidden[k];
     const lam = lambdas[k];
     const n = W.cols;
@@ -107,6 +120,7 @@ export function evaluateG(
     for (let i = 0; i < m; i++) q[i * m + i] += 2 * lam[i];
     symmetrise(q, m);
     if (barrier > 0) {
+      yield; // the barrier's factorisation and inverse cost as much as the layer itself
       const f = Float64Array.from(q);
       if (!choleskyInPlace(f, m)) return { g: Infinity };
       for (let i = 0; i < m; i++) barrierValue -= 2 * Math.log(f[i * m + i]);
@@ -165,6 +179,7 @@ export function evaluateG(
   }
   const grad: Float64Array[] = p.hidden.map((h) => new Float64Array(h.W.rows));
   for (let k = p.hidden.length - 1; k >= 0; k--) {
+    yield;
     const { W, a, c } = p.hidden[k];
     const nIn = W.cols;
     const m = W.rows;
@@ -237,7 +252,7 @@ export async function refineMultipliers(p: RefineProblem, start: readonly Float6
     let o = 0;
     for (const l of start) for (let i = 0; i < l.length; i++) theta[o++] = Math.log(Math.max(l[i], 1e-12));
   }
-  const g0 = evaluateG(p, split(theta), false).g;
+  const g0 = (await runSteps(evaluateGSteps(p, split(theta), false), runBudget)).g;
   if (!Number.isFinite(g0) || dim === 0) return { lambdas: start.map((l) => Float64Array.from(l)), g: g0, iterations: 0 };
   let iterations = 0;
   let bestTheta = theta;
@@ -246,14 +261,14 @@ export async function refineMultipliers(p: RefineProblem, start: readonly Float6
   // halves g (a far-away start, e.g. the closed-form point of a deep net, is 1000× off).
   const stages = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
   let stage = 0;
-  while (stage < stages.length) {
+  while (stage < stages.length && iterations < maxIter) {
     const rel = stages[stage];
     const gStart = bestG;
     const mu = rel * gStart;
     const barrier = (rel * gStart) / dim;
-    const fg = (th: Float64Array): { f: number; grad: Float64Array } => {
+    const fg = async (th: Float64Array): Promise<{ f: number; grad: Float64Array }> => {
       const lam = split(th);
-      const r = evaluateG(p, lam, true, mu, barrier);
+      const r = await runSteps(evaluateGSteps(p, lam, true, mu, barrier), runBudget);
       const grad = new Float64Array(dim);
       if (!Number.isFinite(r.g) || !r.grad) return { f: Infinity, grad };
       let o = 0;
@@ -273,7 +288,7 @@ export async function refineMultipliers(p: RefineProblem, start: readonly Float6
       opts.onIteration?.(iterations, g);
     });
     theta = res.theta;
-    const exact = evaluateG(p, split(theta), false).g;
+    const exact = (await runSteps(evaluateGSteps(p, split(theta), false), runBudget)).g;
     if (exact < bestG) {
       bestG = exact;
       bestTheta = theta;

@@ -400,7 +400,7 @@ export async function refineOneD(
   let iterations = 0;
   const stages = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 0];
   let stage = 0;
-  while (stage < stages.length) {
+  while (stage < stages.length && iterations < maxIter) {
     const rel = stages[stage]!;
     const gStart = best.g;
     const mu = rel * gStart;

@@ -14,6 +14,7 @@ import { ParamLayout, evaluateConvG, scaleParams, startParams, type SingleStage 
 import { naiveRoesser, solveNetwork } from '../../src/pipeline/conv-net.js';
 import { minimiseRhoG, runRecursion } from '../../src/lmi/conv/recursion.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
+import { runStepsSync, stepsOf } from '../../src/util/steps.js';
 import type { Stage } from '../../src/lmi/conv/stages.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, leaky, lowerBound, network, pool, relu, residual } from './helpers.js';
@@ -108,10 +109,10 @@ describe('chain start', () => {
   it('minimiseRhoG finds the minimum of ρ·g(ρ) and stays where g is defined', () => {
     // h(ρ) = ρ + 4/ρ: minimum 4 at ρ = 2; g undefined below ρ = 0.5.
     const evaluate = (rho: number) => (rho < 0.5 ? null : { g: 1 + 4 / (rho * rho) });
-    const { rho, r } = minimiseRhoG(evaluate, 1, evaluate(1)!, 40);
+    const { rho, r } = runStepsSync(minimiseRhoG((p) => stepsOf(evaluate(p)), 1, evaluate(1)!, 40));
     expect(rho).toBeCloseTo(2, 1);
     expect(rho * r.g).toBeLessThan(4 * 1.001);
-    const low = minimiseRhoG((p: number) => (p < 0.9 ? null : { g: 1 + 0.01 / (p * p) }), 1, { g: 1.01 }, 40);
+    const low = runStepsSync(minimiseRhoG((p: number) => stepsOf(p < 0.9 ? null : { g: 1 + 0.01 / (p * p) }), 1, { g: 1.01 }, 40));
     expect(low.rho).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -127,7 +128,7 @@ describe('chain start', () => {
     const start = (await startParams(plan.stages, 0, singles))!;
     expect(start, `seed ${seed}`).not.toBeNull();
     const g0 = runRecursion(plan.stages, start, { rho: 1 })!.g;
-    const c = certifyStages(plan, scaleParams(start, g0), { rhoGuess: g0 });
+    const c = await certifyStages(plan, scaleParams(start, g0), { rhoGuess: g0 });
     expect(c.status, `seed ${seed}`).toBe('certified');
     const naive = await naiveRoesser(plan, singles);
     expect(c.L, `seed ${seed}: start ${c.L} vs product ${naive}`).toBeLessThanOrEqual(naive);

@@ -30,7 +30,7 @@ describe('Kronecker-structured verification of the dense stage after a flatten',
     const start = (await startParams(plan.stages))!;
     const g = runRecursion(plan.stages, start, { rho: 1 })!.g;
     const params = scaleParams(start, g);
-    const cert = certifyStages(plan, params, { rhoGuess: g });
+    const cert = await certifyStages(plan, params, { rhoGuess: g });
     expect(cert.status, `seed ${seed}`).toBe('certified');
     // At a comfortably feasible ρ both tests accept every Kronecker stage.
     const rho = cert.rho * 1.5;

@@ -4,7 +4,8 @@
  * residual detection (Add and Sub joins) is part of what is tested. Weights: He-uniform from a
  * seeded generator, times a gain.
  */
-import { floatTensor, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
+import { floatTensor, randomWeights } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { importOnnxBytes } from '../../src/model/import.js';
 import type { Network } from '../../src/model/ir.js';
 import { GraphBuilder } from '../model/builders.js';
@@ -14,7 +15,7 @@ export class ResBuilder extends GraphBuilder {
   private n = 0;
   constructor(seed: number) {
     super(seed);
-    this.r = seededRandom(seed ^ 0x5bd1e995);
+    this.r = mulberry32(seed ^ 0x5bd1e995);
   }
   /** Random weight with fan-in from dims, scaled by `gain`. */
   w(dims: number[], gain = 1): string {

@@ -75,7 +75,7 @@ describe('composed residual start on fresh random blocks', () => {
       expect(fw!.g!, `seed ${seed}`).toBeLessThanOrEqual(rho * (1 + 1e-9));
       // Certified (f64, rigorous) from these multipliers, and sound against the true block.
       const g = runRecursion([st], [prm], { rho: 1 })!.g;
-      const cert = certifyStages(plan, scaleParams([prm], g), { rhoGuess: g });
+      const cert = await certifyStages(plan, scaleParams([prm], g), { rhoGuess: g });
       expect(cert.status, `seed ${seed}`).toBe('certified');
       expect(cert.L, `seed ${seed}`).toBeGreaterThanOrEqual(lowerBound(net, seed));
       expect(cert.L).toBeLessThanOrEqual(Math.sqrt(rho) * (1 + 1e-6));

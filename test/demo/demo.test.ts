@@ -29,7 +29,8 @@ import { buildDemo } from '../../demo/build.js';
 import { serveStatic, type RunningServer } from '../../demo/static-server.js';
 import { estimateLipschitz } from '../../src/estimate.js';
 import type { LipschitzReport } from '../../src/report/types.js';
-import { encodeModel, externalFloatTensor, floatTensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
+import { encodeModel, externalFloatTensor, floatTensor, node, randomWeights } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium, type Browser } from './browser.js';
 import { validate } from '../helpers/json-schema.js';
 
@@ -55,7 +56,7 @@ const BIN = 'application/octet-stream';
 
 /** FC 6→5 (weight in ext_mlp.onnx.data, at an offset) – ReLU – FC 5→3 (inline weight). */
 function externalDataModel(): { model: Buffer; data: Buffer } {
-  const rand = seededRandom(7);
+  const rand = mulberry32(7);
   const w1 = randomWeights(rand, 30, 6);
   const w2 = randomWeights(rand, 15, 5);
   const data = Buffer.alloc(8 + w1.byteLength);

@@ -15,7 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FAST, type Outcome, VIOLATIONS, mutateBytes, runCase, seededRandom, seeds, structureCase } from './fuzz-lib.js';
+import { FAST, type Outcome, VIOLATIONS, mutateBytes, runCase, mulberry32, seeds, structureCase } from './fuzz-lib.js';
 
 interface Job {
   readonly index: number;
@@ -32,7 +32,7 @@ interface Done {
 /** Case `index` of a run: the first `nByte` are byte-level, the rest structure-aware. */
 function makeCase(runSeed: number, nByte: number, index: number): { kind: 'byte' | 'struct'; seed: string; edits: string; bytes: Uint8Array } {
   const all = cachedSeeds();
-  const r = seededRandom(runSeed * 1_000_003 + index);
+  const r = mulberry32(runSeed * 1_000_003 + index);
   const s = all[Math.floor(r() * all.length)]!;
   if (index < nByte) return { kind: 'byte', seed: s.name, edits: '', bytes: mutateBytes(s.bytes, r) };
   const c = structureCase(s, r);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FAST, type Outcome, VIOLATIONS, mutateBytes, runCase, seededRandom, seeds, structureCase } from './fuzz-lib.js';
+import { FAST, type Outcome, VIOLATIONS, mutateBytes, runCase, mulberry32, seeds, structureCase } from './fuzz-lib.js';
 
 const BYTE_CASES = 250;
 const STRUCT_CASES = 200;
@@ -21,7 +21,7 @@ const ESTIMATES = 15;
 function cases(kind: 'byte' | 'struct', n: number, runSeed: number) {
   const all = seeds();
   return Array.from({ length: n }, (_, i) => {
-    const r = seededRandom(runSeed * 1_000_003 + i);
+    const r = mulberry32(runSeed * 1_000_003 + i);
     const s = all[Math.floor(r() * all.length)]!;
     if (kind === 'byte') return { id: `${kind}#${i} ${s.name}`, seed: s.name, bytes: mutateBytes(s.bytes, r) };
     const c = structureCase(s, r);

@@ -1,6 +1,7 @@
 /** In-memory ONNX models for tests (built with src/model/onnx-writer). */
 import type onnxProto from 'onnx-proto';
-import { encodeModel, floatTensor, int64Tensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
+import { encodeModel, floatTensor, int64Tensor, node, randomWeights } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 type NodeP = onnxProto.onnx.INodeProto;
 type TensorP = onnxProto.onnx.ITensorProto;
@@ -12,7 +13,7 @@ export class GraphBuilder {
   private k = 0;
 
   constructor(seed: number) {
-    this.rand = seededRandom(seed);
+    this.rand = mulberry32(seed);
   }
 
   /** Random float initializer. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { forward } from '../../src/model/forward.js';
 import { importOnnx } from '../../src/model/import.js';
 import { fcChainForward, toFcChain } from '../../src/model/lower.js';
-import { seededRandom } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 const DIR = fileURLToPath(new URL('../../../shared/models/glipsdp', import.meta.url));
 const have = existsSync(DIR);
@@ -26,7 +26,7 @@ describe.runIf(have)('glipsdp models', () => {
       // The spectral-norm subgraphs and the output gain are folded away.
       const kinds = new Set(net.layers.map((l) => l.kind));
       expect(kinds.has('scaleshift')).toBe(false);
-      const rand = seededRandom(11);
+      const rand = mulberry32(11);
       const x = Float64Array.from({ length: 784 }, () => rand());
       const y = forward(net, x);
       expect(y.every(Number.isFinite)).toBe(true);

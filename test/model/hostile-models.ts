@@ -5,7 +5,8 @@
  */
 import type onnxProto from 'onnx-proto';
 import { onnx } from '../../src/model/onnx.js';
-import { encodeModel, floatTensor, int64Tensor, node, randomWeights, seededRandom } from '../../src/model/onnx-writer.js';
+import { encodeModel, floatTensor, int64Tensor, node, randomWeights } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 type Attr = onnxProto.onnx.IAttributeProto;
 type NodeP = onnxProto.onnx.INodeProto;
@@ -23,7 +24,7 @@ function rawNode(opType: string, inputs: string[], outputs: string[], name: stri
 
 function weights(seed: number, name: string, dims: number[]): TensorP {
   const n = dims.reduce((a, b) => a * b, 1);
-  return floatTensor(name, dims, randomWeights(seededRandom(seed), n, Math.max(1, dims.slice(1).reduce((a, b) => a * b, 1))));
+  return floatTensor(name, dims, randomWeights(mulberry32(seed), n, Math.max(1, dims.slice(1).reduce((a, b) => a * b, 1))));
 }
 
 /**

@@ -7,7 +7,7 @@ import { importOnnx, importOnnxBytes } from '../../src/model/import.js';
 import type { FcChain, Layer, Network } from '../../src/model/ir.js';
 import { activationSlope } from '../../src/model/kernels/activation.js';
 import { fcChainForward, toFcChain } from '../../src/model/lower.js';
-import { seededRandom } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { sizeOf } from '../../src/model/shapes.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
@@ -15,7 +15,7 @@ const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../shared/models/mnist', import.meta.url));
 
 function expectSameFunction(net: Network, chain: FcChain, seed: number): void {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const n = sizeOf(net.inputShape);
   expect(chain.inputSize).toBe(n);
   for (let k = 0; k < 5; k++) {
@@ -73,7 +73,7 @@ describe('toFcChain', () => {
   });
 
   it('folds scale/shift, NHWC flatten permutations and dense·dense products exactly', () => {
-    const rand = seededRandom(5);
+    const rand = mulberry32(5);
     const mat = (rows: number, cols: number) => ({ rows, cols, data: Float64Array.from({ length: rows * cols }, () => rand() - 0.5) });
     const vec = (n: number) => Float64Array.from({ length: n }, () => rand() - 0.5);
     const layers: Layer[] = [

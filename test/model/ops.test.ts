@@ -4,7 +4,7 @@ import { forward, layerForward } from '../../src/model/forward.js';
 import { importOnnxBytes } from '../../src/model/import.js';
 import type { Conv2dLayer, Layer, PoolLayer } from '../../src/model/ir.js';
 import { activationSlope, activationValue } from '../../src/model/kernels/activation.js';
-import { seededRandom } from '../../src/model/onnx-writer.js';
+import { mulberry32 } from '../../src/util/random.js';
 import type { MapShape } from '../../src/model/shapes.js';
 import { GraphBuilder, kitchenSink } from './builders.js';
 
@@ -48,7 +48,7 @@ function naiveConv(l: Conv2dLayer, s: MapShape, x: Float64Array): Float64Array {
 
 describe('conv2d kernel', () => {
   it('matches a direct implementation with stride, asymmetric pads, dilation and groups', () => {
-    const rand = seededRandom(1);
+    const rand = mulberry32(1);
     const s: MapShape = [4, 7, 6];
     const l = conv({
       kernel: rvec(rand, 6 * 2 * 3 * 2), cout: 6, cin: 2, kh: 3, kw: 2, groups: 2,
@@ -90,7 +90,7 @@ describe('activations', () => {
     expect(activationSlope('softplus')).toEqual({ alpha: 0, beta: 1 });
   });
   it('difference quotients stay within the slope interval', () => {
-    const rand = seededRandom(3);
+    const rand = mulberry32(3);
     for (const [fn, p] of [['relu'], ['leaky_relu', 0.3], ['tanh'], ['sigmoid'], ['elu', 1.7], ['elu', 0.4], ['softplus']] as const) {
       const { alpha, beta } = activationSlope(fn, p);
       for (let k = 0; k < 2000; k++) {
@@ -127,7 +127,7 @@ describe('importer structure', () => {
     // Folding is exact.
     const raw = importOnnxBytes(kitchenSink(), { simplify: false });
     expect(raw.layers.some((l) => l.kind === 'scaleshift' && l.name.startsWith('batchnorm'))).toBe(true);
-    const rand = seededRandom(2);
+    const rand = mulberry32(2);
     const x = rvec(rand, 72);
     const a = forward(net, x);
     const b = forward(raw, x);

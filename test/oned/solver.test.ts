@@ -32,7 +32,7 @@ describe('refine-oned gradient', () => {
 });
 
 describe('oned certificate', () => {
-  it('the feasible start certifies, and the verification rejects a P that is not positive definite', () => {
+  it('the feasible start certifies, and the verification rejects a P that is not positive definite', async () => {
     const net = parseSsmJson(buildSsmNetJson());
     const stages = lowerOneD(net);
     const s = startParams(stages);
@@ -40,13 +40,13 @@ describe('oned certificate', () => {
     const p = oneDProblem(stages, s.pScale);
     const g0 = evaluateOneD(p, packParams(p, s.params), false).f;
     const params = scaleOneDParams(s.params, g0);
-    const ok = certifyOneD(stages, params, { rhoGuess: g0 });
+    const ok = await certifyOneD(stages, params, { rhoGuess: g0 });
     expect(ok.status).toBe('certified');
     // The smallest ρ for these fixed multipliers is g0 (up to the bisection tolerance and margins).
     expect(ok.rho / g0).toBeGreaterThan(1 - 1e-6);
     expect(ok.rho / g0).toBeLessThan(1.001);
     const badP = params.Ps.map((P) => P.map((v) => -v));
-    expect(certifyOneD(stages, { lambdas: params.lambdas, Ps: badP }).status).toBe('failed');
+    expect((await certifyOneD(stages, { lambdas: params.lambdas, Ps: badP })).status).toBe('failed');
   });
 
   it('an unstable SSM has no start (infinite ℓ2 gain)', () => {

@@ -5,17 +5,8 @@
  */
 import type { ActivationFn, FcChain, FcChainLayer, Matrix, SlopeBounds } from '../../src/model/ir.js';
 
-/** mulberry32: small, fast, good enough for test data; seeded so failures can be replayed. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded test data (the library's mulberry32), so failures can be replayed. */
+export { mulberry32 as makeRng } from '../../src/util/random.js';
 
 export function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-300);

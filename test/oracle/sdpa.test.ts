@@ -8,12 +8,12 @@ import {
   assembleBlocks,
   buildLayeredSdp,
   buildLipSdpNeuron,
-  spectralNormEstimate,
   toSdpaText,
   unscaleSolution,
   type SdpaProblem,
 } from '../../src/lmi/sdpa.js';
 import type { FcChain, Matrix } from '../../src/model/ir.js';
+import { spectralNormEstimate } from '../../src/linalg/dense.js';
 import { makeRng, randomChain, randomMatrix, spectralNorm, testSeed, type ActivationKey } from './helpers.js';
 
 const seed = testSeed();

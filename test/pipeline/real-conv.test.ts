@@ -55,7 +55,7 @@ describe.runIf(have)('real deep CNN: certified ≤ product of its parts', () => 
     let product = plan.inputGain;
     for (const p of parts!.top) {
       const seg = segment(plan.stages, p.from, p.to);
-      const c = certifyStages({ stages: seg, inputGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
+      const c = await certifyStages({ stages: seg, inputGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
       expect(c.status).toBe('certified');
       product *= c.L;
     }

@@ -6,17 +6,8 @@ import { expect } from 'vitest';
 
 export const SEED = process.env.LIPDP_SEED !== undefined ? Number(process.env.LIPDP_SEED) : (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
 
-/** mulberry32: tiny, good enough for test data. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded test data (the library's mulberry32), so failures can be replayed. */
+export { mulberry32 as makeRng } from '../../src/util/random.js';
 
 export function randArray(rng: () => number, n: number): Float64Array {
   const a = new Float64Array(n);

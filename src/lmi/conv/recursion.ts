@@ -13,6 +13,7 @@
 import { symEig } from '../../linalg/eig.js';
 import { stageForward, type StageGrad, type StageProducts } from './stage-math.js';
 import type { Stage, StageParams } from './stages.js';
+import { runStepsSync, type Steps } from '../../util/steps.js';
 
 export interface RecursionOptions {
   /** Q_0 = ρ·I. */
@@ -90,6 +91,11 @@ function transform(Qs: Float64Array, m: number, st: Stage, margin: number, shape
 }
 
 export function runRecursion(stages: readonly Stage[], params: readonly StageParams[], opts: RecursionOptions, wantGrad = false): RecursionResult | null {
+  return runStepsSync(recursionSteps(stages, params, opts, wantGrad));
+}
+
+/** The recursion, pausing before every stage (the certifier runs it under the run's budget). */
+export function* recursionSteps(stages: readonly Stage[], params: readonly StageParams[], opts: RecursionOptions, wantGrad = false): Steps<RecursionResult | null> {
   const c0 = stages[0]!.qin.c;
   let Q: Float64Array = new Float64Array(c0 * c0);
   if (opts.Q0) Q = opts.Q0;
@@ -100,6 +106,7 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
   let g = NaN;
   let barrierSum = 0;
   for (let k = 0; k < stages.length; k++) {
+    yield;
     const st = stages[k]!;
     const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0, opts.barrier ?? 0, opts.products?.[k]);
     if (!fw) return null;
@@ -121,6 +128,7 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
   let gbar: Float64Array | null = null;
   let gShape: Float64Array | null = null;
   for (let k = stages.length - 1; k >= 0; k--) {
+    yield;
     const r = backs[k]!(gbar);
     grads[k] = { ...r.grad, diag: gShape };
     if (k > 0) {
@@ -141,13 +149,13 @@ export function runRecursion(stages: readonly Stage[], params: readonly StagePar
  * Used by the certifier (any ρ that verifies is a certificate, so this only tightens) and by
  * the chain start (which stage-wise ratio ρ* to scale each stage's own multipliers to).
  */
-export function minimiseRhoG<R extends { readonly g: number }>(evaluate: (rho: number) => R | null, rho: number, r: R, maxSteps: number): { rho: number; r: R } {
+export function* minimiseRhoG<R extends { readonly g: number }>(evaluate: (rho: number) => Steps<R | null>, rho: number, r: R, maxSteps: number): Steps<{ rho: number; r: R }> {
   let h = rho * r.g;
   for (let f = 10, steps = 0; f > 1.003 && steps < maxSteps; ) {
     let moved = false;
     for (const cand of [rho / f, rho * f]) {
       steps++;
-      const rc = evaluate(cand);
+      const rc = yield* evaluate(cand);
       if (rc && cand * rc.g < h) {
         [rho, r, h] = [cand, rc, cand * rc.g];
         moved = true;
