@@ -17,7 +17,7 @@ import { stageLevels } from '../../src/solver/refine-conv.js';
 import { symEig } from '../../src/linalg/eig.js';
 import { freshSeed } from '../helpers/random.js';
 import { oracleTestsEnabled } from '../helpers/oracle-policy.js';
-import { Rng, conv, leaky, lowerBound, network, relu, residual } from './helpers.js';
+import { Rng, conv, dense, flatten, leaky, lowerBound, network, relu, residual } from './helpers.js';
 import { type ConvBlock, convResNet, delayCounterexample } from './residual-models.js';
 
 const KINDS: ConvBlock[] = ['conv-act-scale', 'one-conv', 'three-conv', 'strided-scale'];
@@ -81,6 +81,22 @@ describe('general residual branches: structure', () => {
     const net = network([2, 5, 5], [residual([conv(r, 2, 2, 3, 1, 1), c2]), relu(), conv(r, 2, 1, 5)], 1);
     expect(() => planStages(net)).toThrow(LipdpError);
     expect(() => planStages(net)).toThrow(new RegExp(`layer '${c2.name}'.*two convs without an activation`));
+  });
+});
+
+describe('general residual branches: still refused, one line naming the layer', () => {
+  it('a strided conv that is not the first conv of the branch', () => {
+    const r = new Rng(5);
+    const c2 = conv(r, 2, 2, 3, 2, 1);
+    const net = network([2, 6, 6], [residual([conv(r, 2, 2, 3, 1, 1), relu(), c2], [conv(r, 2, 2, 1, 2)]), relu(), conv(r, 2, 1, 3)], 1);
+    expect(() => planStages(net)).toThrow(new RegExp(`layer '${c2.name}'.*only the first conv`));
+  });
+
+  it('a residual block on the flatten of a feature map', () => {
+    const r = new Rng(6);
+    const blk = residual([dense(r, 18, 18), relu(), dense(r, 18, 18)]);
+    const net = network([2, 3, 3], [conv(r, 2, 2, 3, 1, 1), relu(), flatten([2, 3, 3]), blk, relu(), dense(r, 18, 2)], 2);
+    expect(() => planStages(net)).toThrow(new RegExp(`layer '${blk.name}'.*directly after the flatten`));
   });
 });
 
