@@ -80,7 +80,10 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
     // Lower ρ·g(ρ) (recursion.ts minimiseRhoG): any ρ at which the blocks verify is a
     // certificate, so this only tightens.
     ({ rho, r } = yield* minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
-    for (let t = 0; t < 4; t++) {
+    // s² from 1e-9 up to 1e-4 above g: a storage P at its cap (stage-math.ts STORAGE_RANGE, e.g.
+    // the pure-delay skip of a strided residual block alone) makes |M| ~1e6·Q, whose rounding
+    // allowance (~1e-5) exceeds the eigenvalue gap that s² = g(1 + 1e-6) leaves.
+    for (let t = 0; t < 6; t++) {
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
       if (!(yield* verifyStages(stages, params, rho, r.qs, s2))) continue;
       const rhoL = mulUp(rho, s2);

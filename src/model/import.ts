@@ -72,8 +72,10 @@ interface DynNode {
   readonly inputs: readonly string[];
   readonly output: string;
   readonly layers: readonly Layer[];
-  /** Sum of two non-constant tensors: a residual join. */
+  /** Sum (or difference) of two non-constant tensors: a residual join. */
   readonly isAdd: boolean;
+  /** Sub join: the ×(−1) appended to the path that arrives as the subtrahend (inputs[1]). */
+  readonly negate?: Layer;
   /** The leading NHWC → NCHW transpose of the graph input. */
   readonly inputPerm?: MapShape;
 }
@@ -538,15 +540,22 @@ class Importer {
         };
         return this.addDyn(node, [a], [layer], x);
       }
-      if (op !== 'Add') {
-        this.err('UNSUPPORTED_OP', `${op} of two non-constant tensors at ${this.where(node)} (only Add, as a residual connection, is supported)`);
+      if (op === 'Sub' && a === b) this.err('UNSUPPORTED_STRUCTURE', `Sub of a tensor from itself at ${this.where(node)} (a constant zero output)`);
+      if (op !== 'Add' && op !== 'Sub') {
+        this.err('UNSUPPORTED_OP', `${op} of two non-constant tensors at ${this.where(node)} (only Add or Sub, as a residual connection, is supported)`);
       }
       if (x.dims.length !== y.dims.length || x.dims.some((d, i) => d !== y.dims[i]) || x.nhwcOf || y.nhwcOf) {
         this.err('UNSUPPORTED_STRUCTURE', `residual Add ${this.where(node)} of different shapes [${x.dims}] and [${y.dims}]`);
       }
       this.plan.bookActivation(node.output![0]!, x.dims);
       this.dyn.set(node.output![0]!, { dims: x.dims });
-      this.dynNodes.push({ label, op, inputs: [a, b], output: node.output![0]!, layers: [], isAdd: true });
+      // x − y is the residual join x + (−1)·y: the −1 goes at the end of y's path (walk).
+      let negate: Layer | undefined;
+      if (op === 'Sub') {
+        const n = y.dims.length === 4 ? y.dims[1]! : numel(y.dims);
+        negate = { kind: 'scaleshift', scale: new Float64Array(n).fill(-1), shift: new Float64Array(n), broadcast: y.dims.length === 4 ? 'channel' : 'element', name: `${label}/negate` };
+      }
+      this.dynNodes.push({ label, op, inputs: [a, b], output: node.output![0]!, layers: [], isAdd: true, ...(negate ? { negate } : {}) });
       return;
     }
     const dynFirst = this.dyn.has(a);
@@ -853,6 +862,8 @@ class Importer {
       if (!p.join || p.join !== q.join) {
         this.err('UNSUPPORTED_STRUCTURE', `the two paths from tensor '${cur}' do not meet in one Add (residual block)`);
       }
+      const neg = p.join.negate;
+      if (neg) for (const path of [p, q]) if (path.end === p.join.inputs[1]) path.layers = [...path.layers, neg];
       const [branch, shortcut] = p.layers.length >= q.layers.length ? [p, q] : [q, p];
       layers.push({ kind: 'residual', branch: branch.layers, shortcut: shortcut.layers, name: p.join.label });
       cur = p.join.output;

@@ -47,6 +47,13 @@ export interface SolveNetworkOptions {
   /** Skip the naive bound (it costs one small optimisation per stage). */
   readonly noNaive?: boolean;
   /**
+   * Iterations of each stage's own optimisation in the start point (default 300; 0: the
+   * closed-form / composed start only). A quick solve of a deep net with wide dense residual
+   * stages spends most of its time there (8 blocks of width 64: about 5 minutes on a loaded
+   * 2-core machine), so tests of such nets lower it.
+   */
+  readonly startIter?: number;
+  /**
    * Backend for the Roesser realisation products of the optimiser's gradient iterations
    * (default: f64 on the CPU, in-line). The certificate is f64 on the CPU whatever this is.
    */
@@ -102,7 +109,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
   const singles = new Map<Stage, SingleStage>();
-  const start = await startParams(plan.stages, 300, singles, budget);
+  const start = await startParams(plan.stages, opts.startIter ?? 300, singles, budget);
   const systems = plan.stages.flatMap((st) => st.systems);
   const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
   let bufferBytes = 0;

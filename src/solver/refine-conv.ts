@@ -24,7 +24,7 @@ import { addPGradient, stageForward, type RoesserProducts, type StageProducts } 
 import { lbfgsAsync } from './lbfgs.js';
 import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
 import { runStepsSync, stepsOf, type Steps } from '../util/steps.js';
-import { composeResidual, isResidualStage, systemStage, type SystemCertificate } from './residual-start.js';
+import { composeResidual, isResidualStage, statelessGain, systemStage, type SystemCertificate } from './residual-start.js';
 
 export interface ConvRefineOptions {
   readonly maxIter?: number;
@@ -472,7 +472,13 @@ const START_BLEND = 1e-2;
 /** Residual stage start composed from its systems' own certificates (residual-start.ts), or null. */
 async function residualStart(st: Stage, I: Float64Array, budget: RunBudget): Promise<{ prm: StageParams; sigma: number } | null> {
   const own: SystemCertificate[] = [];
-  for (let j = 0; j < st.systems.length; j++) {
+  const links = [...st.residual!.pieces, st.residual!.skip];
+  for (let j = 0; j < links.length; j++) {
+    if (links[j]!.sys < 0) {
+      // A piece without state (dense, scale): its squared norm, no multipliers.
+      own.push({ P1: new Float64Array(0), P2: new Float64Array(0), sigma: statelessGain(st, j) });
+      continue;
+    }
     const ss = systemStage(st, j);
     const n = ss.qin.c;
     const In = new Float64Array(n * n);

@@ -1,7 +1,9 @@
 /**
- * Start point for a residual stage (structure.ts: systems [conv1, conv2, skip], one inner
- * activation w = φ(v₁)) composed from the three systems' OWN gain certificates, as a naive
- * residual bound is composed from layer norms — but with each conv's Roesser storage P in it.
+ * Start point for a residual stage (structure.ts: a branch L_0, φ_1, L_1, …, φ_K, L_K of linear
+ * pieces and activations, and a linear skip S; stages.ts ResidualChain) composed from the pieces'
+ * OWN gain certificates, as a naive residual bound is composed from layer norms — but with each
+ * conv's Roesser storage P in it. Written out below for K = 1 (conv → φ → conv); for longer
+ * branches the QC step is repeated down the chain (composeResidual).
  *
  * With incoming weight I and σ_j the certified squared gain of system j alone (storage σ_j·P̄_j):
  *   |y|² ≤ (1+ε)|d|² + (1+1/ε)|v₂|²                              (y = v₂ + d, skip output d)
@@ -20,6 +22,7 @@
  * time budget. Everything returned is re-checked (the caller evaluates σ; the certifier verifies).
  */
 import type { Matrix } from '../model/ir.js';
+import { symEig } from '../linalg/eig.js';
 import { slopeInterval, type Stage, type StageParams } from '../lmi/conv/stages.js';
 
 /** A system's own certificate: multipliers for Q_in = I and the squared gain they certify. */
@@ -40,16 +43,25 @@ function columns(G: Matrix, ranges: readonly [number, number][]): Matrix {
   return { rows: G.rows, cols, data };
 }
 
+/** The rows a piece drives: internal QC k's pre-activation (k < K), else the stage output. */
+function drivenRows(st: Stage, k: number): Matrix {
+  return k < st.internal.length ? st.internal[k]!.G : st.out.G;
+}
+
+/** The pieces in chain order, the skip last (index K + 1). */
+function chainLinks(st: Stage): readonly { sys: number; inOff: number; nin: number }[] {
+  return [...st.residual!.pieces, st.residual!.skip];
+}
+
 /**
- * System j of a residual stage as a stage of its own: z = [input; state], output [D C]·z as the
- * last (linear) layer. Which output each system drives is fixed by structure.ts: conv1 the inner
- * activation's pre-activation, conv2 and the skip the block output.
+ * Piece j (0 … K; K + 1: the skip) of a residual stage that has a Roesser system, as a stage of its
+ * own: z = [input; state], output [D C]·z as the last (linear) layer.
  */
 export function systemStage(st: Stage, j: number): Stage {
-  const sy = st.systems[j]!;
+  const link = chainLinks(st)[j]!;
+  const sy = st.systems[link.sys]!;
   const nx = sy.nx1 + sy.nx2;
-  const G = j === 0 ? st.internal[0]!.G : st.out.G;
-  const out = columns(G, [
+  const out = columns(drivenRows(st, Math.min(j, st.internal.length)), [
     [sy.inOff, sy.inOff + sy.nin],
     [sy.xOff, sy.xOff + nx],
   ]);
@@ -67,9 +79,29 @@ export function systemStage(st: Stage, j: number): Stage {
   };
 }
 
-/** Whether st has the residual layout this module composes. */
+/** Squared spectral norm of the stateless piece j (its input columns of the rows it drives). */
+export function statelessGain(st: Stage, j: number): number {
+  const link = chainLinks(st)[j]!;
+  const D = columns(drivenRows(st, Math.min(j, st.internal.length)), [[link.inOff, link.inOff + link.nin]]);
+  // λ_max(D Dᵀ) (rows × rows); a start only: the certifier re-verifies whatever comes of it.
+  const m = D.rows;
+  const H = new Float64Array(m * m);
+  for (let a = 0; a < m; a++)
+    for (let b = a; b < m; b++) {
+      let s = 0;
+      for (let c = 0; c < D.cols; c++) s += D.data[a * D.cols + c]! * D.data[b * D.cols + c]!;
+      H[a * m + b] = H[b * m + a] = s;
+    }
+  return symEig(H, m).values[m - 1]! * (1 + 1e-9);
+}
+
+/**
+ * Whether st has the layout this module composes: a residual stage with at least one inner
+ * activation (K ≥ 1). With K = 0 branch and skip both read u and their outputs cannot be
+ * separated in G; such a block is one linear map and starts from the generic grid search.
+ */
 export function isResidualStage(st: Stage): boolean {
-  return st.kind === 'residual' && st.systems.length === 3 && st.internal.length === 1 && st.systems[1]!.inOff === st.internal[0]!.wOff;
+  return st.kind === 'residual' && st.residual !== undefined && st.internal.length >= 1 && st.residual.pieces.length === st.internal.length + 1;
 }
 
 /** (t, δ) for the QC step, see the module comment. */
@@ -89,27 +121,48 @@ export function qcStep(a: number, c: number): { t: number; delta: number; beta2:
 
 /**
  * The composed multipliers (for Q_in = I, normalised to ρ = 1, i.e. every multiplier divided by
- * the ρ above) and that ρ. `own[j]`: system j's own certificate (systemStage).
+ * the ρ below) and that ρ. `own[j]`: piece j's own certificate (j = 0 … K, then the skip); for a
+ * piece without state only σ_j counts (its inequality |L_j w|² ≤ σ_j|w|² needs no multiplier).
+ *
+ * Down the chain from the output: weight h_K = 1 + 1/ε on the branch output; piece j turns
+ * h_j|v_j|² into h_jσ_j|input_j|² (storage h_jσ_jP̄_j); for j ≥ 1 that input is w_j, and the QC
+ * step of φ_j turns k|w_j|² (k = h_jσ_j) into k(1+δ_j)β_j²|v_{j−1}|² with λ_j = t_j·k, i.e.
+ * h_{j−1} = k(1+δ_j)β_j². With Π := Π_j σ_j · Π_j (1+δ_j)β_j² this gives
+ * ρ = (1+ε)σ_S + (1+1/ε)Π, smallest at ε = √(Π/σ_S): ρ = (√σ_S + √Π)².
  */
 export function composeResidual(st: Stage, own: readonly SystemCertificate[]): { prm: StageParams; rho: number } {
-  const [c1, c2, cs] = own as [SystemCertificate, SystemCertificate, SystemCertificate];
-  const q = st.internal[0]!;
-  const { t, delta, beta2 } = qcStep(q.a, q.c);
-  const inner = (1 + delta) * beta2;
-  const eps = Math.sqrt((c1.sigma * c2.sigma * inner) / cs.sigma);
-  const k = (1 + 1 / eps) * c2.sigma; // weight on |w|²
-  const k1 = k * inner; // weight on |v₁|²
-  const ks = 1 + eps; // weight on |d|²
-  const rho = ks * cs.sigma + k1 * c1.sigma;
+  const K = st.internal.length;
+  const links = chainLinks(st);
+  const steps = st.internal.map((q) => qcStep(q.a, q.c));
+  let prod = 1;
+  for (let j = 0; j <= K; j++) prod *= own[j]!.sigma;
+  for (const s of steps) prod *= (1 + s.delta) * s.beta2;
+  const cs = own[K + 1]!;
+  const eps = Math.sqrt(prod / cs.sigma);
+  const ks = 1 + eps; // weight on |skip output|²
+  const h = new Array<number>(K + 1);
+  const lamInt: Float64Array[] = new Array(K);
+  h[K] = 1 + 1 / eps;
+  for (let j = K; j >= 1; j--) {
+    const k = h[j]! * own[j]!.sigma; // weight on |w_j|²
+    const s = steps[j - 1]!;
+    lamInt[j - 1] = new Float64Array(st.internal[j - 1]!.G.rows).fill(s.t * k);
+    h[j - 1] = k * ((1 + s.delta) * s.beta2);
+  }
+  const rho = ks * cs.sigma + h[0]! * own[0]!.sigma;
+  const P: { P1: Float64Array; P2: Float64Array }[] = new Array(st.systems.length);
   const scale = (c: SystemCertificate, f: number): { P1: Float64Array; P2: Float64Array } => ({
     P1: c.P1.map((v) => (v * f * c.sigma) / rho),
     P2: c.P2.map((v) => (v * f * c.sigma) / rho),
   });
+  links.forEach((l, j) => {
+    if (l.sys >= 0) P[l.sys] = scale(own[j]!, j <= K ? h[j]! : ks);
+  });
   return {
     rho,
     prm: {
-      P: [scale(c1, k1), scale(c2, 1 + 1 / eps), scale(cs, ks)],
-      lamInt: [new Float64Array(q.G.rows).fill((t * k) / rho)],
+      P,
+      lamInt: lamInt.map((l) => l.map((v) => v / rho)),
       lamOut: null,
       diagShape: null,
     },

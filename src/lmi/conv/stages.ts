@@ -71,6 +71,20 @@ export interface Stage {
   readonly pool: { readonly mu: number; readonly diag: boolean };
   /** Shape of the stage's (pooled) output in the true network. */
   readonly outShape: ValueShape;
+  /** Residual stages only: how the stage is a chain (see ResidualChain). */
+  readonly residual?: ResidualChain;
+}
+
+/**
+ * The chain structure of a residual stage (structure.ts residualStage): branch pieces
+ * L_0, φ_1, L_1, …, φ_K, L_K and the skip S. Piece k reads z[inOff .. inOff + nin) (u for k = 0,
+ * else the output of internal QC k − 1) and drives internal QC k (k < K) or the output; `sys` is
+ * its Roesser system's index in `systems`, or −1 for a piece without state (dense, scale). Only
+ * the start point (solver/residual-start.ts) uses this; the LMI is defined by the generic fields.
+ */
+export interface ResidualChain {
+  readonly pieces: readonly { readonly sys: number; readonly inOff: number; readonly nin: number }[];
+  readonly skip: { readonly sys: number; readonly inOff: number; readonly nin: number };
 }
 
 export interface StagePlan {

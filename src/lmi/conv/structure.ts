@@ -5,7 +5,9 @@
  * Accepted shapes (after the exact scale/shift folding of simplifyChain):
  *   [scaleshift]* (input gain)  then a sequence of
  *   conv → [maxpool] → activation → [pad | maxpool | avgpool | globalavgpool]*      (conv stage)
- *   residual{branch: conv, act, conv | shortcut: ∅ or conv} → activation → [pools] (residual stage)
+ *   residual{branch: any chain of linear pieces (conv incl. 1×1, dense, scale/shift) and
+ *            activations | shortcut: identity, conv or dense (with scales)} → activation → [pools]
+ *            (residual stage, on a feature map or on a vector)
  *   [flatten] → dense [→ dense …] → activation → …                                  (dense stage)
  *   and a last linear stage: conv, residual (no activation after it) or dense, optionally followed
  *   by a flatten.
@@ -22,7 +24,7 @@ import { LipdpError } from '../../model/errors.js';
 import { simplifyChain } from '../../model/simplify.js';
 import { type ValueShape, isMap, layerInputShape, layerOutputShape } from '../../model/shapes.js';
 import { axisDelay, roesserFull, roesserOfDelay } from '../../realize/index.js';
-import { convSystem, squareStride, type ConvSystem } from './conv-system.js';
+import { convSystem, squareStride } from './conv-system.js';
 import { avgPoolGain, maxPoolGain } from './pool-gain.js';
 import type { Stage, StagePlan, StageSystem } from './stages.js';
 
@@ -221,8 +223,10 @@ export function planStages(net: Network): StagePlan {
       }
       case 'residual': {
         advance();
-        if (!isMap(inShape)) unsupported(l, 'residual block needs a feature map');
-        const st = residualStage(l, inShape[0]);
+        // A residual block on a flattened feature map would need the Q ⊗ I input weight of a
+        // dense-after-flatten stage inside the block: not modelled, say so.
+        if (flat && flat.hw > 1) unsupported(l, 'a residual block directly after the flatten of a feature map (put a dense layer before it)');
+        const st = residualStage(l, inShape);
         if (layers[k]?.kind === 'activation') {
           const act = advance();
           const sl = slopeOf(act);
@@ -249,88 +253,313 @@ export function planStages(net: Network): StagePlan {
 type ResidualCore = Omit<Stage, 'out' | 'last' | 'pool' | 'outShape'> & { G: Matrix };
 
 /**
- * Residual block u ↦ v = S(u) + conv2(φ(conv1(u))) as one stage (the res_conv subnetwork form):
- * z = (u, x_a, w1, x_b, x_s), inner QC on w1 = φ(conv1 u), output v = G z. The skip S (identity
- * or a conv) and the branch are realised on the same s×s block grid with the same input
- * embedding; the shorter path is delayed so both reach the addition with the same Roesser delay
- * (docs/method.md §5.2; without this the LMI analyses a different, shifted network).
+ * One linear piece of a residual path (the layers between two activations, or before the first /
+ * after the last), realised: an optional Roesser system x⁺ = A x + B·in (null: no state) and the
+ * output y = C x + D·in. Scales are folded into B, C, D; biases and shifts drop out (the stage
+ * LMI constrains increments only).
  */
-function residualStage(l: ResidualLayer, cIn: number): ResidualCore {
+interface Piece {
+  readonly sys: { readonly name: string; readonly nx1: number; readonly nx2: number; readonly A: Matrix; readonly B: Matrix } | null;
+  readonly C: Matrix | null;
+  readonly D: Matrix;
+  /** Channels of the piece's output (rows of D). */
+  readonly rows: number;
+  /** Whether the piece reads pixels outside the true input map (a padded conv), see residualStage. */
+  readonly padded: boolean;
+}
+
+function diagMatrix(d: ArrayLike<number>): Matrix {
+  const n = d.length;
+  const M = zeros(n, n);
+  for (let i = 0; i < n; i++) M.data[i * n + i] = d[i]!;
+  return M;
+}
+
+/** diag(r)·M·diag(c) (r, c null: identity), a fresh matrix. */
+function scaleMatrix(M: Matrix, r: ArrayLike<number> | null, c: ArrayLike<number> | null): Matrix {
+  const out = zeros(M.rows, M.cols);
+  for (let i = 0; i < M.rows; i++)
+    for (let j = 0; j < M.cols; j++) out.data[i * M.cols + j] = (r ? r[i]! : 1) * M.data[i * M.cols + j]! * (c ? c[j]! : 1);
+  return out;
+}
+
+const allOnes = (v: ArrayLike<number>): boolean => Array.prototype.every.call(v, (x: number) => x === 1) as boolean;
+
+/**
+ * The per-channel factor of a scale/shift on a c-channel feature map; a per-element scale is
+ * accepted only when it is constant on every channel (a Roesser system is shift invariant).
+ */
+function channelScale(l: Layer, c: number): Float64Array {
+  if (l.kind !== 'scaleshift') unsupported(l, 'expected a scale/shift');
+  const s = l.scale;
+  if (s.length === 1) return new Float64Array(c).fill(s[0]!);
+  if (s.length === c) return Float64Array.from(s);
+  if (s.length % c === 0) {
+    const per = s.length / c;
+    const out = new Float64Array(c);
+    for (let ch = 0; ch < c; ch++) {
+      out[ch] = s[ch * per]!;
+      for (let q = 1; q < per; q++) if (s[ch * per + q] !== out[ch]) unsupported(l, 'a per-pixel scale inside a residual block on a feature map (not shift invariant)');
+    }
+    return out;
+  }
+  return unsupported(l, `scale of length ${s.length} on ${c} channels`);
+}
+
+/** Split a path at its activations: pieces[0] act[0] pieces[1] … act[K−1] pieces[K]. */
+function splitAtActivations(path: readonly Layer[]): { pieces: Layer[][]; acts: Layer[] } {
+  const pieces: Layer[][] = [[]];
+  const acts: Layer[] = [];
+  for (const l of path) {
+    if (l.kind === 'activation') {
+      acts.push(l);
+      pieces.push([]);
+    } else pieces[pieces.length - 1]!.push(l);
+  }
+  return { pieces, acts };
+}
+
+/**
+ * A linear piece on a c-channel feature map whose signal holds `rep` pixels per Roesser step
+ * (s² before the branch's strided conv, 1 after it): at most one conv (1×1 included) with
+ * per-channel scales before and after it, folded into its B, C and D. `delay`: extra output delay
+ * (the alignment of docs/method.md §5.2), put on the conv, or on a pure-delay system when the
+ * piece has no conv. `keepSystem`: realise a system even without state (the skip's pure delay,
+ * which the residual start of residual-start.ts expects as the third system).
+ */
+function mapPiece(
+  layers: readonly Layer[],
+  c: number,
+  rep: number,
+  delay: readonly [number, number],
+  sysName: string,
+  keepSystem: boolean,
+): Piece & { cOut: number } {
+  let conv: Conv2dLayer | null = null;
+  let pre: Float64Array | null = null;
+  let post: Float64Array | null = null;
+  let ch = c;
+  for (const l of layers) {
+    if (l.kind === 'scaleshift') {
+      const sc = channelScale(l, ch);
+      if (conv) post = post ? post.map((v, i) => v * sc[i]!) : sc;
+      else pre = pre ? pre.map((v, i) => v * sc[i]!) : sc;
+    } else if (l.kind === 'conv2d') {
+      if (conv) unsupported(l, `two convs without an activation between them in residual path (after '${conv.name}')`);
+      conv = l;
+      ch = l.cout;
+    } else unsupported(l, 'not supported inside a residual block on a feature map (expected conv, scale/shift or activation)');
+  }
+  if (pre && allOnes(pre)) pre = null;
+  if (post && allOnes(post)) post = null;
+  if (conv) {
+    const cs = convSystem(conv, delay);
+    if (cs.cin !== c) unsupported(conv, `expects ${cs.cin} channels, gets ${c}`);
+    if (cs.stride * cs.stride !== rep) unsupported(conv, 'only the first conv of a residual path may be strided');
+    // Input columns are pixel-major (p·c + i): the pre-scale of channel i hits columns ≡ i mod c.
+    const preCols = pre ? Float64Array.from({ length: c * rep }, (_, j) => pre![j % c]!) : null;
+    return {
+      sys: { name: sysName, nx1: cs.sys.nx1, nx2: cs.sys.nx2, A: cs.A, B: preCols ? scaleMatrix(cs.B, null, preCols) : cs.B },
+      C: post ? scaleMatrix(cs.C, post, null) : cs.C,
+      D: pre || post ? scaleMatrix(cs.D, post, preCols) : cs.D,
+      rows: cs.cout,
+      cOut: cs.cout,
+      padded: conv.pads.some((p) => p !== 0),
+    };
+  }
+  const scale = pre; // no conv: every scale is a pre-scale
+  if (delay[0] > 0 || delay[1] > 0 || keepSystem) {
+    if (rep !== 1) unsupported(layers[0], 'a delayed path without a conv before a strided conv');
+    const d = roesserOfDelay(c, delay[0], delay[1]);
+    const f = roesserFull(d);
+    return {
+      sys: { name: sysName, nx1: d.nx1, nx2: d.nx2, A: f.A, B: f.B },
+      C: scale ? scaleMatrix(f.C, scale, null) : f.C,
+      D: scale ? scaleMatrix(f.D, scale, null) : f.D,
+      rows: c,
+      cOut: c,
+      padded: false,
+    };
+  }
+  const per = Float64Array.from({ length: c * rep }, (_, j) => (scale ? scale[j % c]! : 1));
+  return { sys: null, C: null, D: diagMatrix(per), rows: c * rep, cOut: c, padded: false };
+}
+
+/** A linear piece on an n-vector: the product of its dense layers and elementwise scales. */
+function vecPiece(layers: readonly Layer[], n: number): Piece {
+  let M: Matrix | null = null;
+  let rows = n;
+  for (const l of layers) {
+    if (l.kind === 'dense') {
+      if (l.W.cols !== rows) unsupported(l, `expects ${l.W.cols} inputs, gets ${rows}`);
+      M = M ? matMul(l.W, M) : l.W;
+      rows = l.W.rows;
+    } else if (l.kind === 'scaleshift') {
+      const s = l.scale.length === 1 ? new Float64Array(rows).fill(l.scale[0]!) : l.scale;
+      if (s.length !== rows) unsupported(l, `scale of length ${s.length} on a vector of ${rows}`);
+      M = M ? scaleMatrix(M, s, null) : diagMatrix(s);
+    } else unsupported(l, 'not supported inside a residual block on a vector (expected dense, scale/shift or activation)');
+  }
+  return { sys: null, C: null, D: M ?? diagMatrix(new Float64Array(n).fill(1)), rows, padded: false };
+}
+
+/**
+ * Residual block u ↦ v = S(u) + branch(u) as ONE stage (docs/method.md §5.1), where the branch is
+ * any chain of linear pieces and slope-restricted activations,
+ *   branch = L_K ∘ φ_K ∘ … ∘ φ_1 ∘ L_0,
+ * and S is linear (identity, a conv or dense layer, with scales). z = (u, x_0, w_1, x_1, w_2, …,
+ * x_K, x_S): every conv's Roesser state x_k, every inner activation's output w_k (its own QC and
+ * multiplier), the skip's state; v = G z. A dense or scale-only piece has no state: it only
+ * contributes columns to the G-rows of what it feeds (an inner QC or the output). On a vector
+ * (dense residual blocks) there are no systems at all.
+ *
+ * On feature maps the skip and the branch are realised on the same s × s block grid with the same
+ * input embedding (only the first conv of the branch may be strided); the path with less Roesser
+ * delay gets the difference as extra output delay — on the branch's last conv, or on a pure-delay
+ * system — so both reach the addition aligned (docs/method.md §5.2).
+ *
+ * Boundary pixels (docs/method.md §5.1): a padded conv inside the branch reads zeros where the
+ * Roesser realisation has the previous conv's "full convolution" boundary outputs. The true
+ * network is still a trajectory of the stage's realisation if the activation feeding that conv is
+ * given w = 0 at those pixels, which its QC admits only when αβ ≤ 0. So an activation followed by a
+ * padded conv is modelled with the slope interval [min(α,0), max(β,0)] ⊇ [α, β] (sound; the
+ * same for ReLU, tanh, sigmoid; wider only for a leaky ReLU with positive slope).
+ */
+function residualStage(l: ResidualLayer, inShape: ValueShape): ResidualCore {
   const branch = foldPads(l.branch);
   const shortcut = foldPads(l.shortcut);
-  if (branch.length !== 3 || branch[0]!.kind !== 'conv2d' || branch[1]!.kind !== 'activation' || branch[2]!.kind !== 'conv2d') {
-    unsupported(l, `branch must be conv → activation → conv, got ${branch.map((b) => b.kind).join(' → ')}`);
-  }
-  const c1 = branch[0] as Conv2dLayer;
-  const c2 = branch[2] as Conv2dLayer;
-  const inner = slopeOf(branch[1]!);
-  if (shortcut.length > 1 || (shortcut.length === 1 && shortcut[0]!.kind !== 'conv2d')) {
-    unsupported(l, `shortcut must be the identity or one conv, got ${shortcut.map((b) => b.kind).join(' → ')}`);
-  }
-  const sc = shortcut[0] as Conv2dLayer | undefined;
-  const s = squareStride(c1);
-  if (squareStride(c2) !== 1) unsupported(c2, 'the second conv of a residual branch must have stride 1');
-  if (sc && squareStride(sc) !== s) unsupported(sc, `shortcut stride ${sc.stride[0]} differs from the branch stride ${s}`);
-  if (!sc && s !== 1) unsupported(l, 'identity shortcut with a strided branch');
-
-  // Per axis: a common input embedding offset e, then the delays of both paths.
-  const ext: { b: [number, number]; s: [number, number] } = { b: [0, 0], s: [0, 0] };
-  for (const ax of [0, 1] as const) {
-    const g1 = { l: ax ? c1.kw : c1.kh, p: c1.pads[ax], d: c1.dilation[ax] };
-    let found: { d1: number; ds: number } | null = null;
-    for (let e = 0; e < s && !found; e++) {
-      try {
-        const d1 = axisDelay(g1.l, g1.p, s, g1.d, e).delay;
-        const ds = sc ? axisDelay(ax ? sc.kw : sc.kh, sc.pads[ax], s, sc.dilation[ax], e).delay : e;
-        found = { d1, ds };
-      } catch {
-        // phase condition fails for this e; try the next one
+  const { pieces: raw, acts } = splitAtActivations(branch);
+  const act = shortcut.find((x) => x.kind === 'activation');
+  if (act) unsupported(act, `the shortcut of residual block '${l.name}' must be linear`);
+  const K = acts.length;
+  let pieces: Piece[];
+  let skip: Piece;
+  let qin: Stage['qin'];
+  let nu: number;
+  if (isMap(inShape)) {
+    const cIn = inShape[0];
+    const convs = branch.filter((x): x is Conv2dLayer => x.kind === 'conv2d');
+    const scConvs = shortcut.filter((x): x is Conv2dLayer => x.kind === 'conv2d');
+    if (scConvs.length > 1) unsupported(scConvs[1], 'a shortcut may hold at most one conv');
+    const sc = scConvs[0];
+    const s = convs[0] ? squareStride(convs[0]) : 1;
+    for (const c of convs.slice(1)) if (squareStride(c) !== 1) unsupported(c, 'only the first conv of a residual branch may be strided');
+    if (sc && squareStride(sc) !== s) unsupported(sc, `shortcut stride ${sc.stride[0]} differs from the branch stride ${s}`);
+    if (!sc && s !== 1) unsupported(l, 'identity shortcut with a strided branch');
+    // Per axis: a common input embedding offset e, then the delay of each path (a conv's input
+    // arrives at the previous conv's delay, docs/method.md §3.2.1; activations and scales keep it).
+    const ext: { b: [number, number]; s: [number, number] } = { b: [0, 0], s: [0, 0] };
+    for (const ax of [0, 1] as const) {
+      let found: { db: number; ds: number; negative: boolean } | null = null;
+      for (let e = 0; e < s && !found; e++) {
+        try {
+          let off = e;
+          let negative = false;
+          for (const c of convs) {
+            off = axisDelay(ax ? c.kw : c.kh, c.pads[ax], squareStride(c), c.dilation[ax], off).delay;
+            if (off < 0) {
+              negative = true;
+              break;
+            }
+          }
+          const ds = sc ? axisDelay(ax ? sc.kw : sc.kh, sc.pads[ax], s, sc.dilation[ax], e).delay : e;
+          found = { db: off, ds, negative: negative || ds < 0 };
+        } catch {
+          // phase condition fails for this e; try the next one
+        }
       }
+      if (!found) unsupported(l, 'branch and shortcut read different stride sub-grids of the input');
+      if (found.negative) unsupported(l, 'padding larger than the kernel reach (negative Roesser delay)');
+      ext.s[ax] = Math.max(0, found.db - found.ds);
+      ext.b[ax] = Math.max(0, found.ds - found.db);
     }
-    if (!found) unsupported(l, 'branch and shortcut read different stride sub-grids of the input');
-    if (found.d1 < 0) unsupported(c1, 'padding larger than the kernel reach (negative Roesser delay)');
-    const db = axisDelay(ax ? c2.kw : c2.kh, c2.pads[ax], 1, c2.dilation[ax], found.d1).delay;
-    if (db < 0 || found.ds < 0) unsupported(l, 'padding larger than the kernel reach (negative Roesser delay)');
-    ext.s[ax] = Math.max(0, db - found.ds);
-    ext.b[ax] = Math.max(0, found.ds - db);
+    // The extra branch delay goes on the last piece that has a conv (a delay commutes with the
+    // pixelwise activations and scales after it), or on a pure delay at the end of the branch.
+    let lastConvPiece = -1;
+    raw.forEach((p, k) => {
+      if (p.some((x) => x.kind === 'conv2d')) lastConvPiece = k;
+    });
+    const delayAt = lastConvPiece >= 0 ? lastConvPiece : K;
+    pieces = [];
+    let c = cIn;
+    let rep = s * s;
+    let convNo = 0;
+    raw.forEach((p, k) => {
+      const hasConv = p.some((x) => x.kind === 'conv2d');
+      const name = hasConv ? `${l.name}/conv${++convNo}` : `${l.name}/delay`;
+      const pc = mapPiece(p, c, rep, k === delayAt ? ext.b : [0, 0], name, false);
+      pieces.push(pc);
+      if (hasConv) rep = 1;
+      c = pc.cOut;
+    });
+    if (rep !== 1) unsupported(l, 'a strided shortcut needs a strided conv in the branch');
+    skip = mapPiece(shortcut, cIn, s * s, ext.s, `${l.name}/skip`, true);
+    if (skip.rows !== c) unsupported(l, `branch and shortcut have different output channels (${c} and ${skip.rows})`);
+    nu = cIn * s * s;
+    qin = { c: cIn, rep: s * s, order: 'pixel-major' };
+  } else {
+    if (inShape.length !== 1) unsupported(l, 'residual block needs a feature map or a vector');
+    const n = inShape[0];
+    pieces = [];
+    let m = n;
+    for (const p of raw) {
+      const pc = vecPiece(p, m);
+      pieces.push(pc);
+      m = pc.rows;
+    }
+    skip = vecPiece(shortcut, n);
+    if (skip.rows !== m) unsupported(l, `branch and shortcut have different output sizes (${m} and ${skip.rows})`);
+    nu = n;
+    qin = { c: n, rep: 1, order: 'channel-major' };
   }
-  const sa: ConvSystem = convSystem(c1);
-  const sb: ConvSystem = convSystem(c2, ext.b);
-  if (sa.cin !== cIn) unsupported(c1, `expects ${sa.cin} channels, gets ${cIn}`);
-  let ss: { A: Matrix; B: Matrix; C: Matrix; D: Matrix; sys: { nx1: number; nx2: number } };
-  if (sc) ss = convSystem(sc, ext.s);
-  else {
-    const d = roesserOfDelay(cIn, ext.s[0], ext.s[1]);
-    ss = { sys: d, ...roesserFull(d) };
-  }
-  const cMid = sa.cout;
-  const cOut = sb.cout;
-  if (sb.cin !== cMid) unsupported(c2, 'channel mismatch inside the branch');
-  if ((sc ? sc.cout : cIn) !== cOut) unsupported(l, 'branch and shortcut have different output channels');
-  const nu = cIn * s * s;
-  const nxa = sa.sys.nx1 + sa.sys.nx2;
-  const nxb = sb.sys.nx1 + sb.sys.nx2;
-  const nxs = ss.sys.nx1 + ss.sys.nx2;
-  const oXa = nu;
-  const oW1 = oXa + nxa;
-  const oXb = oW1 + cMid;
-  const oXs = oXb + nxb;
-  const nz = oXs + nxs;
-  const G1 = zeros(cMid, nz);
-  put(G1, sa.D, 0, 0);
-  put(G1, sa.C, 0, oXa);
-  const G = zeros(cOut, nz);
-  put(G, sb.D, 0, oW1);
-  put(G, sb.C, 0, oXb);
-  put(G, ss.D, 0, 0);
-  put(G, ss.C, 0, oXs);
-  return {
-    kind: 'residual',
-    name: l.name,
-    nz,
-    qin: { c: cIn, rep: s * s, order: 'pixel-major' },
-    systems: [systemOf(`${l.name}/conv1`, sa, oXa, 0, nu), systemOf(`${l.name}/conv2`, sb, oXb, oW1, cMid), systemOf(`${l.name}/skip`, ss, oXs, 0, nu)],
-    internal: [{ wOff: oW1, G: G1, a: inner.a, c: inner.c }],
-    G,
+
+  // Layout of z and the systems; the G-rows are filled once nz is known.
+  let nz = nu;
+  const systems: StageSystem[] = [];
+  const placed: { p: Piece; xOff: number; inOff: number; nin: number; sys: number }[] = [];
+  const wOffs: number[] = [];
+  let inOff = 0;
+  let nin = nu;
+  const place = (p: Piece, from: number, width: number): void => {
+    const xOff = nz;
+    const sys = p.sys ? systems.length : -1;
+    if (p.sys) {
+      if (p.D.cols !== width) unsupported(l, `internal size mismatch at '${p.sys.name}'`);
+      systems.push({ name: p.sys.name, nx1: p.sys.nx1, nx2: p.sys.nx2, A: p.sys.A, B: p.sys.B, xOff, inOff: from, nin: width });
+      nz += p.sys.nx1 + p.sys.nx2;
+    } else if (p.D.cols !== width) unsupported(l, 'internal size mismatch');
+    placed.push({ p, xOff, inOff: from, nin: width, sys });
   };
+  pieces.forEach((p, k) => {
+    place(p, inOff, nin);
+    if (k < K) {
+      wOffs.push(nz);
+      inOff = nz;
+      nin = p.rows;
+      nz += p.rows;
+    }
+  });
+  place(skip, 0, nu);
+  const rowsOf = (pl: (typeof placed)[number], G: Matrix): void => {
+    put(G, pl.p.D, 0, pl.inOff);
+    if (pl.p.C && pl.p.C.cols > 0) put(G, pl.p.C, 0, pl.xOff);
+  };
+  const internal = acts.map((a, k) => {
+    const pl = placed[k]!;
+    const G = zeros(pl.p.rows, nz);
+    rowsOf(pl, G);
+    let { alpha, beta } = (a as Extract<Layer, { kind: 'activation' }>).slope;
+    // An activation feeding a padded conv gets w = 0 at boundary pixels (see above).
+    if (pieces[k + 1]!.padded) {
+      alpha = Math.min(alpha, 0);
+      beta = Math.max(beta, 0);
+    }
+    return { wOff: wOffs[k]!, G, a: alpha * beta, c: alpha + beta };
+  });
+  const G = zeros(skip.rows, nz);
+  rowsOf(placed[K]!, G);
+  rowsOf(placed[K + 1]!, G);
+  const link = (pl: (typeof placed)[number]) => ({ sys: pl.sys, inOff: pl.inOff, nin: pl.nin });
+  const residual = { pieces: placed.slice(0, K + 1).map(link), skip: link(placed[K + 1]!) };
+  return { kind: 'residual', name: l.name, nz, qin, systems, internal, G, residual };
 }
