@@ -61,7 +61,7 @@ function describeBound(r: LipschitzReport): string {
 }
 
 const model = new URL('./node_modules/lipdp/examples/mlp_tiny.onnx', import.meta.url).pathname;
-const r = await estimateLipschitz(model, { maxIter: 50, refineTimeMs: 1000 });
+const r = await estimateLipschitz(model, { maxIter: 50, refineMaxIter: 100 });
 console.log(JSON.stringify({ status: r.status, bound: describeBound(r), version: r.lipdpVersion, schemaVersion: r.schemaVersion }));
 `;
 
@@ -136,7 +136,7 @@ describe('installing lipdp into a separate project', () => {
   for (const how of ['tarball', 'local path', 'git URL']) {
     it(`from a ${how}: npx lipdp estimate, the library import, and tsc --noEmit`, async () => {
       const dir = await installs.get(how)!;
-      const cli = await ok('npx', ['--no-install', 'lipdp', 'estimate', 'node_modules/lipdp/examples/mlp_tiny.onnx', '--json', '--quiet', '--max-iter', '50', '--refine-time', '1'], dir);
+      const cli = await ok('npx', ['--no-install', 'lipdp', 'estimate', 'node_modules/lipdp/examples/mlp_tiny.onnx', '--json', '--quiet', '--max-iter', '50', '--refine-iter', '100'], dir);
       const rep = JSON.parse(cli.stdout) as { status: string; upperBound: number };
       expect(rep.status).toBe('certified');
       expect(rep.upperBound).toBeGreaterThan(0);
