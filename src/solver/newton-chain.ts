@@ -1,0 +1,703 @@
+/**
+ * Primal log-barrier Newton method on the layered stage SDP with the interface weights Q_k kept
+ * as explicit variables (docs/method.md §6.4). Every stage LMI of stages.ts,
+ *
+ *   M_k(Q_k, P_k, Λ_k, Q_{k+1}) ⪰ 0,   Q_0 = ρ·I,
+ *
+ * is affine in its own variables, so the barrier problem
+ *
+ *   min  t·ρ − Σ_k log det M_k
+ *
+ * has a Hessian that is block-tridiagonal over the stages: stage k couples only its local
+ * multipliers (P, Λ) with the two interface weights Q_k, Q_{k+1}. One Newton step eliminates
+ * every stage's local block (dense Cholesky of a stage-sized matrix), leaves a block-tridiagonal
+ * system in the interface weights alone and solves that by block Cholesky over the chain: cost
+ * linear in the depth. Unlike the eliminated problem of refine-conv.ts (first order, smoothed
+ * λ_max, stalls on deep chains whose gains grow geometrically) Newton's method is affine
+ * invariant, so the geometric scale of Q_k along the chain does not slow it down.
+ *
+ * Derivatives: write M = M_const + Σ_j x_j A_j with every A_j a short sum of symmetric rank-2
+ * terms sym(a, b) = (abᵀ + baᵀ)/2 over sparse "atoms" a, b (unit vectors, rows of the Roesser
+ * map F = [A B], rows of the output map G). With W = M⁻¹ and K_ab = aᵀWb,
+ *   ∂(−log det M)/∂x_j  = −tr(W A_j)        = −Σ_t c_t K_{a_t b_t},
+ *   ∂²/∂x_i∂x_j         =  tr(W A_i W A_j)  =  Σ_{t,s} c_t c_s (K_{a_t a_s}K_{b_t b_s} + K_{a_t b_s}K_{b_t a_s})/2,
+ * so the Hessian needs only the small matrix K of atom pairs (Boyd & Vandenberghe, Convex
+ * Optimization, §11.2 / §11.6 for the barrier method; the trace formula is standard).
+ *
+ * Symmetric matrix variables are parameterised by their upper triangle. After max pooling the
+ * interface weight is diagonal (docs/method.md §4): only its diagonal is a variable, and it is
+ * handed to the certifier as the stage's diagonal shape. Nothing here is trusted: the caller
+ * certifies the returned multipliers with the f64 certifier (chain-certify.ts).
+ *
+ * No wall-clock limits: the method stops on the duality-gap bound ν/t and Newton-decrement tests
+ * and on iteration counts, so the same input gives the same result.
+ */
+import { backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
+import { runRecursion } from '../lmi/conv/recursion.js';
+import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
+import { systemF } from '../lmi/conv/stage-math.js';
+import { scaleParams } from './refine-conv.js';
+
+export interface NewtonOptions {
+  /** Stop when the barrier's gap bound ν/t is below relGap·ρ (default 1e-7). */
+  readonly relGap?: number;
+  /** Newton steps in all (default 300). */
+  readonly maxNewton?: number;
+  /** Factor by which t grows between centerings (default 8). */
+  readonly tFactor?: number;
+  /** t at least gapAim·ν/(ρ − lb) once a dual bound lb is known (default 2). */
+  readonly gapAim?: number;
+  /** Initial t at least t0Gap·ν/ρ₀ (the gap bound starts at ρ₀/t0Gap; default 10). */
+  readonly t0Gap?: number;
+  /** Newton decrement² below which a centering stops (default 1e-3). */
+  readonly centerTol?: number;
+  readonly onIteration?: (it: number, rho: number, t: number) => void;
+}
+
+export interface NewtonResult {
+  /** Multipliers (for Q_0 = ρ·I; diagShape after max pooling). */
+  readonly params: StageParams[];
+  /** ρ of the last iterate (primal feasible, not certified). */
+  readonly rho: number;
+  /** Dual bound ρ* ≥ lowerBound from the last feasible dual estimate (not certified). */
+  readonly lowerBound: number;
+  /** Newton steps taken. */
+  readonly iterations: number;
+  /** Whether the gap test was met (else the iteration count ran out). */
+  readonly converged: boolean;
+}
+
+// ---------------------------------------------------------------- the affine model of a stage
+
+/** A sparse vector in R^n (n = the stage's LMI size). */
+interface Atom {
+  readonly idx: Int32Array;
+  readonly val: Float64Array;
+}
+
+/** Variable j of a stage: A_j = Σ_t coef_t · sym(atom a_t, atom b_t). */
+interface VarTerms {
+  readonly coef: Float64Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+}
+
+/** Which matrix / vector of StageParams a local variable belongs to. */
+type LocalRef = { kind: 'P1' | 'P2'; sys: number; i: number; j: number } | { kind: 'lamInt'; qc: number; i: number } | { kind: 'lamOut'; i: number };
+
+interface StageModel {
+  readonly st: Stage;
+  readonly n: number;
+  readonly atoms: Atom[];
+  /** Constant part (n × n): −GᵀG for the last stage, else null. */
+  readonly constant: Float64Array | null;
+  /** Variables in order [incoming weight (nq), local (nl), outgoing weight (no)]. */
+  readonly vars: VarTerms[];
+  readonly nq: number;
+  readonly nl: number;
+  readonly no: number;
+  readonly local: LocalRef[];
+}
+
+/** Entries of an interface weight: upper triangle of a c × c matrix, or its diagonal. */
+function weightEntries(c: number, diag: boolean): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < c; i++) for (let j = diag ? i : i; j < (diag ? i + 1 : c); j++) out.push([i, j]);
+  return out;
+}
+
+/**
+ * The stage's LMI as constant + Σ x_j A_j, in exactly the terms of stages.ts /
+ * chain-certify.ts assembleStageLmi. `first`: the incoming weight is ρ·I (one variable).
+ * `inDiag` / `outDiag`: the incoming / outgoing weight is diagonal (max pooling).
+ */
+function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
+  const nz = st.nz;
+  const m = st.out.G.rows;
+  const n = lmiSize(st);
+  const atoms: Atom[] = [];
+  const units = new Map<number, number>();
+  const unit = (i: number): number => {
+    let a = units.get(i);
+    if (a === undefined) {
+      a = atoms.length;
+      atoms.push({ idx: Int32Array.of(i), val: Float64Array.of(1) });
+      units.set(i, a);
+    }
+    return a;
+  };
+  const dense = (v: Float64Array): number => {
+    const idx: number[] = [];
+    const val: number[] = [];
+    for (let i = 0; i < v.length; i++)
+      if (v[i] !== 0) {
+        idx.push(i);
+        val.push(v[i]!);
+      }
+    atoms.push({ idx: Int32Array.from(idx), val: Float64Array.from(val) });
+    return atoms.length - 1;
+  };
+  const mk = (terms: [number, number, number][]): VarTerms => ({
+    coef: Float64Array.from(terms.map((t) => t[0])),
+    a: Int32Array.from(terms.map((t) => t[1])),
+    b: Int32Array.from(terms.map((t) => t[2])),
+  });
+  const vars: VarTerms[] = [];
+  // Incoming weight on u (I_rep ⊗ Q or Q ⊗ I_rep, stages.ts StageInput).
+  const { c, rep, order } = st.qin;
+  const uPos = (p: number, i: number): number => (order === 'pixel-major' ? p * c + i : i * rep + p);
+  if (first) {
+    const t: [number, number, number][] = [];
+    for (let p = 0; p < rep; p++) for (let i = 0; i < c; i++) t.push([1, unit(uPos(p, i)), unit(uPos(p, i))]);
+    vars.push(mk(t));
+  } else
+    for (const [i, j] of weightEntries(c, inDiag)) {
+      const t: [number, number, number][] = [];
+      for (let p = 0; p < rep; p++) t.push([i === j ? 1 : 2, unit(uPos(p, i)), unit(uPos(p, j))]);
+      vars.push(mk(t));
+    }
+  const nq = vars.length;
+  const local: LocalRef[] = [];
+  // Dissipation: blkdiag(P, 0) − FᵀPF on (x, input) ⇒ P_ab ↦ sym(s_a, s_b) − sym(f_a, f_b).
+  st.systems.forEach((sy, sys) => {
+    const nx = sy.nx1 + sy.nx2;
+    const d = nx + sy.nin;
+    const F = systemF(sy);
+    const at = (q: number): number => (q < nx ? sy.xOff + q : sy.inOff + q - nx);
+    const fAtom: number[] = [];
+    for (let r = 0; r < nx; r++) {
+      const v = new Float64Array(n);
+      for (let q = 0; q < d; q++) v[at(q)] += F[r * d + q]!;
+      fAtom.push(dense(v));
+    }
+    for (const [kind, lo, cnt] of [['P1', 0, sy.nx1], ['P2', sy.nx1, sy.nx2]] as const)
+      for (let i = 0; i < cnt; i++)
+        for (let j = i; j < cnt; j++) {
+          const w = i === j ? 1 : 2;
+          vars.push(mk([[w, unit(sy.xOff + lo + i), unit(sy.xOff + lo + j)], [-w, fAtom[lo + i]!, fAtom[lo + j]!]]));
+          local.push({ kind, sys, i, j });
+        }
+  });
+  // Quadratic constraints: λ_k ↦ 2a·sym(g_k, g_k) − 2c·sym(g_k, e_w) + 2·sym(e_w, e_w).
+  const qcVars = (G: { rows: number; data: Float64Array }, a: number, cc: number, wOff: number, ref: (k: number) => LocalRef): void => {
+    for (let k = 0; k < G.rows; k++) {
+      const g = new Float64Array(n);
+      for (let i = 0; i < nz; i++) g[i] = G.data[k * nz + i]!;
+      const ga = dense(g);
+      const t: [number, number, number][] = [];
+      if (a !== 0) t.push([2 * a, ga, ga]);
+      if (cc !== 0) t.push([-2 * cc, ga, unit(wOff + k)]);
+      t.push([2, unit(wOff + k), unit(wOff + k)]);
+      vars.push(mk(t));
+      local.push(ref(k));
+    }
+  };
+  st.internal.forEach((qc, q) => qcVars(qc.G, qc.a, qc.c, qc.wOff, (i) => ({ kind: 'lamInt', qc: q, i })));
+  let constant: Float64Array | null = null;
+  if (st.last) {
+    constant = new Float64Array(n * n);
+    const G = st.out.G.data;
+    for (let k = 0; k < m; k++)
+      for (let i = 0; i < nz; i++) {
+        const gi = G[k * nz + i]!;
+        if (gi === 0) continue;
+        for (let j = 0; j < nz; j++) constant[i * n + j] -= gi * G[k * nz + j]!;
+      }
+  } else qcVars(st.out.G, st.out.a, st.out.c, nz, (i) => ({ kind: 'lamOut', i }));
+  const nl = vars.length - nq;
+  // Outgoing weight: −μ·Q_out on the w block.
+  if (!st.last)
+    for (const [i, j] of weightEntries(m, st.pool.diag)) vars.push(mk([[-(i === j ? 1 : 2) * st.pool.mu, unit(nz + i), unit(nz + j)]]));
+  return { st, n, atoms, constant, vars, nq, nl, no: vars.length - nq - nl, local };
+}
+
+// ---------------------------------------------------------------- per-stage barrier derivatives
+
+/** M(x) for the stage's variables x (length nq + nl + no). */
+function assemble(md: StageModel, x: Float64Array): Float64Array {
+  const n = md.n;
+  const M = md.constant ? Float64Array.from(md.constant) : new Float64Array(n * n);
+  for (let j = 0; j < md.vars.length; j++) {
+    const xj = x[j]!;
+    if (xj === 0) continue;
+    const v = md.vars[j]!;
+    for (let t = 0; t < v.coef.length; t++) {
+      const A = md.atoms[v.a[t]!]!;
+      const B = md.atoms[v.b[t]!]!;
+      const f = 0.5 * xj * v.coef[t]!;
+      for (let p = 0; p < A.idx.length; p++) {
+        const ap = f * A.val[p]!;
+        const r = A.idx[p]!;
+        for (let q = 0; q < B.idx.length; q++) {
+          const s = B.idx[q]!;
+          const w = ap * B.val[q]!;
+          M[r * n + s] += w;
+          M[s * n + r] += w;
+        }
+      }
+    }
+  }
+  return M;
+}
+
+/** Cholesky of M(x) (lower, in place) and log det, or null outside the cone. */
+function factorStage(md: StageModel, x: Float64Array): { L: Float64Array; logDet: number } | null {
+  const L = assemble(md, x);
+  if (!choleskyInPlace(L, md.n)) return null;
+  let s = 0;
+  for (let i = 0; i < md.n; i++) s += 2 * Math.log(L[i * md.n + i]!);
+  return Number.isFinite(s) ? { L, logDet: s } : null;
+}
+
+/** Gradient and Hessian of −log det M over the stage's variables (row-major nv × nv). */
+function stageDerivatives(md: StageModel, L: Float64Array): { grad: Float64Array; hess: Float64Array } {
+  const n = md.n;
+  const na = md.atoms.length;
+  // Y = L⁻¹X for the atom matrix X (n × na); K = YᵀY = XᵀM⁻¹X.
+  const Y = new Float64Array(n * na);
+  md.atoms.forEach((a, j) => {
+    for (let p = 0; p < a.idx.length; p++) Y[a.idx[p]! * na + j] += a.val[p]!;
+  });
+  forwardSubstMany(L, n, Y, na);
+  const K = new Float64Array(na * na);
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < na; i++) {
+      const yi = Y[r * na + i]!;
+      if (yi === 0) continue;
+      for (let j = i; j < na; j++) K[i * na + j] += yi * Y[r * na + j]!;
+    }
+  for (let i = 0; i < na; i++) for (let j = 0; j < i; j++) K[i * na + j] = K[j * na + i]!;
+  const nv = md.vars.length;
+  const grad = new Float64Array(nv);
+  for (let j = 0; j < nv; j++) {
+    const v = md.vars[j]!;
+    let s = 0;
+    for (let t = 0; t < v.coef.length; t++) s += v.coef[t]! * K[v.a[t]! * na + v.b[t]!]!;
+    grad[j] = -s;
+  }
+  const hess = new Float64Array(nv * nv);
+  for (let i = 0; i < nv; i++) {
+    const vi = md.vars[i]!;
+    for (let j = i; j < nv; j++) {
+      const vj = md.vars[j]!;
+      let s = 0;
+      for (let t = 0; t < vi.coef.length; t++) {
+        const at = vi.a[t]! * na;
+        const bt = vi.b[t]! * na;
+        let u = 0;
+        for (let q = 0; q < vj.coef.length; q++) {
+          const as = vj.a[q]!;
+          const bs = vj.b[q]!;
+          u += vj.coef[q]! * (K[at + as]! * K[bt + bs]! + K[at + bs]! * K[bt + as]!);
+        }
+        s += vi.coef[t]! * u;
+      }
+      hess[i * nv + j] = hess[j * nv + i] = 0.5 * s;
+    }
+  }
+  return { grad, hess };
+}
+
+// ---------------------------------------------------------------- small dense helpers
+
+/** Cholesky with a relative ridge added when the matrix is (numerically) singular. */
+function cholRidge(A: Float64Array, n: number): Float64Array {
+  let dmax = 0;
+  for (let i = 0; i < n; i++) dmax = Math.max(dmax, Math.abs(A[i * n + i]!));
+  for (let ridge = 0; ; ridge = ridge === 0 ? 1e-14 : ridge * 100) {
+    const L = Float64Array.from(A);
+    for (let i = 0; i < n; i++) L[i * n + i] += ridge * (dmax || 1);
+    if (choleskyInPlace(L, n)) return L;
+    if (ridge > 1) throw new Error('newton-chain: Hessian block not positive definite');
+  }
+}
+
+function cholSolveMany(L: Float64Array, n: number, B: Float64Array, m: number): void {
+  forwardSubstMany(L, n, B, m);
+  backSubstMany(L, n, B, m);
+}
+
+/** Rows rs, columns cs of a row-major matrix with `ld` columns. */
+function sub(A: Float64Array, ld: number, r0: number, nr: number, c0: number, nc: number): Float64Array {
+  const out = new Float64Array(nr * nc);
+  for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) out[i * nc + j] = A[(r0 + i) * ld + c0 + j]!;
+  return out;
+}
+
+// ---------------------------------------------------------------- the chain Newton system
+
+/**
+ * Factorisation of the block-tridiagonal Newton system: per stage the local block (Cholesky) and
+ * its coupling to the interface weights, then block Cholesky of the interface chain.
+ */
+interface ChainFactor {
+  solve(rhs: Float64Array[][]): Float64Array[][];
+}
+
+/**
+ * `hess[k]` over stage k's [q_k, l_k, q_{k+1}]. Variables: y_k (interface weight k; y_0 = ρ)
+ * and l_k (local). rhs / result per stage: [y_k, l_k] (y of size nq_k, l of size nl_k).
+ */
+function factorChain(models: readonly StageModel[], hess: readonly Float64Array[]): ChainFactor {
+  const K = models.length;
+  const locL: Float64Array[] = [];
+  /** X_k = All⁻¹ [H_lq H_lo] (nl × (nq + no)). */
+  const X: Float64Array[] = [];
+  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − H_{qo,l} X. */
+  const S: Float64Array[] = [];
+  for (let k = 0; k < K; k++) {
+    const md = models[k]!;
+    const { nq, nl, no } = md;
+    const nv = nq + nl + no;
+    const H = hess[k]!;
+    const nb = nq + no;
+    const qoIdx = [...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
+    const Sk = new Float64Array(nb * nb);
+    for (let i = 0; i < nb; i++) for (let j = 0; j < nb; j++) Sk[i * nb + j] = H[qoIdx[i]! * nv + qoIdx[j]!]!;
+    if (nl > 0) {
+      const All = sub(H, nv, nq, nl, nq, nl);
+      const L = cholRidge(All, nl);
+      const Xk = new Float64Array(nl * nb);
+      for (let i = 0; i < nl; i++) for (let j = 0; j < nb; j++) Xk[i * nb + j] = H[(nq + i) * nv + qoIdx[j]!]!;
+      const B = Float64Array.from(Xk); // H_{l,qo}
+      cholSolveMany(L, nl, Xk, nb);
+      for (let i = 0; i < nb; i++)
+        for (let j = i; j < nb; j++) {
+          let s = 0;
+          for (let r = 0; r < nl; r++) s += B[r * nb + i]! * Xk[r * nb + j]!;
+          Sk[i * nb + j] -= s;
+          if (j !== i) Sk[j * nb + i] = Sk[i * nb + j]!;
+        }
+      locL.push(L);
+      X.push(Xk);
+    } else {
+      locL.push(new Float64Array(0));
+      X.push(new Float64Array(0));
+    }
+    S.push(Sk);
+  }
+  // Interface chain: D_k = S_k[qq] + S_{k−1}[oo], C_k = S_k[q, o] (couples y_k and y_{k+1}).
+  const Dl: Float64Array[] = [];
+  /** E_k = D̃_k⁻¹ C_k (nq_k × nq_{k+1}). */
+  const E: Float64Array[] = [];
+  for (let k = 0; k < K; k++) {
+    const { nq, no } = models[k]!;
+    const nb = nq + no;
+    const D = sub(S[k]!, nb, 0, nq, 0, nq);
+    if (k > 0) {
+      const p = models[k - 1]!;
+      const pb = p.nq + p.no;
+      const Sp = S[k - 1]!;
+      const Cp = sub(Sp, pb, 0, p.nq, p.nq, p.no);
+      const Ep = E[k - 1]!;
+      for (let i = 0; i < nq; i++)
+        for (let j = 0; j < nq; j++) {
+          let s = Sp[(p.nq + i) * pb + p.nq + j]!;
+          for (let r = 0; r < p.nq; r++) s -= Cp[r * nq + i]! * Ep[r * nq + j]!;
+          D[i * nq + j] += s;
+        }
+      for (let i = 0; i < nq; i++) for (let j = 0; j < i; j++) D[i * nq + j] = D[j * nq + i] = 0.5 * (D[i * nq + j]! + D[j * nq + i]!);
+    }
+    const L = cholRidge(D, nq);
+    Dl.push(L);
+    if (no > 0) {
+      const Ck = sub(S[k]!, nb, 0, nq, nq, no);
+      cholSolveMany(L, nq, Ck, no);
+      E.push(Ck);
+    } else E.push(new Float64Array(0));
+  }
+  return {
+    solve(rhs) {
+      // Eliminate the local blocks: z = All⁻¹ r_l; reduced r_{qo} −= H_{qo,l} z.
+      const z: Float64Array[] = [];
+      const ry: Float64Array[] = models.map((md) => new Float64Array(md.nq));
+      for (let k = 0; k < K; k++) {
+        const md = models[k]!;
+        const { nq, nl, no } = md;
+        const nb = nq + no;
+        const zk = Float64Array.from(rhs[k]![1]!);
+        if (nl > 0) cholSolveMany(locL[k]!, nl, zk, 1);
+        z.push(zk);
+        const r = ry[k]!;
+        const rk = rhs[k]![0]!;
+        for (let i = 0; i < nq; i++) r[i] += rk[i]!;
+        // H_{qo,l} z = Bᵀz where X = All⁻¹B ⇒ Bᵀz = Xᵀ r_l (All symmetric).
+        const rl = rhs[k]![1]!;
+        const Xk = X[k]!;
+        for (let j = 0; j < nb; j++) {
+          let s = 0;
+          for (let i = 0; i < nl; i++) s += Xk[i * nb + j]! * rl[i]!;
+          if (j < nq) r[j] -= s;
+          else ry[k + 1]![j - nq] -= s;
+        }
+      }
+      // Block forward / backward over the chain.
+      const w: Float64Array[] = [];
+      for (let k = 0; k < K; k++) {
+        const nq = models[k]!.nq;
+        const r = Float64Array.from(ry[k]!);
+        if (k > 0) {
+          const pn = models[k - 1]!.nq;
+          const Ep = E[k - 1]!;
+          const wp = w[k - 1]!;
+          // r_k −= C_{k−1}ᵀ D̃_{k−1}⁻¹ r̃_{k−1} = E_{k−1}ᵀ r̃_{k−1}
+          for (let j = 0; j < nq; j++) {
+            let s = 0;
+            for (let i = 0; i < pn; i++) s += Ep[i * nq + j]! * wp[i]!;
+            r[j] -= s;
+          }
+        }
+        w.push(r);
+      }
+      const y: Float64Array[] = new Array(K);
+      for (let k = K - 1; k >= 0; k--) {
+        const nq = models[k]!.nq;
+        const yk = Float64Array.from(w[k]!);
+        cholSolveMany(Dl[k]!, nq, yk, 1);
+        if (k < K - 1) {
+          const nn = models[k + 1]!.nq;
+          const Ek = E[k]!;
+          const yn = y[k + 1]!;
+          for (let i = 0; i < nq; i++) {
+            let s = 0;
+            for (let j = 0; j < nn; j++) s += Ek[i * nn + j]! * yn[j]!;
+            yk[i] -= s;
+          }
+        }
+        y[k] = yk;
+      }
+      // Back-substitute the local blocks: l_k = z_k − X_k [y_k; y_{k+1}].
+      return models.map((md, k) => {
+        const { nq, nl, no } = md;
+        const nb = nq + no;
+        const l = z[k]!;
+        const Xk = X[k]!;
+        for (let i = 0; i < nl; i++) {
+          let s = 0;
+          for (let j = 0; j < nq; j++) s += Xk[i * nb + j]! * y[k]![j]!;
+          for (let j = 0; j < no; j++) s += Xk[i * nb + nq + j]! * y[k + 1]![j]!;
+          l[i] -= s;
+        }
+        return [y[k]!, l];
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- iterate layout
+
+/** Iterate: per stage [y_k, l_k] (y_0 = [ρ]). */
+type Iterate = Float64Array[][];
+
+function stageVector(models: readonly StageModel[], x: Iterate, k: number): Float64Array {
+  const md = models[k]!;
+  const v = new Float64Array(md.nq + md.nl + md.no);
+  v.set(x[k]![0]!, 0);
+  v.set(x[k]![1]!, md.nq);
+  if (md.no > 0) v.set(x[k + 1]![0]!, md.nq + md.nl);
+  return v;
+}
+
+function axpy(x: Iterate, a: number, d: Iterate): Iterate {
+  return x.map((blk, k) => blk.map((v, i) => v.map((e, j) => e + a * d[k]![i]![j]!)));
+}
+
+function dotIt(a: Iterate, b: Iterate): number {
+  let s = 0;
+  a.forEach((blk, k) => blk.forEach((v, i) => v.forEach((e, j) => (s += e * b[k]![i]![j]!))));
+  return s;
+}
+
+/** StageParams from the local variables (and diagonal shapes from the outgoing weights). */
+function toParams(models: readonly StageModel[], x: Iterate): StageParams[] {
+  return models.map((md, k) => {
+    const st = md.st;
+    const P = st.systems.map((sy) => ({ P1: new Float64Array(sy.nx1 * sy.nx1), P2: new Float64Array(sy.nx2 * sy.nx2) }));
+    const lamInt = st.internal.map((q) => new Float64Array(q.G.rows));
+    const lamOut = st.last ? null : new Float64Array(st.out.G.rows);
+    const l = x[k]![1]!;
+    md.local.forEach((ref, i) => {
+      const v = l[i]!;
+      if (ref.kind === 'P1' || ref.kind === 'P2') {
+        const sy = st.systems[ref.sys]!;
+        const nn = ref.kind === 'P1' ? sy.nx1 : sy.nx2;
+        const M = P[ref.sys]![ref.kind];
+        M[ref.i * nn + ref.j] = M[ref.j * nn + ref.i] = v;
+      } else if (ref.kind === 'lamInt') lamInt[ref.qc]![ref.i] = v;
+      else lamOut![ref.i] = v;
+    });
+    const diagShape = !st.last && st.pool.diag ? Float64Array.from(x[k + 1]![0]!) : null;
+    return { P, lamInt, lamOut, diagShape };
+  });
+}
+
+/** Local variables from StageParams (inverse of toParams). */
+function localsOf(md: StageModel, prm: StageParams): Float64Array {
+  const st = md.st;
+  return Float64Array.from(
+    md.local.map((ref) => {
+      if (ref.kind === 'P1' || ref.kind === 'P2') {
+        const sy = st.systems[ref.sys]!;
+        const nn = ref.kind === 'P1' ? sy.nx1 : sy.nx2;
+        return prm.P[ref.sys]![ref.kind][ref.i * nn + ref.j]!;
+      }
+      return ref.kind === 'lamInt' ? prm.lamInt[ref.qc]![ref.i]! : prm.lamOut![ref.i]!;
+    }),
+  );
+}
+
+function weightVector(Q: Float64Array, c: number, diag: boolean): Float64Array {
+  return Float64Array.from(weightEntries(c, diag).map(([i, j]) => Q[i * c + j]!));
+}
+
+export function buildModels(stages: readonly Stage[]): StageModel[] {
+  return stages.map((st, k) => buildModel(st, k === 0, k > 0 && stages[k - 1]!.pool.diag));
+}
+
+/**
+ * A strictly feasible iterate from any multipliers that the recursion accepts: scale them so the
+ * chain is feasible with slack at ρ = g·f, and take the recursion's weights minus a margin as
+ * the interface variables (docs/method.md §6.1: any Q_out ⪯ Q* keeps M_k ⪰ 0; the margin makes it
+ * strict). Null when no such point is found.
+ */
+function feasibleStart(models: readonly StageModel[], start: readonly StageParams[]): Iterate | null {
+  const stages = models.map((m) => m.st);
+  const r0 = runRecursion(stages, start, { rho: 1 });
+  if (!r0 || !(r0.g > 0) || !Number.isFinite(r0.g)) return null;
+  for (let f = 1.01, tries = 0; tries < 12; f *= 2, tries++) {
+    const rho = r0.g * f;
+    const prm = scaleParams(start, rho);
+    const r = runRecursion(stages, prm, { rho, margin: 1e-4 });
+    if (!r || !(r.g < 1)) continue;
+    const x: Iterate = models.map((md, k) => {
+      const y = k === 0 ? Float64Array.of(rho) : weightVector(r.qs[k - 1]!, md.st.qin.c, stages[k - 1]!.pool.diag);
+      return [y, localsOf(md, prm[k]!)];
+    });
+    if (models.every((md, k) => factorStage(md, stageVector(models, x, k)))) return x;
+  }
+  return null;
+}
+
+/**
+ * Minimise ρ subject to every stage LMI, from the multipliers `start` (any scale; the recursion
+ * must accept them). Returns null when no strictly feasible start could be built.
+ */
+export function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): NewtonResult | null {
+  const models = buildModels(stages);
+  let x = feasibleStart(models, start);
+  if (!x) return null;
+  const relGap = opts.relGap ?? 1e-7;
+  const maxNewton = opts.maxNewton ?? 300;
+  const tFactor = opts.tFactor ?? 8;
+  const gapAim = opts.gapAim ?? 2;
+  const centerTol = opts.centerTol ?? 1;
+  const K = models.length;
+  const nu = models.reduce((s, md) => s + md.n, 0);
+
+  /** Barrier value Σ −log det M_k, or +∞ outside. */
+  const barrier = (it: Iterate): number => {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const f = factorStage(models[k]!, stageVector(models, it, k));
+      if (!f) return Infinity;
+      s -= f.logDet;
+    }
+    return s;
+  };
+  /** Gradient (per stage [y_k, l_k]) and the chain factorisation of the barrier Hessian. */
+  const derivatives = (it: Iterate): { g: Iterate; fac: ChainFactor } => {
+    const hs: Float64Array[] = [];
+    const g: Iterate = models.map((md) => [new Float64Array(md.nq), new Float64Array(md.nl)]);
+    for (let k = 0; k < K; k++) {
+      const md = models[k]!;
+      const f = factorStage(md, stageVector(models, it, k))!;
+      const { grad, hess } = stageDerivatives(md, f.L);
+      hs.push(hess);
+      for (let i = 0; i < md.nq; i++) g[k]![0]![i] += grad[i]!;
+      for (let i = 0; i < md.nl; i++) g[k]![1]![i] += grad[md.nq + i]!;
+      for (let i = 0; i < md.no; i++) g[k + 1]![0]![i] += grad[md.nq + md.nl + i]!;
+    }
+    return { g, fac: factorChain(models, hs) };
+  };
+  
+  const negate = (g: Iterate): Iterate => g.map((b) => b.map((v) => v.map((e) => -e)));
+  /**
+   * Dual bound from a Newton direction (the dual-scaling idea of Benson, Ye & Zhang, SIAM J.
+   * Optim. 10 (2000)): the Newton equation says Σ_k A_k*(Z_k) = e_ρ for
+   * Z_k = S_k⁻¹(S_k − ΔS_k)S_k⁻¹ / t, S_k = M_k(x), ΔS_k = M_k(x + d) − M_k(x). If every
+   * S_k − ΔS_k = M_k(x − d) ⪰ 0 the Z_k are dual feasible and ρ* ≥ −Σ tr(C_k Z_k), C_k the
+   * constant part (only the last stage's −GᵀG): lb = Σ_i yᵢᵀ M_last(x − d) yᵢ / t, yᵢ = S⁻¹gᵢ.
+   * Only steers t and the stopping test: the certifier decides what is reported.
+   */
+  const dualBound = (it: Iterate, d: Iterate, t: number): number => {
+    const back = axpy(it, -1, d);
+    for (let k = 0; k < K; k++) if (!factorStage(models[k]!, stageVector(models, back, k))) return -Infinity;
+    const md = models[K - 1]!;
+    const n = md.n;
+    const fs = factorStage(md, stageVector(models, it, K - 1))!;
+    const Mb = assemble(md, stageVector(models, back, K - 1));
+    const G = md.st.out.G;
+    const nz = md.st.nz;
+    let s = 0;
+    for (let r = 0; r < G.rows; r++) {
+      const y = new Float64Array(n);
+      for (let i = 0; i < nz; i++) y[i] = G.data[r * nz + i]!;
+      cholSolveMany(fs.L, n, y, 1);
+      for (let i = 0; i < n; i++) {
+        let u = 0;
+        for (let j = 0; j < n; j++) u += Mb[i * n + j]! * y[j]!;
+        s += y[i]! * u;
+      }
+    }
+    return s / t;
+  };
+
+  // t from the gap: the central point at t has gap ν/t; aim at gap/q (q = tFactor) and never
+  // lower t. Before any dual bound the gap is taken as ρ itself (ρ* ≥ 0).
+  let iterations = 0;
+  let lb = 0;
+  let t = (opts.t0Gap ?? 1) * nu / x[0]![0]![0]!;
+  let converged = false;
+  for (; iterations < maxNewton; ) {
+    const rho = x[0]![0]![0]!;
+    if (rho - lb <= relGap * rho) {
+      converged = true;
+      break;
+    }
+    t = Math.max(t, (gapAim * nu) / (rho - lb));
+    let { g, fac } = derivatives(x);
+    g[0]![0]![0] += t;
+    let d = fac.solve(negate(g));
+    const cand = dualBound(x, d, t);
+    if (cand > lb) {
+      lb = Math.min(cand, rho);
+      const t2 = (gapAim * nu) / Math.max(rho - lb, relGap * rho * 1e-3);
+      if (t2 > t) {
+        // Re-aim with the better bound (same Hessian, new gradient term).
+        g[0]![0]![0] += t2 - t;
+        t = t2;
+        d = fac.solve(negate(g));
+      }
+    }
+    const dec2 = -dotIt(g, d);
+    iterations++;
+    opts.onIteration?.(iterations, rho, t);
+    if (!(dec2 > 0)) break;
+    const phi = t * rho + barrier(x);
+    let moved = false;
+    for (let a = 1, ls = 0; ls < 60; ls++, a *= 0.5) {
+      const xn = axpy(x, a, d);
+      const pn = t * xn[0]![0]![0]! + barrier(xn);
+      if (pn <= phi - 0.25 * a * dec2) {
+        if (process.env.NEWTON_DEBUG) console.log('  dec2', dec2.toExponential(3), 'a', a, 'lb', lb, 'rho', xn[0]![0]![0]!);
+        x = xn;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) break;
+    // Near the central point of this t (decrement below centerTol): move on along the path.
+    if (dec2 < centerTol) t *= tFactor;
+  }
+  return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged };
+}
