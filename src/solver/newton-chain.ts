@@ -32,7 +32,8 @@
  * No wall-clock limits: the method stops on the duality-gap bound ν/t and Newton-decrement tests
  * and on iteration counts, so the same input gives the same result.
  */
-import { backSubstMany, choleskyInPlace, forwardSubstMany } from '../linalg/cholesky.js';
+import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
+import { symEig } from '../linalg/eig.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { systemF } from '../lmi/conv/stage-math.js';
@@ -45,6 +46,9 @@ export interface NewtonOptions {
   readonly maxNewton?: number;
   /** Factor by which t grows between centerings (default 8). */
   readonly tFactor?: number;
+  /** Predictor step length below which the corrector's second-order term is left out. */
+  readonly corrStep?: number;
+  readonly sigmaMin?: number;
   /** t at least gapAim·ν/(ρ − lb) once a dual bound lb is known (default 2). */
   readonly gapAim?: number;
   /** Initial t at least t0Gap·ν/ρ₀ (the gap bound starts at ρ₀/t0Gap; default 10). */
@@ -567,7 +571,7 @@ function feasibleStart(models: readonly StageModel[], start: readonly StageParam
   for (let f = 1.01, tries = 0; tries < 12; f *= 2, tries++) {
     const rho = r0.g * f;
     const prm = scaleParams(start, rho);
-    const r = runRecursion(stages, prm, { rho, margin: 1e-4 });
+    const r = runRecursion(stages, prm, { rho, margin: +(process.env.MARGIN ?? 1e-4) });
     if (!r || !(r.g < 1)) continue;
     const x: Iterate = models.map((md, k) => {
       const y = k === 0 ? Float64Array.of(rho) : weightVector(r.qs[k - 1]!, md.st.qin.c, stages[k - 1]!.pool.diag);
@@ -578,126 +582,271 @@ function feasibleStart(models: readonly StageModel[], start: readonly StageParam
   return null;
 }
 
+/** Cholesky factor of a symmetric matrix (copy), or null if not positive definite. */
+function chol(A: Float64Array, n: number): Float64Array | null {
+  const L = Float64Array.from(A);
+  return choleskyInPlace(L, n) ? L : null;
+}
+
+/** A·B for n × n row-major matrices. */
+function mul(A: Float64Array, B: Float64Array, n: number): Float64Array {
+  const C = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const a = A[i * n + k]!;
+      if (a === 0) continue;
+      for (let j = 0; j < n; j++) C[i * n + j] += a * B[k * n + j]!;
+    }
+  return C;
+}
+
+function symmetrise(A: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (A[i * n + j]! + A[j * n + i]!);
+      A[i * n + j] = A[j * n + i] = v;
+    }
+  return A;
+}
+
+function trProd(A: Float64Array, B: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < A.length; i++) s += A[i]! * B[i]!;
+  return s;
+}
+
+/** Largest α with S + αD ⪰ 0 (Infinity if every α ≥ 0 works), from the Cholesky factor L of S. */
+function maxStep(L: Float64Array, D: Float64Array, n: number): number {
+  const B = Float64Array.from(D);
+  forwardSubstMany(L, n, B, n); // L⁻¹D
+  const T = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) T[i * n + j] = B[j * n + i]!;
+  forwardSubstMany(L, n, T, n); // L⁻¹(L⁻¹D)ᵀ = L⁻¹DL⁻ᵀ
+  const lmin = symEig(symmetrise(T, n), n).values[0]!;
+  return lmin < 0 ? -1 / lmin : Infinity;
+}
+
+/** A_k*(X)_j = tr(A_j X) for a symmetric X over the stage's variables. */
+function adjoint(md: StageModel, X: Float64Array): Float64Array {
+  const n = md.n;
+  const out = new Float64Array(md.vars.length);
+  md.vars.forEach((v, j) => {
+    let s = 0;
+    for (let t = 0; t < v.coef.length; t++) {
+      const A = md.atoms[v.a[t]!]!;
+      const B = md.atoms[v.b[t]!]!;
+      let u = 0;
+      for (let p = 0; p < A.idx.length; p++) {
+        const r = A.idx[p]! * n;
+        let w = 0;
+        for (let q = 0; q < B.idx.length; q++) w += X[r + B.idx[q]!]! * B.val[q]!;
+        u += A.val[p]! * w;
+      }
+      s += v.coef[t]! * u;
+    }
+    out[j] = s;
+  });
+  return out;
+}
+
+/** Atom Gram matrix XᵀYX (na × na) of a symmetric Y. */
+function atomGram(md: StageModel, Y: Float64Array): Float64Array {
+  const n = md.n;
+  const na = md.atoms.length;
+  // YX (n × na)
+  const YX = new Float64Array(n * na);
+  md.atoms.forEach((a, j) => {
+    for (let p = 0; p < a.idx.length; p++) {
+      const c = a.idx[p]!;
+      const v = a.val[p]!;
+      for (let i = 0; i < n; i++) YX[i * na + j] += Y[i * n + c]! * v;
+    }
+  });
+  const K = new Float64Array(na * na);
+  md.atoms.forEach((a, i) => {
+    for (let p = 0; p < a.idx.length; p++) {
+      const r = a.idx[p]! * na;
+      const v = a.val[p]!;
+      for (let j = 0; j < na; j++) K[i * na + j] += v * YX[r + j]!;
+    }
+  });
+  return symmetrise(K, na);
+}
+
+/**
+ * HKM Schur matrix of a stage, H_ij = tr(A_i Z A_j S⁻¹) (Helmberg, Rendl, Vanderbei & Wolkowicz
+ * 1996; Kojima, Shindoh & Hara 1997; Monteiro 1997), from the atom Grams J = XᵀZX, K = XᵀS⁻¹X:
+ * tr(sym(a,b) Z sym(c,d) S⁻¹) = (J_bc K_da + J_bd K_ca + J_ac K_db + J_ad K_cb)/4.
+ */
+function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Array {
+  const na = md.atoms.length;
+  const nv = md.vars.length;
+  const H = new Float64Array(nv * nv);
+  for (let i = 0; i < nv; i++) {
+    const vi = md.vars[i]!;
+    for (let j = i; j < nv; j++) {
+      const vj = md.vars[j]!;
+      let s = 0;
+      for (let t = 0; t < vi.coef.length; t++) {
+        const a = vi.a[t]! * na;
+        const b = vi.b[t]! * na;
+        let u = 0;
+        for (let q = 0; q < vj.coef.length; q++) {
+          const c = vj.a[q]!;
+          const d = vj.b[q]!;
+          u += vj.coef[q]! * (J[b + c]! * K[a + d]! + J[b + d]! * K[a + c]! + J[a + c]! * K[b + d]! + J[a + d]! * K[b + c]!);
+        }
+        s += vi.coef[t]! * u;
+      }
+      H[i * nv + j] = H[j * nv + i] = 0.25 * s;
+    }
+  }
+  return H;
+}
+
 /**
  * Minimise ρ subject to every stage LMI, from the multipliers `start` (any scale; the recursion
  * must accept them). Returns null when no strictly feasible start could be built.
+ *
+ * Primal-dual path following with the HKM direction and Mehrotra's predictor-corrector
+ * (Mehrotra, SIAM J. Optim. 2 (1992); for SDP e.g. Todd, Toh & Tütüncü 1998). With S_k = M_k(x)
+ * and dual matrices Z_k ⪰ 0, the optimality conditions are Σ_k A_k*(Z_k) = e_ρ, Z_k S_k = μI.
+ * Eliminating ΔZ = σμS⁻¹ − Z − sym(ZΔS S⁻¹) − sym(ΔZ_aΔS_a S⁻¹) leaves
+ *   H Δx = σμ A*(S⁻¹) − e_ρ − A*(sym(ΔZ_aΔS_aS⁻¹)),   H_ij = Σ_k tr(A_ki Z_k A_kj S_k⁻¹),
+ * block-tridiagonal over the stages like the barrier Hessian (factorChain). x stays strictly
+ * feasible (it is what the certifier gets); Z may start infeasible (Z = μ₀S⁻¹) and its residual
+ * shrinks by (1 − α_d) per step.
  */
 export function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): NewtonResult | null {
   const models = buildModels(stages);
   let x = feasibleStart(models, start);
   if (!x) return null;
   const relGap = opts.relGap ?? 1e-7;
-  const maxNewton = opts.maxNewton ?? 300;
-  const tFactor = opts.tFactor ?? 8;
-  const gapAim = opts.gapAim ?? 2;
-  const centerTol = opts.centerTol ?? 1;
+  const maxNewton = opts.maxNewton ?? 100;
   const K = models.length;
   const nu = models.reduce((s, md) => s + md.n, 0);
-
-  /** Barrier value Σ −log det M_k, or +∞ outside. */
-  const barrier = (it: Iterate): number => {
-    let s = 0;
-    for (let k = 0; k < K; k++) {
-      const f = factorStage(models[k]!, stageVector(models, it, k));
-      if (!f) return Infinity;
-      s -= f.logDet;
-    }
-    return s;
+  const zeroIt = (): Iterate => models.map((md) => [new Float64Array(md.nq), new Float64Array(md.nl)]);
+  /** Adds a stage vector (over [q_k, l_k, q_{k+1}]) into the chain layout. */
+  const scatter = (into: Iterate, k: number, v: Float64Array, f = 1): void => {
+    const md = models[k]!;
+    for (let i = 0; i < md.nq; i++) into[k]![0]![i] += f * v[i]!;
+    for (let i = 0; i < md.nl; i++) into[k]![1]![i] += f * v[md.nq + i]!;
+    for (let i = 0; i < md.no; i++) into[k + 1]![0]![i] += f * v[md.nq + md.nl + i]!;
   };
-  /** Gradient (per stage [y_k, l_k]) and the chain factorisation of the barrier Hessian. */
-  const derivatives = (it: Iterate): { g: Iterate; fac: ChainFactor } => {
+  /** ΔS_k = Σ_j Δx_j A_kj (no constant). */
+  const deltaS = (d: Iterate, k: number): Float64Array => assemble({ ...models[k]!, constant: null }, stageVector(models, d, k));
+
+  let S = models.map((md, k) => assemble(md, stageVector(models, x!, k)));
+  let LS = S.map((M, k) => chol(M, models[k]!.n)!);
+  const rho0 = x[0]![0]![0]!;
+  const mu0 = opts.t0Gap ? rho0 / (opts.t0Gap * nu) : rho0 / nu;
+  let Z = LS.map((L, k) => symmetrise(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
+  let res0 = NaN;
+  let iterations = 0;
+  let converged = false;
+  let lb = -Infinity;
+  for (; iterations < maxNewton; iterations++) {
+    const rho = x[0]![0]![0]!;
+    const Sinv = LS.map((L, k) => inverseFromCholesky(L, models[k]!.n));
+    let mu = 0;
+    for (let k = 0; k < K; k++) mu += trProd(Z[k]!, S[k]!);
+    const gap = mu;
+    mu /= nu;
+    // Dual residual e_ρ − Σ A*(Z), and the dual objective Σ tr(GᵀG Z_last).
+    const rd = zeroIt();
+    rd[0]![0]![0] = 1;
+    const aSinv = zeroIt();
     const hs: Float64Array[] = [];
-    const g: Iterate = models.map((md) => [new Float64Array(md.nq), new Float64Array(md.nl)]);
     for (let k = 0; k < K; k++) {
       const md = models[k]!;
-      const f = factorStage(md, stageVector(models, it, k))!;
-      const { grad, hess } = stageDerivatives(md, f.L);
-      hs.push(hess);
-      for (let i = 0; i < md.nq; i++) g[k]![0]![i] += grad[i]!;
-      for (let i = 0; i < md.nl; i++) g[k]![1]![i] += grad[md.nq + i]!;
-      for (let i = 0; i < md.no; i++) g[k + 1]![0]![i] += grad[md.nq + md.nl + i]!;
+      const J = atomGram(md, Z[k]!);
+      const Kg = atomGram(md, Sinv[k]!);
+      hs.push(hkmHessian(md, J, Kg));
+      scatter(rd, k, adjoint(md, Z[k]!), -1);
+      scatter(aSinv, k, adjoint(md, Sinv[k]!));
     }
-    return { g, fac: factorChain(models, hs) };
-  };
-  
-  const negate = (g: Iterate): Iterate => g.map((b) => b.map((v) => v.map((e) => -e)));
-  /**
-   * Dual bound from a Newton direction (the dual-scaling idea of Benson, Ye & Zhang, SIAM J.
-   * Optim. 10 (2000)): the Newton equation says Σ_k A_k*(Z_k) = e_ρ for
-   * Z_k = S_k⁻¹(S_k − ΔS_k)S_k⁻¹ / t, S_k = M_k(x), ΔS_k = M_k(x + d) − M_k(x). If every
-   * S_k − ΔS_k = M_k(x − d) ⪰ 0 the Z_k are dual feasible and ρ* ≥ −Σ tr(C_k Z_k), C_k the
-   * constant part (only the last stage's −GᵀG): lb = Σ_i yᵢᵀ M_last(x − d) yᵢ / t, yᵢ = S⁻¹gᵢ.
-   * Only steers t and the stopping test: the certifier decides what is reported.
-   */
-  const dualBound = (it: Iterate, d: Iterate, t: number): number => {
-    const back = axpy(it, -1, d);
-    for (let k = 0; k < K; k++) if (!factorStage(models[k]!, stageVector(models, back, k))) return -Infinity;
-    const md = models[K - 1]!;
-    const n = md.n;
-    const fs = factorStage(md, stageVector(models, it, K - 1))!;
-    const Mb = assemble(md, stageVector(models, back, K - 1));
-    const G = md.st.out.G;
-    const nz = md.st.nz;
-    let s = 0;
-    for (let r = 0; r < G.rows; r++) {
-      const y = new Float64Array(n);
-      for (let i = 0; i < nz; i++) y[i] = G.data[r * nz + i]!;
-      cholSolveMany(fs.L, n, y, 1);
-      for (let i = 0; i < n; i++) {
-        let u = 0;
-        for (let j = 0; j < n; j++) u += Mb[i * n + j]! * y[j]!;
-        s += y[i]! * u;
-      }
-    }
-    return s / t;
-  };
-
-  // t from the gap: the central point at t has gap ν/t; aim at gap/q (q = tFactor) and never
-  // lower t. Before any dual bound the gap is taken as ρ itself (ρ* ≥ 0).
-  let iterations = 0;
-  let lb = 0;
-  let t = (opts.t0Gap ?? 1) * nu / x[0]![0]![0]!;
-  let converged = false;
-  for (; iterations < maxNewton; ) {
-    const rho = x[0]![0]![0]!;
-    if (rho - lb <= relGap * rho) {
+    let resNorm = 0;
+    rd.forEach((b) => b.forEach((v) => v.forEach((e) => (resNorm = Math.max(resNorm, Math.abs(e))))));
+    if (!(res0 > 0)) res0 = Math.max(resNorm, 1e-300);
+    const dobj = rho - gap; // exact when the dual residual is zero
+    if (resNorm <= 1e-9 * res0) lb = Math.max(lb, dobj);
+    opts.onIteration?.(iterations, rho, 1 / mu);
+    if (process.env.NEWTON_DEBUG) console.log(iterations, 'rho', rho, 'gap', gap.toExponential(3), 'res', (resNorm / res0).toExponential(2));
+    if (gap <= relGap * rho && resNorm <= 1e-8 * res0) {
       converged = true;
       break;
     }
-    t = Math.max(t, (gapAim * nu) / (rho - lb));
-    let { g, fac } = derivatives(x);
-    g[0]![0]![0] += t;
-    let d = fac.solve(negate(g));
-    const cand = dualBound(x, d, t);
-    if (cand > lb) {
-      lb = Math.min(cand, rho);
-      const t2 = (gapAim * nu) / Math.max(rho - lb, relGap * rho * 1e-3);
-      if (t2 > t) {
-        // Re-aim with the better bound (same Hessian, new gradient term).
-        g[0]![0]![0] += t2 - t;
-        t = t2;
-        d = fac.solve(negate(g));
-      }
+    const fac = factorChain(models, hs);
+    // Predictor (σ = 0): H Δx = −e_ρ.
+    const rhsA = zeroIt();
+    rhsA[0]![0]![0] = -1;
+    const dxA = fac.solve(rhsA);
+    const dSA = models.map((_, k) => deltaS(dxA, k));
+    const dZA = models.map((md, k) => {
+      const n = md.n;
+      const T = mul(mul(Z[k]!, dSA[k]!, n), Sinv[k]!, n);
+      return symmetrise(Z[k]!.map((v, i) => -v - T[i]!), n);
+    });
+    const LZ = Z.map((Zk, k) => chol(Zk, models[k]!.n)!);
+    let ap = 1;
+    let ad = 1;
+    for (let k = 0; k < K; k++) {
+      const n = models[k]!.n;
+      ap = Math.min(ap, maxStep(LS[k]!, dSA[k]!, n));
+      ad = Math.min(ad, maxStep(LZ[k]!, dZA[k]!, n));
     }
-    const dec2 = -dotIt(g, d);
-    iterations++;
-    opts.onIteration?.(iterations, rho, t);
-    if (!(dec2 > 0)) break;
-    const phi = t * rho + barrier(x);
+    let muAff = 0;
+    for (let k = 0; k < K; k++) {
+      const n = models[k]!.n;
+      const Sa = S[k]!.map((v, i) => v + ap * dSA[k]![i]!);
+      const Za = Z[k]!.map((v, i) => v + ad * dZA[k]![i]!);
+      muAff += trProd(Sa, Za);
+      void n;
+    }
+    muAff /= nu;
+    const sigma = Math.min(1, Math.max(opts.sigmaMin ?? +(process.env.SMIN ?? 0), (muAff / mu) ** 3));
+    // Corrector: H Δx = σμ A*(S⁻¹) − e_ρ − A*(sym(ΔZ_a ΔS_a S⁻¹)).
+    const rhs = zeroIt();
+    rhs[0]![0]![0] = -1;
+    // The second-order term only helps where the predictor could go a long way (Mehrotra's
+    // heuristic misleads far from the central path of an infeasible-dual start).
+    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? +(process.env.CORR ?? 0.5));
+    const corr = models.map((md, k) => (useCorr ? symmetrise(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
+    aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
+    for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
+    const dx = fac.solve(rhs);
+    const dS = models.map((_, k) => deltaS(dx, k));
+    const dZ = models.map((md, k) => {
+      const n = md.n;
+      const T = mul(mul(Z[k]!, dS[k]!, n), Sinv[k]!, n);
+      const out = new Float64Array(n * n);
+      for (let i = 0; i < n * n; i++) out[i] = sigma * mu * Sinv[k]![i]! - Z[k]![i]! - T[i]! - corr[k]![i]!;
+      return symmetrise(out, n);
+    });
+    ap = 1;
+    ad = 1;
+    for (let k = 0; k < K; k++) {
+      const n = models[k]!.n;
+      ap = Math.min(ap, 0.95 * maxStep(LS[k]!, dS[k]!, n));
+      ad = Math.min(ad, 0.95 * maxStep(LZ[k]!, dZ[k]!, n));
+    }
+    // Primal step: x must stay strictly feasible in the recomputed (not updated) S = M(x).
     let moved = false;
-    for (let a = 1, ls = 0; ls < 60; ls++, a *= 0.5) {
-      const xn = axpy(x, a, d);
-      const pn = t * xn[0]![0]![0]! + barrier(xn);
-      if (pn <= phi - 0.25 * a * dec2) {
-        if (process.env.NEWTON_DEBUG) console.log('  dec2', dec2.toExponential(3), 'a', a, 'lb', lb, 'rho', xn[0]![0]![0]!);
+    for (let tries = 0; tries < 30; tries++, ap *= 0.5) {
+      const xn = axpy(x, ap, dx);
+      const Sn = models.map((md, k) => assemble(md, stageVector(models, xn, k)));
+      const Ln = Sn.map((M, k) => chol(M, models[k]!.n));
+      if (Ln.every((L) => L)) {
         x = xn;
+        S = Sn;
+        LS = Ln as Float64Array[];
         moved = true;
         break;
       }
     }
     if (!moved) break;
-    // Near the central point of this t (decrement below centerTol): move on along the path.
-    if (dec2 < centerTol) t *= tFactor;
+    Z = Z.map((Zk, k) => symmetrise(Zk.map((v, i) => v + ad * dZ[k]![i]!), models[k]!.n));
+    if (process.env.NEWTON_DEBUG) console.log('   sigma', sigma.toExponential(2), 'ap', ap.toFixed(3), 'ad', ad.toFixed(3));
   }
   return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged };
 }
