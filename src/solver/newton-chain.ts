@@ -42,20 +42,20 @@ import { scaleParams } from './refine-conv.js';
 export interface NewtonOptions {
   /** Stop when the barrier's gap bound ν/t is below relGap·ρ (default 1e-7). */
   readonly relGap?: number;
-  /** Newton steps in all (default 300). */
+  /** Newton steps in all (default 200). */
   readonly maxNewton?: number;
-  /** Factor by which t grows between centerings (default 8). */
-  readonly tFactor?: number;
-  /** Predictor step length below which the corrector's second-order term is left out. */
+  /** Predictor step length below which the corrector's second-order term is left out (default 2: never). */
   readonly corrStep?: number;
+  /** Lower bound on the centering parameter σ (default 0.1). */
   readonly sigmaMin?: number;
-  /** t at least gapAim·ν/(ρ − lb) once a dual bound lb is known (default 2). */
-  readonly gapAim?: number;
-  /** Initial t at least t0Gap·ν/ρ₀ (the gap bound starts at ρ₀/t0Gap; default 10). */
+  /** Initial dual Z = μ₀S⁻¹ with μ₀ = ρ₀/(t0Gap·ν) (default 0.1). */
   readonly t0Gap?: number;
-  /** Newton decrement² below which a centering stops (default 1e-3). */
-  readonly centerTol?: number;
-  readonly onIteration?: (it: number, rho: number, t: number) => void;
+  /** Relative margin on the recursion's weights in the start (default 1e-2). */
+  readonly startMargin?: number;
+  /** Checked before every step; true stops with the current (strictly feasible) iterate. */
+  readonly stop?: () => boolean;
+  /** Per step: ρ, the complementarity gap Σ tr(Z_k S_k), the dual residual relative to the start's. */
+  readonly onIteration?: (it: number, rho: number, gap: number, residual: number) => void;
 }
 
 export interface NewtonResult {
@@ -67,8 +67,10 @@ export interface NewtonResult {
   readonly lowerBound: number;
   /** Newton steps taken. */
   readonly iterations: number;
-  /** Whether the gap test was met (else the iteration count ran out). */
+  /** Whether the gap test was met (else the iteration count ran out or `stop` said so). */
   readonly converged: boolean;
+  /** Whether `stop` ended the iteration. */
+  readonly stopped: boolean;
 }
 
 // ---------------------------------------------------------------- the affine model of a stage
@@ -253,55 +255,6 @@ function factorStage(md: StageModel, x: Float64Array): { L: Float64Array; logDet
   return Number.isFinite(s) ? { L, logDet: s } : null;
 }
 
-/** Gradient and Hessian of −log det M over the stage's variables (row-major nv × nv). */
-function stageDerivatives(md: StageModel, L: Float64Array): { grad: Float64Array; hess: Float64Array } {
-  const n = md.n;
-  const na = md.atoms.length;
-  // Y = L⁻¹X for the atom matrix X (n × na); K = YᵀY = XᵀM⁻¹X.
-  const Y = new Float64Array(n * na);
-  md.atoms.forEach((a, j) => {
-    for (let p = 0; p < a.idx.length; p++) Y[a.idx[p]! * na + j] += a.val[p]!;
-  });
-  forwardSubstMany(L, n, Y, na);
-  const K = new Float64Array(na * na);
-  for (let r = 0; r < n; r++)
-    for (let i = 0; i < na; i++) {
-      const yi = Y[r * na + i]!;
-      if (yi === 0) continue;
-      for (let j = i; j < na; j++) K[i * na + j] += yi * Y[r * na + j]!;
-    }
-  for (let i = 0; i < na; i++) for (let j = 0; j < i; j++) K[i * na + j] = K[j * na + i]!;
-  const nv = md.vars.length;
-  const grad = new Float64Array(nv);
-  for (let j = 0; j < nv; j++) {
-    const v = md.vars[j]!;
-    let s = 0;
-    for (let t = 0; t < v.coef.length; t++) s += v.coef[t]! * K[v.a[t]! * na + v.b[t]!]!;
-    grad[j] = -s;
-  }
-  const hess = new Float64Array(nv * nv);
-  for (let i = 0; i < nv; i++) {
-    const vi = md.vars[i]!;
-    for (let j = i; j < nv; j++) {
-      const vj = md.vars[j]!;
-      let s = 0;
-      for (let t = 0; t < vi.coef.length; t++) {
-        const at = vi.a[t]! * na;
-        const bt = vi.b[t]! * na;
-        let u = 0;
-        for (let q = 0; q < vj.coef.length; q++) {
-          const as = vj.a[q]!;
-          const bs = vj.b[q]!;
-          u += vj.coef[q]! * (K[at + as]! * K[bt + bs]! + K[at + bs]! * K[bt + as]!);
-        }
-        s += vi.coef[t]! * u;
-      }
-      hess[i * nv + j] = hess[j * nv + i] = 0.5 * s;
-    }
-  }
-  return { grad, hess };
-}
-
 // ---------------------------------------------------------------- small dense helpers
 
 /** Cholesky with a relative ridge added when the matrix is (numerically) singular. */
@@ -345,9 +298,9 @@ interface ChainFactor {
 function factorChain(models: readonly StageModel[], hess: readonly Float64Array[]): ChainFactor {
   const K = models.length;
   const locL: Float64Array[] = [];
-  /** X_k = All⁻¹ [H_lq H_lo] (nl × (nq + no)). */
+  /** W_k = L_ll⁻¹ [H_lq H_lo] (nl × (nq + no)), L_ll the Cholesky factor of the local block. */
   const X: Float64Array[] = [];
-  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − H_{qo,l} X. */
+  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − WᵀW. */
   const S: Float64Array[] = [];
   for (let k = 0; k < K; k++) {
     const md = models[k]!;
@@ -361,19 +314,18 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
     if (nl > 0) {
       const All = sub(H, nv, nq, nl, nq, nl);
       const L = cholRidge(All, nl);
-      const Xk = new Float64Array(nl * nb);
-      for (let i = 0; i < nl; i++) for (let j = 0; j < nb; j++) Xk[i * nb + j] = H[(nq + i) * nv + qoIdx[j]!]!;
-      const B = Float64Array.from(Xk); // H_{l,qo}
-      cholSolveMany(L, nl, Xk, nb);
-      for (let i = 0; i < nb; i++)
-        for (let j = i; j < nb; j++) {
-          let s = 0;
-          for (let r = 0; r < nl; r++) s += B[r * nb + i]! * Xk[r * nb + j]!;
-          Sk[i * nb + j] -= s;
-          if (j !== i) Sk[j * nb + i] = Sk[i * nb + j]!;
+      const Wk = new Float64Array(nl * nb);
+      for (let i = 0; i < nl; i++) for (let j = 0; j < nb; j++) Wk[i * nb + j] = H[(nq + i) * nv + qoIdx[j]!]!;
+      forwardSubstMany(L, nl, Wk, nb);
+      for (let r = 0; r < nl; r++)
+        for (let i = 0; i < nb; i++) {
+          const w = Wk[r * nb + i]!;
+          if (w === 0) continue;
+          for (let j = i; j < nb; j++) Sk[i * nb + j] -= w * Wk[r * nb + j]!;
         }
+      for (let i = 0; i < nb; i++) for (let j = 0; j < i; j++) Sk[i * nb + j] = Sk[j * nb + i]!;
       locL.push(L);
-      X.push(Xk);
+      X.push(Wk);
     } else {
       locL.push(new Float64Array(0));
       X.push(new Float64Array(0));
@@ -420,17 +372,16 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
         const { nq, nl, no } = md;
         const nb = nq + no;
         const zk = Float64Array.from(rhs[k]![1]!);
-        if (nl > 0) cholSolveMany(locL[k]!, nl, zk, 1);
+        if (nl > 0) forwardSubstMany(locL[k]!, nl, zk, 1);
         z.push(zk);
         const r = ry[k]!;
         const rk = rhs[k]![0]!;
         for (let i = 0; i < nq; i++) r[i] += rk[i]!;
-        // H_{qo,l} z = Bᵀz where X = All⁻¹B ⇒ Bᵀz = Xᵀ r_l (All symmetric).
-        const rl = rhs[k]![1]!;
+        // H_{qo,l} All⁻¹ r_l = Wᵀ (L⁻¹ r_l).
         const Xk = X[k]!;
         for (let j = 0; j < nb; j++) {
           let s = 0;
-          for (let i = 0; i < nl; i++) s += Xk[i * nb + j]! * rl[i]!;
+          for (let i = 0; i < nl; i++) s += Xk[i * nb + j]! * zk[i]!;
           if (j < nq) r[j] -= s;
           else ry[k + 1]![j - nq] -= s;
         }
@@ -470,7 +421,7 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
         }
         y[k] = yk;
       }
-      // Back-substitute the local blocks: l_k = z_k − X_k [y_k; y_{k+1}].
+      // Back-substitute the local blocks: l_k = L⁻ᵀ(z_k − W_k [y_k; y_{k+1}]).
       return models.map((md, k) => {
         const { nq, nl, no } = md;
         const nb = nq + no;
@@ -482,6 +433,7 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
           for (let j = 0; j < no; j++) s += Xk[i * nb + nq + j]! * y[k + 1]![j]!;
           l[i] -= s;
         }
+        if (nl > 0) backSubstMany(locL[k]!, nl, l, 1);
         return [y[k]!, l];
       });
     },
@@ -506,11 +458,6 @@ function axpy(x: Iterate, a: number, d: Iterate): Iterate {
   return x.map((blk, k) => blk.map((v, i) => v.map((e, j) => e + a * d[k]![i]![j]!)));
 }
 
-function dotIt(a: Iterate, b: Iterate): number {
-  let s = 0;
-  a.forEach((blk, k) => blk.forEach((v, i) => v.forEach((e, j) => (s += e * b[k]![i]![j]!))));
-  return s;
-}
 
 /** StageParams from the local variables (and diagonal shapes from the outgoing weights). */
 function toParams(models: readonly StageModel[], x: Iterate): StageParams[] {
@@ -564,14 +511,14 @@ export function buildModels(stages: readonly Stage[]): StageModel[] {
  * the interface variables (docs/method.md §6.1: any Q_out ⪯ Q* keeps M_k ⪰ 0; the margin makes it
  * strict). Null when no such point is found.
  */
-function feasibleStart(models: readonly StageModel[], start: readonly StageParams[]): Iterate | null {
+function feasibleStart(models: readonly StageModel[], start: readonly StageParams[], margin: number): Iterate | null {
   const stages = models.map((m) => m.st);
   const r0 = runRecursion(stages, start, { rho: 1 });
   if (!r0 || !(r0.g > 0) || !Number.isFinite(r0.g)) return null;
   for (let f = 1.01, tries = 0; tries < 12; f *= 2, tries++) {
     const rho = r0.g * f;
     const prm = scaleParams(start, rho);
-    const r = runRecursion(stages, prm, { rho, margin: +(process.env.MARGIN ?? 1e-4) });
+    const r = runRecursion(stages, prm, { rho, margin });
     if (!r || !(r.g < 1)) continue;
     const x: Iterate = models.map((md, k) => {
       const y = k === 0 ? Float64Array.of(rho) : weightVector(r.qs[k - 1]!, md.st.qin.c, stages[k - 1]!.pool.diag);
@@ -719,10 +666,10 @@ function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Ar
  */
 export function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): NewtonResult | null {
   const models = buildModels(stages);
-  let x = feasibleStart(models, start);
+  let x = feasibleStart(models, start, opts.startMargin ?? 1e-2);
   if (!x) return null;
   const relGap = opts.relGap ?? 1e-7;
-  const maxNewton = opts.maxNewton ?? 100;
+  const maxNewton = opts.maxNewton ?? 200;
   const K = models.length;
   const nu = models.reduce((s, md) => s + md.n, 0);
   const zeroIt = (): Iterate => models.map((md) => [new Float64Array(md.nq), new Float64Array(md.nl)]);
@@ -739,14 +686,19 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
   let S = models.map((md, k) => assemble(md, stageVector(models, x!, k)));
   let LS = S.map((M, k) => chol(M, models[k]!.n)!);
   const rho0 = x[0]![0]![0]!;
-  const mu0 = opts.t0Gap ? rho0 / (opts.t0Gap * nu) : rho0 / nu;
-  let Z = LS.map((L, k) => symmetrise(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
+  const mu0 = rho0 / ((opts.t0Gap ?? 0.1) * nu);
+  let Z: Float64Array[] = LS.map((L, k) => symmetrise(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
   let res0 = NaN;
   let iterations = 0;
   let converged = false;
   let lb = -Infinity;
+  let stopped = false;
   for (; iterations < maxNewton; iterations++) {
     const rho = x[0]![0]![0]!;
+    if (opts.stop?.()) {
+      stopped = true;
+      break;
+    }
     const Sinv = LS.map((L, k) => inverseFromCholesky(L, models[k]!.n));
     let mu = 0;
     for (let k = 0; k < K; k++) mu += trProd(Z[k]!, S[k]!);
@@ -770,8 +722,7 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
     if (!(res0 > 0)) res0 = Math.max(resNorm, 1e-300);
     const dobj = rho - gap; // exact when the dual residual is zero
     if (resNorm <= 1e-9 * res0) lb = Math.max(lb, dobj);
-    opts.onIteration?.(iterations, rho, 1 / mu);
-    if (process.env.NEWTON_DEBUG) console.log(iterations, 'rho', rho, 'gap', gap.toExponential(3), 'res', (resNorm / res0).toExponential(2));
+    opts.onIteration?.(iterations, rho, gap, resNorm / res0);
     if (gap <= relGap * rho && resNorm <= 1e-8 * res0) {
       converged = true;
       break;
@@ -804,13 +755,13 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
       void n;
     }
     muAff /= nu;
-    const sigma = Math.min(1, Math.max(opts.sigmaMin ?? +(process.env.SMIN ?? 0), (muAff / mu) ** 3));
+    const sigma = Math.min(1, Math.max(opts.sigmaMin ?? 0.1, (muAff / mu) ** 3));
     // Corrector: H Δx = σμ A*(S⁻¹) − e_ρ − A*(sym(ΔZ_a ΔS_a S⁻¹)).
     const rhs = zeroIt();
     rhs[0]![0]![0] = -1;
     // The second-order term only helps where the predictor could go a long way (Mehrotra's
     // heuristic misleads far from the central path of an infeasible-dual start).
-    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? +(process.env.CORR ?? 0.5));
+    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 2);
     const corr = models.map((md, k) => (useCorr ? symmetrise(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
     for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
@@ -846,7 +797,35 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
     }
     if (!moved) break;
     Z = Z.map((Zk, k) => symmetrise(Zk.map((v, i) => v + ad * dZ[k]![i]!), models[k]!.n));
-    if (process.env.NEWTON_DEBUG) console.log('   sigma', sigma.toExponential(2), 'ap', ap.toFixed(3), 'ad', ad.toFixed(3));
   }
-  return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged };
+  return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged, stopped };
+}
+
+/**
+ * Variables of the largest stage-local block and of the largest interface weight, and the
+ * largest LMI: what one Newton step's dense work grows with (local block Cholesky ~ nl³/3 per
+ * stage; interface blocks ~ nq³).
+ */
+export function newtonSize(stages: readonly Stage[]): { local: number; iface: number; lmi: number } {
+  let local = 0;
+  let iface = 0;
+  let lmi = 0;
+  stages.forEach((st, k) => {
+    let nl = st.internal.reduce((s, q) => s + q.G.rows, 0) + (st.last ? 0 : st.out.G.rows);
+    for (const sy of st.systems) nl += (sy.nx1 * (sy.nx1 + 1)) / 2 + (sy.nx2 * (sy.nx2 + 1)) / 2;
+    const c = st.qin.c;
+    const diag = k > 0 && stages[k - 1]!.pool.diag;
+    local = Math.max(local, nl);
+    iface = Math.max(iface, diag ? c : (c * (c + 1)) / 2);
+    lmi = Math.max(lmi, lmiSize(st));
+  });
+  return { local, iface, lmi };
+}
+
+/** Size rule for the Newton solver (docs/method.md §6.4): every block small enough for dense work. */
+export const NEWTON_LIMITS = { local: 1200, iface: 600, lmi: 300 } as const;
+
+export function newtonFits(stages: readonly Stage[]): boolean {
+  const s = newtonSize(stages);
+  return s.local <= NEWTON_LIMITS.local && s.iface <= NEWTON_LIMITS.iface && s.lmi <= NEWTON_LIMITS.lmi;
 }
