@@ -40,7 +40,7 @@ import { systemF } from '../lmi/conv/stage-math.js';
 import { scaleParams } from './refine-conv.js';
 
 export interface NewtonOptions {
-  /** Stop when the barrier's gap bound ν/t is below relGap·ρ (default 1e-7). */
+  /** Stop when the complementarity gap Σ tr(Z_k S_k) is below relGap·ρ and the dual residual has shrunk by 1e-8 (default 1e-6). */
   readonly relGap?: number;
   /** Newton steps in all (default 200). */
   readonly maxNewton?: number;
@@ -668,7 +668,7 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
   const models = buildModels(stages);
   let x = feasibleStart(models, start, opts.startMargin ?? 1e-2);
   if (!x) return null;
-  const relGap = opts.relGap ?? 1e-7;
+  const relGap = opts.relGap ?? 1e-6;
   const maxNewton = opts.maxNewton ?? 200;
   const K = models.length;
   const nu = models.reduce((s, md) => s + md.n, 0);
@@ -828,4 +828,20 @@ export const NEWTON_LIMITS = { local: 1200, iface: 600, lmi: 300 } as const;
 export function newtonFits(stages: readonly Stage[]): boolean {
   const s = newtonSize(stages);
   return s.local <= NEWTON_LIMITS.local && s.iface <= NEWTON_LIMITS.iface && s.lmi <= NEWTON_LIMITS.lmi;
+}
+
+/**
+ * Stage k's LMI as the Newton model assembles it, at the interface weights Qin (ρ·I for k = 0:
+ * pass ρ·I) and Qout and the multipliers prm (for tests: it must equal the certifier's
+ * assembleStageLmi).
+ */
+export function modelStageLmi(stages: readonly Stage[], k: number, Qin: Float64Array, prm: StageParams, Qout: Float64Array | null): Float64Array {
+  const md = buildModel(stages[k]!, k === 0, k > 0 && stages[k - 1]!.pool.diag);
+  const st = md.st;
+  const y = k === 0 ? Float64Array.of(Qin[0]!) : weightVector(Qin, st.qin.c, stages[k - 1]!.pool.diag);
+  const v = new Float64Array(md.nq + md.nl + md.no);
+  v.set(y, 0);
+  v.set(localsOf(md, prm), md.nq);
+  if (md.no > 0) v.set(weightVector(Qout!, st.out.G.rows, st.pool.diag), md.nq + md.nl);
+  return assemble(md, v);
 }
