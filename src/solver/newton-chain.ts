@@ -515,10 +515,14 @@ function feasibleStart(models: readonly StageModel[], start: readonly StageParam
   const stages = models.map((m) => m.st);
   const r0 = runRecursion(stages, start, { rho: 1 });
   if (!r0 || !(r0.g > 0) || !Number.isFinite(r0.g)) return null;
-  for (let f = 1.01, tries = 0; tries < 12; f *= 2, tries++) {
+  // Scaling ρ and the multipliers together changes only the last block (homogeneity), so a
+  // margin that makes an inner N_k indefinite is not cured by a larger ρ: try smaller margins.
+  // (Starts whose stage multipliers were optimised alone sit near the boundary of N_k.)
+  for (let mg = margin, tries = 0; tries < 24; tries++, mg = tries % 6 === 0 ? mg / 100 : mg) {
+    const f = 1.01 * 2 ** (tries % 6);
     const rho = r0.g * f;
     const prm = scaleParams(start, rho);
-    const r = runRecursion(stages, prm, { rho, margin });
+    const r = runRecursion(stages, prm, { rho, margin: mg });
     if (!r || !(r.g < 1)) continue;
     const x: Iterate = models.map((md, k) => {
       const y = k === 0 ? Float64Array.of(rho) : weightVector(r.qs[k - 1]!, md.st.qin.c, stages[k - 1]!.pool.diag);
