@@ -32,7 +32,7 @@
  * No wall-clock limits: the method stops on the duality-gap bound ν/t and Newton-decrement tests
  * and on iteration counts, so the same input gives the same result.
  */
-import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
+import { backSubstMany, choleskyInPlace, choleskyRows4, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
@@ -264,7 +264,7 @@ function cholRidge(A: Float64Array, n: number): Float64Array {
   for (let ridge = 0; ; ridge = ridge === 0 ? 1e-14 : ridge * 100) {
     const L = Float64Array.from(A);
     for (let i = 0; i < n; i++) L[i * n + i] += ridge * (dmax || 1);
-    if (choleskyInPlace(L, n)) return L;
+    if (choleskyRows4(L, n)) return L;
     if (ridge > 1) throw new Error('newton-chain: Hessian block not positive definite');
   }
 }
