@@ -333,9 +333,9 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
     S.push(Sk);
   }
   // Interface chain: D_k = S_k[qq] + S_{k−1}[oo], C_k = S_k[q, o] (couples y_k and y_{k+1}).
+  // Block Cholesky: D̃_k = D_k − V_{k−1}ᵀV_{k−1}, D̃_k = L_k L_kᵀ, V_k = L_k⁻¹C_k.
   const Dl: Float64Array[] = [];
-  /** E_k = D̃_k⁻¹ C_k (nq_k × nq_{k+1}). */
-  const E: Float64Array[] = [];
+  const V: Float64Array[] = [];
   for (let k = 0; k < K; k++) {
     const { nq, no } = models[k]!;
     const nb = nq + no;
@@ -344,23 +344,23 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
       const p = models[k - 1]!;
       const pb = p.nq + p.no;
       const Sp = S[k - 1]!;
-      const Cp = sub(Sp, pb, 0, p.nq, p.nq, p.no);
-      const Ep = E[k - 1]!;
-      for (let i = 0; i < nq; i++)
-        for (let j = 0; j < nq; j++) {
-          let s = Sp[(p.nq + i) * pb + p.nq + j]!;
-          for (let r = 0; r < p.nq; r++) s -= Cp[r * nq + i]! * Ep[r * nq + j]!;
-          D[i * nq + j] += s;
+      for (let i = 0; i < nq; i++) for (let j = 0; j < nq; j++) D[i * nq + j] += Sp[(p.nq + i) * pb + p.nq + j]!;
+      const Vp = V[k - 1]!;
+      for (let r = 0; r < p.nq; r++)
+        for (let i = 0; i < nq; i++) {
+          const v = Vp[r * nq + i]!;
+          if (v === 0) continue;
+          for (let j = i; j < nq; j++) D[i * nq + j] -= v * Vp[r * nq + j]!;
         }
-      for (let i = 0; i < nq; i++) for (let j = 0; j < i; j++) D[i * nq + j] = D[j * nq + i] = 0.5 * (D[i * nq + j]! + D[j * nq + i]!);
+      for (let i = 0; i < nq; i++) for (let j = 0; j < i; j++) D[i * nq + j] = D[j * nq + i]!;
     }
     const L = cholRidge(D, nq);
     Dl.push(L);
     if (no > 0) {
       const Ck = sub(S[k]!, nb, 0, nq, nq, no);
-      cholSolveMany(L, nq, Ck, no);
-      E.push(Ck);
-    } else E.push(new Float64Array(0));
+      forwardSubstMany(L, nq, Ck, no);
+      V.push(Ck);
+    } else V.push(new Float64Array(0));
   }
   return {
     solve(rhs) {
@@ -386,39 +386,40 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
           else ry[k + 1]![j - nq] -= s;
         }
       }
-      // Block forward / backward over the chain.
-      const w: Float64Array[] = [];
+      // Block forward / backward over the chain: u_k = L_k⁻¹(r_k − V_{k−1}ᵀu_{k−1}),
+      // y_k = L_k⁻ᵀ(u_k − V_k y_{k+1}).
+      const u: Float64Array[] = [];
       for (let k = 0; k < K; k++) {
         const nq = models[k]!.nq;
         const r = Float64Array.from(ry[k]!);
         if (k > 0) {
           const pn = models[k - 1]!.nq;
-          const Ep = E[k - 1]!;
-          const wp = w[k - 1]!;
-          // r_k −= C_{k−1}ᵀ D̃_{k−1}⁻¹ r̃_{k−1} = E_{k−1}ᵀ r̃_{k−1}
-          for (let j = 0; j < nq; j++) {
-            let s = 0;
-            for (let i = 0; i < pn; i++) s += Ep[i * nq + j]! * wp[i]!;
-            r[j] -= s;
+          const Vp = V[k - 1]!;
+          const up = u[k - 1]!;
+          for (let i = 0; i < pn; i++) {
+            const ui = up[i]!;
+            if (ui === 0) continue;
+            for (let j = 0; j < nq; j++) r[j] -= Vp[i * nq + j]! * ui;
           }
         }
-        w.push(r);
+        forwardSubstMany(Dl[k]!, nq, r, 1);
+        u.push(r);
       }
       const y: Float64Array[] = new Array(K);
       for (let k = K - 1; k >= 0; k--) {
         const nq = models[k]!.nq;
-        const yk = Float64Array.from(w[k]!);
-        cholSolveMany(Dl[k]!, nq, yk, 1);
+        const yk = Float64Array.from(u[k]!);
         if (k < K - 1) {
           const nn = models[k + 1]!.nq;
-          const Ek = E[k]!;
+          const Vk = V[k]!;
           const yn = y[k + 1]!;
           for (let i = 0; i < nq; i++) {
             let s = 0;
-            for (let j = 0; j < nn; j++) s += Ek[i * nn + j]! * yn[j]!;
+            for (let j = 0; j < nn; j++) s += Vk[i * nn + j]! * yn[j]!;
             yk[i] -= s;
           }
         }
+        backSubstMany(Dl[k]!, nq, yk, 1);
         y[k] = yk;
       }
       // Back-substitute the local blocks: l_k = L⁻ᵀ(z_k − W_k [y_k; y_{k+1}]).
