@@ -1,36 +1,30 @@
 /**
- * Primal log-barrier Newton method on the layered stage SDP with the interface weights Q_k kept
- * as explicit variables (docs/method.md §6.4). Every stage LMI of stages.ts,
+ * Primal-dual interior-point (Newton) method on the layered stage SDP with the interface weights
+ * Q_k kept as explicit variables (docs/method.md §6.4). Every stage LMI of stages.ts,
  *
- *   M_k(Q_k, P_k, Λ_k, Q_{k+1}) ⪰ 0,   Q_0 = ρ·I,
+ *   M_k(Q_k, P_k, Λ_k, Q_{k+1}) ⪰ 0,   Q_0 = ρ·I,        minimise ρ,
  *
- * is affine in its own variables, so the barrier problem
- *
- *   min  t·ρ − Σ_k log det M_k
- *
- * has a Hessian that is block-tridiagonal over the stages: stage k couples only its local
- * multipliers (P, Λ) with the two interface weights Q_k, Q_{k+1}. One Newton step eliminates
- * every stage's local block (dense Cholesky of a stage-sized matrix), leaves a block-tridiagonal
- * system in the interface weights alone and solves that by block Cholesky over the chain: cost
- * linear in the depth. Unlike the eliminated problem of refine-conv.ts (first order, smoothed
- * λ_max, stalls on deep chains whose gains grow geometrically) Newton's method is affine
- * invariant, so the geometric scale of Q_k along the chain does not slow it down.
+ * is affine in its own variables, so the Newton (Schur-complement) matrix of the path-following
+ * method is block-tridiagonal over the stages: stage k couples only its local multipliers (P, Λ)
+ * with the two interface weights Q_k, Q_{k+1}. One step eliminates every stage's local block
+ * (dense Cholesky of a stage-sized matrix), leaves a block-tridiagonal system in the interface
+ * weights alone and solves that by block Cholesky along the chain: cost linear in the depth.
+ * Unlike the eliminated problem of refine-conv.ts (first order, smoothed λ_max, stalls on deep
+ * chains whose gains grow geometrically) Newton's method is affine invariant, so the geometric
+ * scale of Q_k along the chain does not slow it down.
  *
  * Derivatives: write M = M_const + Σ_j x_j A_j with every A_j a short sum of symmetric rank-2
  * terms sym(a, b) = (abᵀ + baᵀ)/2 over sparse "atoms" a, b (unit vectors, rows of the Roesser
- * map F = [A B], rows of the output map G). With W = M⁻¹ and K_ab = aᵀWb,
- *   ∂(−log det M)/∂x_j  = −tr(W A_j)        = −Σ_t c_t K_{a_t b_t},
- *   ∂²/∂x_i∂x_j         =  tr(W A_i W A_j)  =  Σ_{t,s} c_t c_s (K_{a_t a_s}K_{b_t b_s} + K_{a_t b_s}K_{b_t a_s})/2,
- * so the Hessian needs only the small matrix K of atom pairs (Boyd & Vandenberghe, Convex
- * Optimization, §11.2 / §11.6 for the barrier method; the trace formula is standard).
+ * map F = [A B], rows of the output map G). Every trace the method needs, tr(A_j X) and
+ * tr(A_i Z A_j S⁻¹), then comes from the small matrices aᵀXb over atom pairs (hkmHessian).
  *
  * Symmetric matrix variables are parameterised by their upper triangle. After max pooling the
  * interface weight is diagonal (docs/method.md §4): only its diagonal is a variable, and it is
  * handed to the certifier as the stage's diagonal shape. Nothing here is trusted: the caller
  * certifies the returned multipliers with the f64 certifier (chain-certify.ts).
  *
- * No wall-clock limits: the method stops on the duality-gap bound ν/t and Newton-decrement tests
- * and on iteration counts, so the same input gives the same result.
+ * No wall-clock limits: the method stops on the complementarity gap and the dual residual, or
+ * on its step count, so the same input gives the same result on an idle and a loaded machine.
  */
 import { backSubstMany, choleskyInPlace, choleskyRows4, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
@@ -63,7 +57,10 @@ export interface NewtonResult {
   readonly params: StageParams[];
   /** ρ of the last iterate (primal feasible, not certified). */
   readonly rho: number;
-  /** Dual bound ρ* ≥ lowerBound from the last feasible dual estimate (not certified). */
+  /**
+   * ρ − Σ tr(Z_k S_k) at the last step whose dual residual had shrunk by 1e-9: an estimate of the
+   * SDP optimum from below (not certified; −∞ if there was none).
+   */
   readonly lowerBound: number;
   /** Newton steps taken. */
   readonly iterations: number;
@@ -269,10 +266,6 @@ function cholRidge(A: Float64Array, n: number): Float64Array {
   }
 }
 
-function cholSolveMany(L: Float64Array, n: number, B: Float64Array, m: number): void {
-  forwardSubstMany(L, n, B, m);
-  backSubstMany(L, n, B, m);
-}
 
 /** Rows rs, columns cs of a row-major matrix with `ld` columns. */
 function sub(A: Float64Array, ld: number, r0: number, nr: number, c0: number, nc: number): Float64Array {
