@@ -136,8 +136,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     // strictly feasible, so even a stopped run gives certifiable multipliers.
     let newtonDone = false;
     if (Number.isFinite(g0) && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages)) && !budget.expired()) {
-      const nt = newtonChain(plan.stages, start, {
-        stop: () => budget.expired(),
+      const nt = await newtonChain(plan.stages, start, {
+        budget,
         onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.inputGain }),
       });
       if (nt) {

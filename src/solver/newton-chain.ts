@@ -32,6 +32,7 @@ import { runRecursion } from '../lmi/conv/recursion.js';
 import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { systemF } from '../lmi/conv/stage-math.js';
 import { scaleParams } from './refine-conv.js';
+import { UNLIMITED, type RunBudget } from './budget.js';
 
 export interface NewtonOptions {
   /** Stop when the complementarity gap Σ tr(Z_k S_k) is below relGap·ρ and the dual residual has shrunk by 1e-8 (default 1e-6). */
@@ -46,8 +47,12 @@ export interface NewtonOptions {
   readonly t0Gap?: number;
   /** Relative margin on the recursion's weights in the start (default 1e-2). */
   readonly startMargin?: number;
-  /** Checked before every step; true stops with the current (strictly feasible) iterate. */
-  readonly stop?: () => boolean;
+  /**
+   * The run's time limit and abort signal: checked before every step (a time limit stops with
+   * the current, strictly feasible iterate; an abort throws its reason), and the event loop gets
+   * a turn between stages so that a timer-fired abort is seen promptly.
+   */
+  readonly budget?: RunBudget;
   /** Per step: ρ, the complementarity gap Σ tr(Z_k S_k), the dual residual relative to the start's. */
   readonly onIteration?: (it: number, rho: number, gap: number, residual: number) => void;
 }
@@ -64,9 +69,9 @@ export interface NewtonResult {
   readonly lowerBound: number;
   /** Newton steps taken. */
   readonly iterations: number;
-  /** Whether the gap test was met (else the iteration count ran out or `stop` said so). */
+  /** Whether the gap test was met (else the step count or the time limit ran out). */
   readonly converged: boolean;
-  /** Whether `stop` ended the iteration. */
+  /** Whether the time limit ended the iteration. */
   readonly stopped: boolean;
 }
 
@@ -662,7 +667,8 @@ function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Ar
  * feasible (it is what the certifier gets); Z may start infeasible (Z = μ₀S⁻¹) and its residual
  * shrinks by (1 − α_d) per step.
  */
-export function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): NewtonResult | null {
+export async function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): Promise<NewtonResult | null> {
+  const budget = opts.budget ?? UNLIMITED;
   const models = buildModels(stages);
   let x = feasibleStart(models, start, opts.startMargin ?? 1e-2);
   if (!x) return null;
@@ -693,7 +699,7 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
   let stopped = false;
   for (; iterations < maxNewton; iterations++) {
     const rho = x[0]![0]![0]!;
-    if (opts.stop?.()) {
+    if (budget.expired()) {
       stopped = true;
       break;
     }
@@ -712,6 +718,7 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
       const J = atomGram(md, Z[k]!);
       const Kg = atomGram(md, Sinv[k]!);
       hs.push(hkmHessian(md, J, Kg));
+      await budget.yield();
       scatter(rd, k, adjoint(md, Z[k]!), -1);
       scatter(aSinv, k, adjoint(md, Sinv[k]!));
     }
@@ -726,6 +733,7 @@ export function newtonChain(stages: readonly Stage[], start: readonly StageParam
       break;
     }
     const fac = factorChain(models, hs);
+    await budget.yield();
     // Predictor (σ = 0): H Δx = −e_ρ.
     const rhsA = zeroIt();
     rhsA[0]![0]![0] = -1;

@@ -74,8 +74,8 @@ describe('newton-chain: deterministic', () => {
     const seed = freshSeed();
     const plan = planStages(convChain(new Rng(seed)));
     const start = (await startParams(plan.stages, 0))!;
-    const a = newtonChain(plan.stages, start)!;
-    const b = newtonChain(plan.stages, start)!;
+    const a = (await newtonChain(plan.stages, start))!;
+    const b = (await newtonChain(plan.stages, start))!;
     expect(a.converged, `seed ${seed}`).toBe(true);
     expect(Math.abs(a.rho - b.rho)).toBeLessThanOrEqual(1e-12 * a.rho);
     const ca = certifyStages(plan, a.params, { rhoGuess: a.rho });
