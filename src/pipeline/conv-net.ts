@@ -136,10 +136,17 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     // strictly feasible, so even a stopped run gives certifiable multipliers.
     let newtonDone = false;
     if (Number.isFinite(g0) && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages)) && !budget.expired()) {
-      const nt = await newtonChain(plan.stages, start, {
-        budget,
-        onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.inputGain }),
-      });
+      let nt: Awaited<ReturnType<typeof newtonChain>> = null;
+      try {
+        nt = await newtonChain(plan.stages, start, {
+          budget,
+          onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.inputGain }),
+        });
+      } catch (e) {
+        // A numerically singular Newton system: leave it to the first-order optimiser. An abort
+        // is the caller's and goes up.
+        if (budget.signal?.aborted) throw e;
+      }
       if (nt) {
         iterations += nt.iterations;
         opts.onProgress?.({ phase: 'certify' });
