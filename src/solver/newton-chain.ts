@@ -39,7 +39,7 @@ export interface NewtonOptions {
   readonly relGap?: number;
   /** Newton steps in all (default 200). */
   readonly maxNewton?: number;
-  /** Predictor step length below which the corrector's second-order term is left out (default 2: never). */
+  /** Predictor step length below which the corrector’s second-order term is left out (default 0.2). */
   readonly corrStep?: number;
   /** Lower bound on the centering parameter σ (default 0.1). */
   readonly sigmaMin?: number;
@@ -767,7 +767,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     rhs[0]![0]![0] = -1;
     // The second-order term only helps where the predictor could go a long way (Mehrotra's
     // heuristic misleads far from the central path of an infeasible-dual start).
-    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 2);
+    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.2);
     const corr = models.map((md, k) => (useCorr ? symmetrise(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
     for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
