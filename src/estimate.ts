@@ -194,6 +194,7 @@ async function estimateStructured(
       backend,
       budget,
       ...(options.refineMaxIter !== undefined ? { maxIter: options.refineMaxIter } : {}),
+      ...(options.stageSolver !== undefined ? { solver: options.stageSolver } : {}),
       onProgress: (p) => options.onProgress?.({ phase: p.phase === 'solve' ? 'refine' : p.phase, ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), bestBound: p.boundEstimate ?? null, bestBoundCertified: false }),
     });
   } finally {
