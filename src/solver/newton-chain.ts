@@ -43,7 +43,7 @@ export interface NewtonOptions {
   readonly corrStep?: number;
   /** Lower bound on the centering parameter σ (default 0.1). */
   readonly sigmaMin?: number;
-  /** Initial dual Z = μ₀S⁻¹ with μ₀ = ρ₀/(t0Gap·ν) (default 0.1). */
+  /** Initial dual Z = μ₀S⁻¹ with μ₀ = ρ₀/(t0Gap·ν) (default 0.1: start gap 10ρ₀). */
   readonly t0Gap?: number;
   /** Relative margin on the recursion's weights in the start (default 1e-2). */
   readonly startMargin?: number;
@@ -689,6 +689,8 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
 
   let S = models.map((md, k) => assemble(md, stageVector(models, x!, k)));
   let LS = S.map((M, k) => chol(M, models[k]!.n)!);
+  // Z = μ₀S⁻¹ is exactly central (ZS = μ₀I) but not dual feasible; μ₀ sets the start's gap
+  // ν·μ₀ = 10ρ₀ (measured on the paper chains: smaller starts take more steps).
   const rho0 = x[0]![0]![0]!;
   const mu0 = rho0 / ((opts.t0Gap ?? 0.1) * nu);
   let Z: Float64Array[] = LS.map((L, k) => symmetrise(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
@@ -754,11 +756,9 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     }
     let muAff = 0;
     for (let k = 0; k < K; k++) {
-      const n = models[k]!.n;
       const Sa = S[k]!.map((v, i) => v + ap * dSA[k]![i]!);
       const Za = Z[k]!.map((v, i) => v + ad * dZA[k]![i]!);
       muAff += trProd(Sa, Za);
-      void n;
     }
     muAff /= nu;
     const sigma = Math.min(1, Math.max(opts.sigmaMin ?? 0.1, (muAff / mu) ** 3));
