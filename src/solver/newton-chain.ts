@@ -746,7 +746,11 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       const T = mul(mul(Z[k]!, dSA[k]!, n), Sinv[k]!, n);
       return symmetrise(Z[k]!.map((v, i) => -v - T[i]!), n);
     });
-    const LZ = Z.map((Zk, k) => chol(Zk, models[k]!.n)!);
+    const LZn = Z.map((Zk, k) => chol(Zk, models[k]!.n));
+    // Rounding can leave a dual matrix on the boundary after a long step: stop with the current
+    // (strictly feasible) primal iterate rather than step on a wrong direction.
+    if (!LZn.every((L) => L)) break;
+    const LZ = LZn as Float64Array[];
     let ap = 1;
     let ad = 1;
     for (let k = 0; k < K; k++) {
