@@ -705,6 +705,11 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       stopped = true;
       break;
     }
+    const LZn = Z.map((Zk, k) => chol(Zk, models[k]!.n));
+    // Rounding can leave a dual matrix on the boundary after a long step: stop with the current
+    // (strictly feasible) primal iterate rather than step on a wrong direction.
+    if (!LZn.every((L) => L)) break;
+    const LZ = LZn as Float64Array[];
     const Sinv = LS.map((L, k) => inverseFromCholesky(L, models[k]!.n));
     let mu = 0;
     for (let k = 0; k < K; k++) mu += trProd(Z[k]!, S[k]!);
@@ -746,11 +751,6 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       const T = mul(mul(Z[k]!, dSA[k]!, n), Sinv[k]!, n);
       return symmetrise(Z[k]!.map((v, i) => -v - T[i]!), n);
     });
-    const LZn = Z.map((Zk, k) => chol(Zk, models[k]!.n));
-    // Rounding can leave a dual matrix on the boundary after a long step: stop with the current
-    // (strictly feasible) primal iterate rather than step on a wrong direction.
-    if (!LZn.every((L) => L)) break;
-    const LZ = LZn as Float64Array[];
     let ap = 1;
     let ad = 1;
     for (let k = 0; k < K; k++) {
