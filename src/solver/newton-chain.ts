@@ -834,14 +834,15 @@ export function newtonSize(stages: readonly Stage[]): { local: number; iface: nu
 
 /**
  * Size rule for the Newton solver (docs/method.md §6.4): every block small enough for dense work.
- * Measured on the 2-core dev machine under load: 3 × 3 convs with 8 channels (280 local
- * variables, 36 interface entries) take 0.1–0.3 s per stage and step, and Newton beats L-BFGS in
- * time and bound at every depth; with 16 channels (1072 local variables) a step costs ~1.7 s per
- * stage, 4× L-BFGS's time on the 2-stage chain, so the default leaves those to L-BFGS
- * (`solver: 'newton'` forces it). Dense chains of width 16 (136 interface entries) pass, width 32
- * (528) does not.
+ * Measured on the loaded 2-core dev machine (inner glipsdp chains, build + solve + certify,
+ * Newton vs the L-BFGS optimiser without time caps): 3 × 3 convs with 8 channels (280 local
+ * variables, 36 interface entries) 2.98 s vs 16.6 s at depth 2, 24.5 s vs > 600 s at depth 16;
+ * 16 channels (1072 local variables, ~2 s per stage and step) 115 s vs 246 s at depth 2, 168 s
+ * vs 349 s (and 1.0000 vs 1.0011 of MOSEK) at depth 4. 32 channels (4192 local variables, a
+ * step ~60× the cost of a 16-channel one) are left to L-BFGS, as are dense layers wider than 16
+ * (interface weights of 528 entries and more: not measured).
  */
-export const NEWTON_LIMITS = { local: 600, iface: 300, lmi: 300 } as const;
+export const NEWTON_LIMITS = { local: 1200, iface: 300, lmi: 300 } as const;
 
 export function newtonFits(stages: readonly Stage[]): boolean {
   const s = newtonSize(stages);
