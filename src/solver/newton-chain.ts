@@ -836,7 +836,7 @@ export function newtonSize(stages: readonly Stage[]): { local: number; iface: nu
  * Size rule for the Newton solver (docs/method.md §6.4): every block small enough for dense work.
  * Measured on the loaded 2-core dev machine (inner glipsdp chains, build + solve + certify,
  * Newton vs the L-BFGS optimiser without time caps): 3 × 3 convs with 8 channels (280 local
- * variables, 36 interface entries) 2.98 s vs 16.6 s at depth 2, 24.5 s vs > 600 s at depth 16;
+ * variables, 36 interface entries) 2.98 s vs 16.6 s at depth 2, 24.5 s vs 261 s (11 323.60 vs 11 375.03) at depth 16;
  * 16 channels (1072 local variables, ~2 s per stage and step) 115 s vs 246 s at depth 2, 168 s
  * vs 349 s (and 1.0000 vs 1.0011 of MOSEK) at depth 4. 32 channels (4192 local variables, a
  * step ~60× the cost of a 16-channel one) are left to L-BFGS, as are dense layers wider than 16
