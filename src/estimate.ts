@@ -216,6 +216,7 @@ async function estimateStructured(
       backend,
       budget,
       ...stageSolveOptions(options),
+      ...(options.stageSolver !== undefined ? { solver: options.stageSolver } : {}),
     });
   } finally {
     backend.dispose();

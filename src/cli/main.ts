@@ -84,16 +84,19 @@ export async function main(argv: string[]): Promise<number> {
     .option('--refine-iter <n>', 'iteration limit of the f64 multiplier optimiser (dense: after ADMM; conv/residual/1-D: the stage optimiser)', positiveInt)
     .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
     .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
+    .option('--stage-solver <name>', 'Roesser stage chains: auto (Newton where the stages are small enough, else L-BFGS) | newton | lbfgs', 'auto')
     .option('--samples <file.json>', 'extra start points for the lower-bound search: a JSON array of inputs (flat or nested numbers), or { "inputs": [...] }')
     .option('--lower-iterations <n>', 'iteration budget of the lower-bound search (default: from the network size)', positiveInt)
     .option('--lower-seed <n>', 'seed of the lower-bound search (default 1)', positiveInt)
     .option('--quiet', 'no progress output')
     .option('--max-memory <size>', 'refuse models needing more memory (bytes or 512M, 2G; default 1/4 of RAM, at most 1G)', parseByteSize)
     .addHelpText('after', HELP_FOOTER)
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; refineIter?: number; samples?: string; lowerIterations?: number; lowerSeed?: number; formulation: string; quiet?: boolean; maxMemory?: number }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; refineIter?: number; samples?: string; lowerIterations?: number; lowerSeed?: number; formulation: string; stageSolver: string; quiet?: boolean; maxMemory?: number }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
       if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
         throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
+      if (!['auto', 'newton', 'lbfgs'].includes(opts.stageSolver))
+        throw new LipdpError('INVALID_ARGUMENT', `unknown stage solver '${opts.stageSolver}' (use auto, newton or lbfgs)`);
       const bar = !opts.quiet && process.stderr.isTTY ? new ProgressView() : undefined;
       try {
         const report = await estimateLipschitz(model, {
@@ -110,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.lowerIterations !== undefined ? { lowerBoundIterations: opts.lowerIterations } : {}),
           ...(opts.lowerSeed !== undefined ? { lowerBoundSeed: opts.lowerSeed } : {}),
           formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
+          stageSolver: opts.stageSolver as 'auto' | 'newton' | 'lbfgs',
           ...(opts.maxMemory !== undefined ? { maxMemoryBytes: opts.maxMemory } : {}),
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),
         });

@@ -26,6 +26,7 @@ import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } 
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
+import { newtonChain, newtonFits } from '../solver/newton-chain.js';
 import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
 import { recursionSteps } from '../lmi/conv/recursion.js';
 import { certifyFcChain } from '../certify/fc-certify.js';
@@ -44,6 +45,12 @@ export interface SolveNetworkOptions {
   readonly maxIter?: number;
   /** The run's time limit and abort signal (default: none; the optimiser stops on its own tests). */
   readonly budget?: RunBudget;
+  /**
+   * Multiplier solver for Roesser chains: 'auto' (default) runs the Newton method of
+   * newton-chain.ts where every stage fits its size rule and L-BFGS otherwise (or when Newton
+   * does not converge); 'newton' forces Newton first; 'lbfgs' never runs it.
+   */
+  readonly solver?: 'auto' | 'newton' | 'lbfgs';
   /** Skip the naive bound (it costs one small optimisation per stage). */
   readonly noNaive?: boolean;
   /**
@@ -132,11 +139,44 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
       closed = await certify(scaleParams(start, g0), g0);
       if (closed.status === 'certified') best = closed;
     }
+    // Chains whose stages are small enough for dense second-order work get the primal-dual
+    // Newton method on the layered SDP (newton-chain.ts, docs/method.md §6.4): it reaches the SDP
+    // optimum at any depth where the first-order optimiser below stalls. Its iterates are
+    // strictly feasible, so even a stopped run gives certifiable multipliers.
+    let newtonDone = false;
+    if (Number.isFinite(g0) && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages)) && !budget.expired()) {
+      let nt: Awaited<ReturnType<typeof newtonChain>> = null;
+      try {
+        nt = await newtonChain(plan.stages, start, {
+          budget,
+          onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.inputGain }),
+        });
+      } catch (e) {
+        // A numerically singular Newton system: leave it to the first-order optimiser. An abort
+        // is the caller's and goes up.
+        if (budget.signal?.aborted) throw e;
+      }
+      if (nt) {
+        iterations += nt.iterations;
+        opts.onProgress?.({ phase: 'certify' });
+        // The optimum sits on the boundary of the feasible set; as for the L-BFGS result
+        // below, blend toward the strictly feasible start until the certifier's margins pass.
+        const interior = scaleParams(start, g0);
+        for (const t of [0, 1e-6, 1e-4, 1e-2]) {
+          const c = await certify(t === 0 ? nt.params : blendParams(nt.params, interior, t), (1 - t) * nt.rho + t * g0);
+          if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
+          if (c.status === 'certified') break;
+        }
+        newtonDone = nt.converged && best !== null && best !== closed;
+      }
+    }
     // Long chains start from certificates of their parts (parts-start.ts): never looser than the
     // product of the parts, and far closer to the optimum than the product of single stages.
     let from = start;
     let gFrom = g0;
-    if (plan.stages.length > LEAF_STAGES && !budget.expired()) {
+    if (newtonDone) {
+      // Converged to the SDP optimum (gap test): nothing left for the first-order optimiser.
+    } else if (plan.stages.length > LEAF_STAGES && !budget.expired()) {
       const parts = await startFromParts(plan.stages, {
         budget,
         singles,
@@ -156,7 +196,9 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     }
     let ref;
     try {
-      ref = await refineStages(
+      ref = newtonDone
+        ? { params: start, g: NaN, iterations: 0 }
+        : await refineStages(
         plan.stages,
         from,
         {

@@ -210,6 +210,12 @@ export interface EstimateOptions {
    */
   readonly refineMaxIter?: number;
   /**
+   * Multiplier solver of Roesser stage chains (docs/method.md §6.4): 'auto' (default) the
+   * primal-dual Newton method where every stage fits its size rule, else L-BFGS; 'newton' Newton
+   * first whatever the size; 'lbfgs' never Newton.
+   */
+  readonly stageSolver?: 'auto' | 'newton' | 'lbfgs';
+  /**
    * @deprecated counts as `timeLimitMs`. Formerly: wall-clock budget in ms of the f64 multiplier optimiser (after ADMM for dense chains; the whole
    * optimisation for conv / pooling / residual and 1-D networks). Default 60 000; it usually stops
    * earlier, when it converges.
