@@ -144,7 +144,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
     // optimum at any depth where the first-order optimiser below stalls. Its iterates are
     // strictly feasible, so even a stopped run gives certifiable multipliers.
     let newtonDone = false;
-    if (Number.isFinite(g0) && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages)) && !budget.expired()) {
+    // An iteration budget of 0 asks for no optimiser at all (the start point's bound).
+    if (Number.isFinite(g0) && opts.maxIter !== 0 && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages)) && !budget.expired()) {
       let nt: Awaited<ReturnType<typeof newtonChain>> = null;
       try {
         nt = await newtonChain(plan.stages, start, {
@@ -162,12 +163,18 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
         // The optimum sits on the boundary of the feasible set; as for the L-BFGS result
         // below, blend toward the strictly feasible start until the certifier's margins pass.
         const interior = scaleParams(start, g0);
+        let tight = false;
         for (const t of [0, 1e-6, 1e-4, 1e-2]) {
           const c = await certify(t === 0 ? nt.params : blendParams(nt.params, interior, t), (1 - t) * nt.rho + t * g0);
           if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
-          if (c.status === 'certified') break;
+          // Certified within 1e-4 of Newton's own ρ: nothing left for the first-order optimiser.
+          // (A large blend toward the start costs up to a few %: let L-BFGS try as well.)
+          if (c.status === 'certified') {
+            tight = c.rho <= nt.rho * (1 + 1e-4);
+            break;
+          }
         }
-        newtonDone = nt.converged && best !== null && best !== closed;
+        newtonDone = nt.converged && tight && best !== null && best !== closed;
       }
     }
     // Long chains start from certificates of their parts (parts-start.ts): never looser than the
