@@ -39,6 +39,7 @@ import type { ActivationLayer, Network } from '../model/ir.js';
 import { forward } from '../model/forward.js';
 import { activationDerivative } from '../model/kernels/activation.js';
 import { symEig } from '../linalg/eig.js';
+import { dot } from '../linalg/dense.js';
 import { LipdpError } from '../model/errors.js';
 import { NetEvaluator, type Trace, forwardCost, rms, supportsNetwork } from './net-eval.js';
 import { mulberry32 } from '../util/random.js';
@@ -459,12 +460,6 @@ function layoutMaps(net: Network): { fromGraph: (x: Float64Array) => Float64Arra
       return y;
     },
   };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
 
 function axpy(a: number, x: Float64Array, y: Float64Array): void {

@@ -83,6 +83,16 @@ export function norm2(x: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/** A ← (A + Aᵀ)/2 in place (n × n row-major): removes the rounding asymmetry of a product. */
+export function symmetrise(A: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (A[i * n + j]! + A[j * n + i]!);
+      A[i * n + j] = v;
+      A[j * n + i] = v;
+    }
+}
+
 export function dot(x: Float64Array, y: Float64Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * y[i];

@@ -28,6 +28,13 @@
  */
 import { backSubstMany, choleskyInPlace, choleskyRows4, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
+import { dot, symmetrise } from '../linalg/dense.js';
+
+/** `symmetrise` as an expression: the symmetrised matrix itself. */
+function symmetrised(A: Float64Array, n: number): Float64Array {
+  symmetrise(A, n);
+  return A;
+}
 import { runRecursion } from '../lmi/conv/recursion.js';
 import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
 import { systemF } from '../lmi/conv/stage-math.js';
@@ -550,21 +557,6 @@ function mul(A: Float64Array, B: Float64Array, n: number): Float64Array {
   return C;
 }
 
-function symmetrise(A: Float64Array, n: number): Float64Array {
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (A[i * n + j]! + A[j * n + i]!);
-      A[i * n + j] = A[j * n + i] = v;
-    }
-  return A;
-}
-
-function trProd(A: Float64Array, B: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < A.length; i++) s += A[i]! * B[i]!;
-  return s;
-}
-
 /** Largest α with S + αD ⪰ 0 (Infinity if every α ≥ 0 works), from the Cholesky factor L of S. */
 function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   const B = Float64Array.from(D);
@@ -572,7 +564,7 @@ function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   const T = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) T[i * n + j] = B[j * n + i]!;
   forwardSubstMany(L, n, T, n); // L⁻¹(L⁻¹D)ᵀ = L⁻¹DL⁻ᵀ
-  const lmin = symEig(symmetrise(T, n), n).values[0]!;
+  const lmin = symEig(symmetrised(T, n), n).values[0]!;
   return lmin < 0 ? -1 / lmin : Infinity;
 }
 
@@ -620,7 +612,7 @@ function atomGram(md: StageModel, Y: Float64Array): Float64Array {
       for (let j = 0; j < na; j++) K[i * na + j] += v * YX[r + j]!;
     }
   });
-  return symmetrise(K, na);
+  return symmetrised(K, na);
 }
 
 /**
@@ -693,7 +685,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
   // ν·μ₀ = 10ρ₀ (measured on the paper chains: smaller starts take more steps).
   const rho0 = x[0]![0]![0]!;
   const mu0 = rho0 / ((opts.t0Gap ?? 0.1) * nu);
-  let Z: Float64Array[] = LS.map((L, k) => symmetrise(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
+  let Z: Float64Array[] = LS.map((L, k) => symmetrised(inverseFromCholesky(L, models[k]!.n), models[k]!.n).map((v) => v * mu0));
   let res0 = NaN;
   let iterations = 0;
   let converged = false;
@@ -712,7 +704,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     const LZ = LZn as Float64Array[];
     const Sinv = LS.map((L, k) => inverseFromCholesky(L, models[k]!.n));
     let mu = 0;
-    for (let k = 0; k < K; k++) mu += trProd(Z[k]!, S[k]!);
+    for (let k = 0; k < K; k++) mu += dot(Z[k]!, S[k]!);
     const gap = mu;
     mu /= nu;
     // Dual residual e_ρ − Σ A*(Z), and the dual objective Σ tr(GᵀG Z_last).
@@ -749,7 +741,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     const dZA = models.map((md, k) => {
       const n = md.n;
       const T = mul(mul(Z[k]!, dSA[k]!, n), Sinv[k]!, n);
-      return symmetrise(Z[k]!.map((v, i) => -v - T[i]!), n);
+      return symmetrised(Z[k]!.map((v, i) => -v - T[i]!), n);
     });
     let ap = 1;
     let ad = 1;
@@ -762,7 +754,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     for (let k = 0; k < K; k++) {
       const Sa = S[k]!.map((v, i) => v + ap * dSA[k]![i]!);
       const Za = Z[k]!.map((v, i) => v + ad * dZA[k]![i]!);
-      muAff += trProd(Sa, Za);
+      muAff += dot(Sa, Za);
     }
     muAff /= nu;
     const sigma = Math.min(1, Math.max(opts.sigmaMin ?? 0.1, (muAff / mu) ** 3));
@@ -772,7 +764,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     // The second-order term only helps where the predictor could go a long way (Mehrotra's
     // heuristic misleads far from the central path of an infeasible-dual start).
     const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.2);
-    const corr = models.map((md, k) => (useCorr ? symmetrise(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
+    const corr = models.map((md, k) => (useCorr ? symmetrised(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
     for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
     const dx = fac.solve(rhs);
@@ -782,7 +774,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       const T = mul(mul(Z[k]!, dS[k]!, n), Sinv[k]!, n);
       const out = new Float64Array(n * n);
       for (let i = 0; i < n * n; i++) out[i] = sigma * mu * Sinv[k]![i]! - Z[k]![i]! - T[i]! - corr[k]![i]!;
-      return symmetrise(out, n);
+      return symmetrised(out, n);
     });
     ap = 1;
     ad = 1;
@@ -806,7 +798,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       }
     }
     if (!moved) break;
-    Z = Z.map((Zk, k) => symmetrise(Zk.map((v, i) => v + ad * dZ[k]![i]!), models[k]!.n));
+    Z = Z.map((Zk, k) => symmetrised(Zk.map((v, i) => v + ad * dZ[k]![i]!), models[k]!.n));
   }
   return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged, stopped };
 }

@@ -20,6 +20,7 @@
 import type { Matrix } from '../model/ir.js';
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
+import { symmetrise } from '../linalg/dense.js';
 import { lbfgsAsync } from './lbfgs.js';
 import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
 import { runStepsSync, type Steps } from '../util/steps.js';
@@ -299,11 +300,3 @@ export async function refineMultipliers(p: RefineProblem, start: readonly Float6
   return { lambdas: split(bestTheta), g: bestG, iterations };
 }
 
-function symmetrise(q: Float64Array, m: number): void {
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (q[i * m + j] + q[j * m + i]);
-      q[i * m + j] = v;
-      q[j * m + i] = v;
-    }
-}

@@ -23,7 +23,8 @@
  */
 import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { ab, atb, buildN, stageNum, symmetrise, type StageNum } from '../lmi/oned/blocks.js';
+import { ab, atb, buildN, stageNum, type StageNum } from '../lmi/oned/blocks.js';
+import { symmetrise } from '../linalg/dense.js';
 import type { OneDStage } from '../lmi/oned/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
 import { lbfgsAsync } from './lbfgs.js';

@@ -13,6 +13,7 @@
  * hundred); the certifier re-checks whatever these produce with rounding-aware tests.
  */
 import { choleskyInPlace, forwardSubstMany } from '../../linalg/cholesky.js';
+import { symmetrise } from '../../linalg/dense.js';
 import type { OneDStage } from './stages.js';
 
 /** Flat numeric view of a stage. */
@@ -73,15 +74,6 @@ export function ab(A: Float64Array, B: Float64Array, p: number, k: number, q: nu
       for (let j = 0; j < q; j++) C[i * q + j] += v * B[r * q + j]!;
     }
   return C;
-}
-
-export function symmetrise(X: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (X[i * n + j]! + X[j * n + i]!);
-      X[i * n + j] = v;
-      X[j * n + i] = v;
-    }
 }
 
 /** −FᵀPF (n × n) of the stage: the realisation products a backend may compute instead. */
