@@ -136,3 +136,140 @@ export function choleskyRows4(a: Float64Array, n: number): boolean {
   }
   return true;
 }
+
+/**
+ * Partial Cholesky of the symmetric n×n row-major `a` (lower triangle read): factors the leading
+ * p×p block A₁₁ = L₁₁L₁₁ᵀ, writes L₂₁ = A₂₁L₁₁⁻ᵀ below it, and overwrites the lower triangle of
+ * the trailing block with the Schur complement A₂₂ − L₂₁L₂₁ᵀ (p = n: a full Cholesky). The
+ * strict upper triangle is zeroed. Returns false on a pivot ≤ 0 (or not finite) in the leading
+ * block; the Schur complement is not tested.
+ *
+ * Row-oriented like choleskyRows4, but rows and columns go in pairs: each pass over k loads four
+ * numbers for four products instead of two for one, which is what bounds these loops in V8
+ * (about 2× choleskyRows4 on the few-hundred-row blocks of newton-chain.ts).
+ */
+export function partialCholesky(a: Float64Array, n: number, p: number): boolean {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const r0 = i * n;
+    const r1 = r0 + n;
+    let j = 0;
+    for (; j + 1 < i; j += 2) {
+      const c0 = j * n;
+      const c1 = c0 + n;
+      const km = j < p ? j : p;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let k = 0; k < km; k++) {
+        const x0 = a[r0 + k]!;
+        const x1 = a[r1 + k]!;
+        const y0 = a[c0 + k]!;
+        const y1 = a[c1 + k]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+      }
+      let v0 = a[r0 + j]! - s00;
+      let v1 = a[r1 + j]! - s10;
+      if (j < p) {
+        const d = a[c0 + j]!;
+        v0 /= d;
+        v1 /= d;
+      }
+      a[r0 + j] = v0;
+      a[r1 + j] = v1;
+      // Column j + 1 has one more term (k = j) when column j belongs to the leading block.
+      let w0 = a[r0 + j + 1]! - s01;
+      let w1 = a[r1 + j + 1]! - s11;
+      if (j < p) {
+        const l = a[c1 + j]!;
+        w0 -= v0 * l;
+        w1 -= v1 * l;
+      }
+      if (j + 1 < p) {
+        const d = a[c1 + j + 1]!;
+        w0 /= d;
+        w1 /= d;
+      }
+      a[r0 + j + 1] = w0;
+      a[r1 + j + 1] = w1;
+    }
+    if (j < i) {
+      // one column left (j = i − 1)
+      const c0 = j * n;
+      const km = j < p ? j : p;
+      let s0 = 0;
+      let s1 = 0;
+      for (let k = 0; k < km; k++) {
+        const y = a[c0 + k]!;
+        s0 += a[r0 + k]! * y;
+        s1 += a[r1 + k]! * y;
+      }
+      let v0 = a[r0 + j]! - s0;
+      let v1 = a[r1 + j]! - s1;
+      if (j < p) {
+        const d = a[c0 + j]!;
+        v0 /= d;
+        v1 /= d;
+      }
+      a[r0 + j] = v0;
+      a[r1 + j] = v1;
+    }
+    // The 2 × 2 diagonal block.
+    const km = i < p ? i : p;
+    let d00 = 0;
+    let d10 = 0;
+    let d11 = 0;
+    for (let k = 0; k < km; k++) {
+      const x0 = a[r0 + k]!;
+      const x1 = a[r1 + k]!;
+      d00 += x0 * x0;
+      d10 += x1 * x0;
+      d11 += x1 * x1;
+    }
+    let l00 = a[r0 + i]! - d00;
+    let l10 = a[r1 + i]! - d10;
+    let l11 = a[r1 + i + 1]! - d11;
+    if (i < p) {
+      if (!(l00 > 0) || !Number.isFinite(l00)) return false;
+      l00 = Math.sqrt(l00);
+      l10 /= l00;
+      l11 -= l10 * l10;
+    }
+    if (i + 1 < p) {
+      if (!(l11 > 0) || !Number.isFinite(l11)) return false;
+      l11 = Math.sqrt(l11);
+    }
+    a[r0 + i] = l00;
+    a[r1 + i] = l10;
+    a[r1 + i + 1] = l11;
+    a.fill(0, r0 + i + 1, r0 + n);
+    a.fill(0, r1 + i + 2, r1 + n);
+  }
+  if (i < n) {
+    // the last row of an odd n
+    const r0 = i * n;
+    for (let j = 0; j < i; j++) {
+      const c0 = j * n;
+      const km = j < p ? j : p;
+      let s = 0;
+      for (let k = 0; k < km; k++) s += a[r0 + k]! * a[c0 + k]!;
+      let v = a[r0 + j]! - s;
+      if (j < p) v /= a[c0 + j]!;
+      a[r0 + j] = v;
+    }
+    const km = i < p ? i : p;
+    let s = 0;
+    for (let k = 0; k < km; k++) s += a[r0 + k]! * a[r0 + k]!;
+    let v = a[r0 + i]! - s;
+    if (i < p) {
+      if (!(v > 0) || !Number.isFinite(v)) return false;
+      v = Math.sqrt(v);
+    }
+    a[r0 + i] = v;
+  }
+  return true;
+}

@@ -20,6 +20,21 @@ export interface SymEig {
  * read; `a` is not modified). A = Σ_i values[i] · v_i v_iᵀ.
  */
 export function symEig(a: Float64Array, n: number): SymEig {
+  const w = new Float64Array(n * n); // accumulates Qᵀ (rows), later the eigenvectors (rows)
+  const d = eigenvaluesInto(a, n, w);
+  return sortAscending(d, w, n);
+}
+
+/**
+ * Eigenvalues only, ascending: the same arithmetic on the tridiagonal as symEig (bit-identical
+ * values) without accumulating eigenvectors, which is most of symEig's work.
+ */
+export function symEigenvalues(a: Float64Array, n: number): Float64Array {
+  return eigenvaluesInto(a, n, null).sort();
+}
+
+/** Eigenvalues (unsorted) of the lower triangle of `a`; eigenvectors into the rows of w if given. */
+function eigenvaluesInto(a: Float64Array, n: number, w: Float64Array | null): Float64Array {
   const t = Float64Array.from(a.subarray(0, n * n));
   // Symmetrise from the lower triangle so callers may pass a matrix with a stale upper half.
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) t[j * n + i] = t[i * n + j];
@@ -34,11 +49,10 @@ export function symEig(a: Float64Array, n: number): SymEig {
   if (scale !== 1) for (let i = 0; i < n * n; i++) t[i]! /= scale;
   const d = new Float64Array(n);
   const e = new Float64Array(n); // e[k] = T[k][k+1]
-  const w = new Float64Array(n * n); // accumulates Qᵀ (rows), later the eigenvectors (rows)
   tridiagonalise(t, n, d, e, w);
   tridiagonalQr(d, e, w, n);
   if (scale !== 1) for (let i = 0; i < n; i++) d[i]! *= scale;
-  return sortAscending(d, w, n);
+  return d;
 }
 
 /**
@@ -46,7 +60,7 @@ export function symEig(a: Float64Array, n: number): SymEig {
  * Step k zeroes column k below the subdiagonal with H = I − 2vvᵀ acting on rows/cols k+1..n−1:
  * H A H = A − 2 v wᵀ − 2 w vᵀ with p = A v and w = p − (vᵀp) v.
  */
-function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64Array, w: Float64Array): void {
+function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64Array, w: Float64Array | null): void {
   const vs: Float64Array[] = [];
   const p = new Float64Array(n);
   for (let k = 0; k + 2 < n; k++) {
@@ -101,6 +115,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
     d[i] = a[i * n + i];
     e[i] = i + 1 < n ? a[i * n + i + 1] : 0;
   }
+  if (!w) return;
   // Qᵀ = H_{last} ⋯ H_0: start from I and apply H_0 first. H_k touches rows k+1.. only.
   w.fill(0);
   for (let i = 0; i < n; i++) w[i * n + i] = 1;
@@ -129,7 +144,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
  * the rows of w. A rotation on coordinates (k, k+1) maps rows r_k ← c r_k − s r_{k+1},
  * r_{k+1} ← s r_k + c r_{k+1}, and chases the bulge at (k+2, k) down the matrix.
  */
-function tridiagonalQr(d: Float64Array, e: Float64Array, w: Float64Array, n: number): void {
+function tridiagonalQr(d: Float64Array, e: Float64Array, w: Float64Array | null, n: number): void {
   const eps = Number.EPSILON;
   let m = n - 1;
   let iter = 0;
@@ -169,6 +184,7 @@ function tridiagonalQr(d: Float64Array, e: Float64Array, w: Float64Array, n: num
         e[k + 1] = c * e[k + 1];
         x = e[k];
       }
+      if (!w) continue;
       const rk = k * n;
       const rk1 = (k + 1) * n;
       for (let j = 0; j < n; j++) {

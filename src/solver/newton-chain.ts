@@ -26,8 +26,8 @@
  * No wall-clock limits: the method stops on the complementarity gap and the dual residual, or
  * on its step count, so the same input gives the same result on an idle and a loaded machine.
  */
-import { backSubstMany, choleskyInPlace, choleskyRows4, forwardSubstMany, inverseFromCholesky } from '../linalg/cholesky.js';
-import { symEig } from '../linalg/eig.js';
+import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
+import { symEigenvalues } from '../linalg/eig.js';
 import { dot, symmetrise } from '../linalg/dense.js';
 
 /** `symmetrise` as an expression: the symmetrised matrix itself. */
@@ -266,18 +266,21 @@ function factorStage(md: StageModel, x: Float64Array): { L: Float64Array; logDet
 
 // ---------------------------------------------------------------- small dense helpers
 
-/** Cholesky with a relative ridge added when the matrix is (numerically) singular. */
-function cholRidge(A: Float64Array, n: number): Float64Array {
+/**
+ * Partial Cholesky (linalg/cholesky.ts partialCholesky) of the symmetric n × n `A` over its
+ * leading `p` rows, with a relative ridge on that block's diagonal when it is numerically
+ * singular. The trailing block comes back as the Schur complement.
+ */
+function cholRidge(A: Float64Array, n: number, p = n): Float64Array {
   let dmax = 0;
-  for (let i = 0; i < n; i++) dmax = Math.max(dmax, Math.abs(A[i * n + i]!));
+  for (let i = 0; i < p; i++) dmax = Math.max(dmax, Math.abs(A[i * n + i]!));
   for (let ridge = 0; ; ridge = ridge === 0 ? 1e-14 : ridge * 100) {
     const L = Float64Array.from(A);
-    for (let i = 0; i < n; i++) L[i * n + i] += ridge * (dmax || 1);
-    if (choleskyRows4(L, n)) return L;
+    for (let i = 0; i < p; i++) L[i * n + i] += ridge * (dmax || 1);
+    if (partialCholesky(L, n, p)) return L;
     if (ridge > 1) throw new Error('newton-chain: Hessian block not positive definite');
   }
 }
-
 
 /** Rows rs, columns cs of a row-major matrix with `ld` columns. */
 function sub(A: Float64Array, ld: number, r0: number, nr: number, c0: number, nc: number): Float64Array {
@@ -303,9 +306,9 @@ interface ChainFactor {
 function factorChain(models: readonly StageModel[], hess: readonly Float64Array[]): ChainFactor {
   const K = models.length;
   const locL: Float64Array[] = [];
-  /** W_k = L_ll⁻¹ [H_lq H_lo] (nl × (nq + no)), L_ll the Cholesky factor of the local block. */
+  /** L₂₁ of the stage's partial factor: row j (of q then o) holds H_{j,l}·L_ll⁻ᵀ (nb × nl). */
   const X: Float64Array[] = [];
-  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − WᵀW. */
+  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − L₂₁L₂₁ᵀ. */
   const S: Float64Array[] = [];
   for (let k = 0; k < K; k++) {
     const md = models[k]!;
@@ -313,28 +316,23 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
     const nv = nq + nl + no;
     const H = hess[k]!;
     const nb = nq + no;
-    const qoIdx = [...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
-    const Sk = new Float64Array(nb * nb);
-    for (let i = 0; i < nb; i++) for (let j = 0; j < nb; j++) Sk[i * nb + j] = H[qoIdx[i]! * nv + qoIdx[j]!]!;
-    if (nl > 0) {
-      const All = sub(H, nv, nq, nl, nq, nl);
-      const L = cholRidge(All, nl);
-      const Wk = new Float64Array(nl * nb);
-      for (let i = 0; i < nl; i++) for (let j = 0; j < nb; j++) Wk[i * nb + j] = H[(nq + i) * nv + qoIdx[j]!]!;
-      forwardSubstMany(L, nl, Wk, nb);
-      for (let r = 0; r < nl; r++)
-        for (let i = 0; i < nb; i++) {
-          const w = Wk[r * nb + i]!;
-          if (w === 0) continue;
-          for (let j = i; j < nb; j++) Sk[i * nb + j] -= w * Wk[r * nb + j]!;
-        }
-      for (let i = 0; i < nb; i++) for (let j = 0; j < i; j++) Sk[i * nb + j] = Sk[j * nb + i]!;
-      locL.push(L);
-      X.push(Wk);
-    } else {
-      locL.push(new Float64Array(0));
-      X.push(new Float64Array(0));
+    // Reorder to [l, q, o] and eliminate the local block in one partial factorisation.
+    const order = [...Array.from({ length: nl }, (_, i) => nq + i), ...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
+    const P = new Float64Array(nv * nv);
+    for (let i = 0; i < nv; i++) {
+      const r = order[i]! * nv;
+      for (let j = 0; j <= i; j++) P[i * nv + j] = H[r + order[j]!]!;
     }
+    const F = cholRidge(P, nv, nl);
+    const Lll = new Float64Array(nl * nl);
+    for (let i = 0; i < nl; i++) Lll.set(F.subarray(i * nv, i * nv + i + 1), i * nl);
+    const Xk = new Float64Array(nb * nl);
+    for (let j = 0; j < nb; j++) Xk.set(F.subarray((nl + j) * nv, (nl + j) * nv + nl), j * nl);
+    const Sk = new Float64Array(nb * nb);
+    for (let i = 0; i < nb; i++)
+      for (let j = 0; j <= i; j++) Sk[i * nb + j] = Sk[j * nb + i] = F[(nl + i) * nv + nl + j]!;
+    locL.push(Lll);
+    X.push(Xk);
     S.push(Sk);
   }
   // Interface chain: D_k = S_k[qq] + S_{k−1}[oo], C_k = S_k[q, o] (couples y_k and y_{k+1}).
@@ -382,11 +380,11 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
         const r = ry[k]!;
         const rk = rhs[k]![0]!;
         for (let i = 0; i < nq; i++) r[i] += rk[i]!;
-        // H_{qo,l} All⁻¹ r_l = Wᵀ (L⁻¹ r_l).
+        // H_{qo,l} All⁻¹ r_l = L₂₁ (L_ll⁻¹ r_l).
         const Xk = X[k]!;
         for (let j = 0; j < nb; j++) {
           let s = 0;
-          for (let i = 0; i < nl; i++) s += Xk[i * nb + j]! * zk[i]!;
+          for (let i = 0; i < nl; i++) s += Xk[j * nl + i]! * zk[i]!;
           if (j < nq) r[j] -= s;
           else ry[k + 1]![j - nq] -= s;
         }
@@ -427,17 +425,15 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
         backSubstMany(Dl[k]!, nq, yk, 1);
         y[k] = yk;
       }
-      // Back-substitute the local blocks: l_k = L⁻ᵀ(z_k − W_k [y_k; y_{k+1}]).
+      // Back-substitute the local blocks: l_k = L_ll⁻ᵀ(z_k − L₂₁ᵀ [y_k; y_{k+1}]).
       return models.map((md, k) => {
         const { nq, nl, no } = md;
-        const nb = nq + no;
         const l = z[k]!;
         const Xk = X[k]!;
-        for (let i = 0; i < nl; i++) {
-          let s = 0;
-          for (let j = 0; j < nq; j++) s += Xk[i * nb + j]! * y[k]![j]!;
-          for (let j = 0; j < no; j++) s += Xk[i * nb + nq + j]! * y[k + 1]![j]!;
-          l[i] -= s;
+        for (let j = 0; j < nq + no; j++) {
+          const yj = j < nq ? y[k]![j]! : y[k + 1]![j - nq]!;
+          if (yj === 0) continue;
+          for (let i = 0; i < nl; i++) l[i] -= Xk[j * nl + i]! * yj;
         }
         if (nl > 0) backSubstMany(locL[k]!, nl, l, 1);
         return [y[k]!, l];
@@ -564,7 +560,7 @@ function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   const T = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) T[i * n + j] = B[j * n + i]!;
   forwardSubstMany(L, n, T, n); // L⁻¹(L⁻¹D)ᵀ = L⁻¹DL⁻ᵀ
-  const lmin = symEig(symmetrised(T, n), n).values[0]!;
+  const lmin = symEigenvalues(T, n)[0]!;
   return lmin < 0 ? -1 / lmin : Infinity;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { symEig, projectPsdInPlace } from '../../src/linalg/eig.js';
-import { choleskyInPlace, choleskySolve } from '../../src/linalg/cholesky.js';
+import { symEig, symEigenvalues, projectPsdInPlace } from '../../src/linalg/eig.js';
+import { choleskyInPlace, choleskySolve, partialCholesky } from '../../src/linalg/cholesky.js';
 import { freshSeed, mulberry32, randomSymmetric } from '../helpers/random.js';
 
 function reconstruct(values: Float64Array, vectors: Float64Array, n: number): Float64Array {
@@ -98,5 +98,59 @@ describe('cholesky', () => {
     const ind = Float64Array.from(a);
     ind[0] = -1;
     expect(choleskyInPlace(ind, n)).toBe(false);
+  });
+});
+
+describe('partialCholesky', () => {
+  /** A random SPD n × n matrix BBᵀ + I. */
+  const spd = (n: number, rand: () => number): Float64Array => {
+    const b = randomSymmetric(n, rand);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += b[i * n + k] * b[j * n + k];
+    for (let i = 0; i < n; i++) a[i * n + i] += 1;
+    return a;
+  };
+  for (const [n, p] of [[1, 1], [2, 1], [7, 7], [8, 3], [9, 4], [10, 0], [33, 20], [34, 33], [40, 40]] as const) {
+    it(`n = ${n}, leading ${p}: L₁₁, L₂₁ as the full Cholesky and the Schur complement of the rest`, () => {
+      const seed = freshSeed();
+      const a = spd(n, mulberry32(seed));
+      const full = Float64Array.from(a);
+      expect(choleskyInPlace(full, n)).toBe(true);
+      const part = Float64Array.from(a);
+      // a stale upper triangle must not matter
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) part[i * n + j] = NaN;
+      expect(partialCholesky(part, n, p)).toBe(true);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let want: number;
+          if (j > i) want = 0;
+          else if (j < p) want = full[i * n + j]!;
+          else {
+            // A₂₂ − L₂₁L₂₁ᵀ from the full factor: Σ_{p ≤ k ≤ j} L_ik L_jk
+            want = 0;
+            for (let k = p; k <= j; k++) want += full[i * n + k]! * full[j * n + k]!;
+          }
+          expect(Math.abs(part[i * n + j]! - want), `seed ${seed} (${i},${j})`).toBeLessThan(1e-9 * (1 + Math.abs(want)));
+        }
+    });
+  }
+  it('rejects a leading block that is not positive definite, not the trailing one', () => {
+    const seed = freshSeed();
+    const n = 12;
+    const a = spd(n, mulberry32(seed));
+    const bad = Float64Array.from(a);
+    bad[3 * n + 3] = -1;
+    expect(partialCholesky(Float64Array.from(bad), n, 6)).toBe(false);
+    expect(partialCholesky(Float64Array.from(bad), n, 3)).toBe(true);
+  });
+});
+
+describe('symEigenvalues', () => {
+  it('gives symEig\'s values bit for bit', () => {
+    const seed = freshSeed();
+    for (const n of [1, 2, 5, 31, 64]) {
+      const a = randomSymmetric(n, mulberry32(seed + n));
+      expect(Array.from(symEigenvalues(a, n)), `seed ${seed}`).toEqual(Array.from(symEig(a, n).values));
+    }
   });
 });
