@@ -150,126 +150,101 @@ export function choleskyRows4(a: Float64Array, n: number): boolean {
  */
 export function partialCholesky(a: Float64Array, n: number, p: number): boolean {
   let i = 0;
-  for (; i + 1 < n; i += 2) {
+  for (; i + 3 < n; i += 4) {
     const r0 = i * n;
     const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
     let j = 0;
     for (; j + 1 < i; j += 2) {
       const c0 = j * n;
       const c1 = c0 + n;
       const km = j < p ? j : p;
-      let s00 = 0;
-      let s01 = 0;
-      let s10 = 0;
-      let s11 = 0;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0; // prettier-ignore
       for (let k = 0; k < km; k++) {
-        const x0 = a[r0 + k]!;
-        const x1 = a[r1 + k]!;
         const y0 = a[c0 + k]!;
         const y1 = a[c1 + k]!;
+        const x0 = a[r0 + k]!;
+        const x1 = a[r1 + k]!;
+        const x2 = a[r2 + k]!;
+        const x3 = a[r3 + k]!;
         s00 += x0 * y0;
         s01 += x0 * y1;
         s10 += x1 * y0;
         s11 += x1 * y1;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
       }
       let v0 = a[r0 + j]! - s00;
       let v1 = a[r1 + j]! - s10;
+      let v2 = a[r2 + j]! - s20;
+      let v3 = a[r3 + j]! - s30;
+      let w0 = a[r0 + j + 1]! - s01;
+      let w1 = a[r1 + j + 1]! - s11;
+      let w2 = a[r2 + j + 1]! - s21;
+      let w3 = a[r3 + j + 1]! - s31;
       if (j < p) {
         const d = a[c0 + j]!;
         v0 /= d;
         v1 /= d;
-      }
-      a[r0 + j] = v0;
-      a[r1 + j] = v1;
-      // Column j + 1 has one more term (k = j) when column j belongs to the leading block.
-      let w0 = a[r0 + j + 1]! - s01;
-      let w1 = a[r1 + j + 1]! - s11;
-      if (j < p) {
+        v2 /= d;
+        v3 /= d;
+        // Column j + 1 has one more term (k = j) when column j belongs to the leading block.
         const l = a[c1 + j]!;
         w0 -= v0 * l;
         w1 -= v1 * l;
+        w2 -= v2 * l;
+        w3 -= v3 * l;
       }
       if (j + 1 < p) {
         const d = a[c1 + j + 1]!;
         w0 /= d;
         w1 /= d;
-      }
-      a[r0 + j + 1] = w0;
-      a[r1 + j + 1] = w1;
-    }
-    if (j < i) {
-      // one column left (j = i − 1)
-      const c0 = j * n;
-      const km = j < p ? j : p;
-      let s0 = 0;
-      let s1 = 0;
-      for (let k = 0; k < km; k++) {
-        const y = a[c0 + k]!;
-        s0 += a[r0 + k]! * y;
-        s1 += a[r1 + k]! * y;
-      }
-      let v0 = a[r0 + j]! - s0;
-      let v1 = a[r1 + j]! - s1;
-      if (j < p) {
-        const d = a[c0 + j]!;
-        v0 /= d;
-        v1 /= d;
+        w2 /= d;
+        w3 /= d;
       }
       a[r0 + j] = v0;
       a[r1 + j] = v1;
+      a[r2 + j] = v2;
+      a[r3 + j] = v3;
+      a[r0 + j + 1] = w0;
+      a[r1 + j + 1] = w1;
+      a[r2 + j + 1] = w2;
+      a[r3 + j + 1] = w3;
     }
-    // The 2 × 2 diagonal block.
-    const km = i < p ? i : p;
-    let d00 = 0;
-    let d10 = 0;
-    let d11 = 0;
-    for (let k = 0; k < km; k++) {
-      const x0 = a[r0 + k]!;
-      const x1 = a[r1 + k]!;
-      d00 += x0 * x0;
-      d10 += x1 * x0;
-      d11 += x1 * x1;
-    }
-    let l00 = a[r0 + i]! - d00;
-    let l10 = a[r1 + i]! - d10;
-    let l11 = a[r1 + i + 1]! - d11;
-    if (i < p) {
-      if (!(l00 > 0) || !Number.isFinite(l00)) return false;
-      l00 = Math.sqrt(l00);
-      l10 /= l00;
-      l11 -= l10 * l10;
-    }
-    if (i + 1 < p) {
-      if (!(l11 > 0) || !Number.isFinite(l11)) return false;
-      l11 = Math.sqrt(l11);
-    }
-    a[r0 + i] = l00;
-    a[r1 + i] = l10;
-    a[r1 + i + 1] = l11;
-    a.fill(0, r0 + i + 1, r0 + n);
-    a.fill(0, r1 + i + 2, r1 + n);
+    // A column left over (j = i − 1), then the 4 × 4 diagonal block, entry by entry.
+    for (; j < i + 4; j++) for (let r = Math.max(0, j - i); r < 4; r++) entry(a, n, p, i + r, j);
+    for (let r = 0; r < 4; r++) a.fill(0, (i + r) * n + i + r + 1, (i + r + 1) * n);
+    if (!pivotsOk(a, n, p, i, 4)) return false;
   }
-  if (i < n) {
-    // the last row of an odd n
-    const r0 = i * n;
-    for (let j = 0; j < i; j++) {
-      const c0 = j * n;
-      const km = j < p ? j : p;
-      let s = 0;
-      for (let k = 0; k < km; k++) s += a[r0 + k]! * a[c0 + k]!;
-      let v = a[r0 + j]! - s;
-      if (j < p) v /= a[c0 + j]!;
-      a[r0 + j] = v;
-    }
-    const km = i < p ? i : p;
-    let s = 0;
-    for (let k = 0; k < km; k++) s += a[r0 + k]! * a[r0 + k]!;
-    let v = a[r0 + i]! - s;
-    if (i < p) {
-      if (!(v > 0) || !Number.isFinite(v)) return false;
-      v = Math.sqrt(v);
-    }
-    a[r0 + i] = v;
+  for (; i < n; i++) {
+    for (let j = 0; j <= i; j++) entry(a, n, p, i, j);
+    a.fill(0, i * n + i + 1, (i + 1) * n);
+    if (!pivotsOk(a, n, p, i, 1)) return false;
   }
+  return true;
+}
+
+/**
+ * Entry (i, j ≤ i) of partialCholesky from row i's columns < j and row j's (both done): the
+ * dot product runs over the leading block's columns only; leading columns divide by the pivot.
+ * A leading-block pivot that is not positive is written as NaN (pivotsOk reports it).
+ */
+function entry(a: Float64Array, n: number, p: number, i: number, j: number): void {
+  const ri = i * n;
+  const rj = j * n;
+  const km = j < p ? j : p;
+  let s = 0;
+  for (let k = 0; k < km; k++) s += a[ri + k]! * a[rj + k]!;
+  let v = a[ri + j]! - s;
+  if (j < p) v = i === j ? (v > 0 && Number.isFinite(v) ? Math.sqrt(v) : NaN) : v / a[rj + j]!;
+  a[ri + j] = v;
+}
+
+/** The pivots of rows i … i + m − 1 that belong to the leading block are positive numbers. */
+function pivotsOk(a: Float64Array, n: number, p: number, i: number, m: number): boolean {
+  for (let r = i; r < i + m && r < p; r++) if (!(a[r * n + r]! > 0)) return false;
   return true;
 }
