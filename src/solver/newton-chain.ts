@@ -26,7 +26,7 @@
  * No wall-clock limits: the method stops on the complementarity gap and the dual residual, or
  * on its step count, so the same input gives the same result on an idle and a loaded machine.
  */
-import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
+import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
 import { dot, symmetrise } from '../linalg/dense.js';
 
@@ -276,168 +276,115 @@ function cholRidge(A: Float64Array, n: number, p = n): Float64Array {
   for (let i = 0; i < p; i++) dmax = Math.max(dmax, Math.abs(A[i * n + i]!));
   for (let ridge = 0; ; ridge = ridge === 0 ? 1e-14 : ridge * 100) {
     const L = Float64Array.from(A);
-    for (let i = 0; i < p; i++) L[i * n + i] += ridge * (dmax || 1);
+    // Relative to each diagonal entry: the local and interface blocks differ in scale by orders
+    // of magnitude, one ridge for both would swamp the smaller.
+    for (let i = 0; i < p; i++) L[i * n + i] += ridge * (Math.abs(A[i * n + i]!) || dmax || 1);
     if (partialCholesky(L, n, p)) return L;
     if (ridge > 1) throw new Error('newton-chain: Hessian block not positive definite');
   }
 }
 
-/** Rows rs, columns cs of a row-major matrix with `ld` columns. */
-function sub(A: Float64Array, ld: number, r0: number, nr: number, c0: number, nc: number): Float64Array {
-  const out = new Float64Array(nr * nc);
-  for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) out[i * nc + j] = A[(r0 + i) * ld + c0 + j]!;
-  return out;
-}
-
 // ---------------------------------------------------------------- the chain Newton system
 
 /**
- * Factorisation of the block-tridiagonal Newton system: per stage the local block (Cholesky) and
- * its coupling to the interface weights, then block Cholesky of the interface chain.
+ * Factorisation of the block-tridiagonal Newton system. Ordered stage by stage as
+ * [l_0, y_0, l_1, y_1, …] (l_k stage k's local variables, y_k the interface weight Q_k; y_0 = ρ),
+ * the system's Cholesky factor has, per stage, a leading lower-triangular block on [l_k, y_k] and
+ * a coupling block from it to y_{k+1} only: l_k meets y_k and y_{k+1}, nothing else. So one
+ * partial Cholesky per stage (linalg/cholesky.ts) of stage k's Hessian over [l_k, y_k, y_{k+1}],
+ * with the Schur complement the stages before left on y_k added to its y_k block, factors
+ * everything: its trailing block is what stage k leaves on y_{k+1}. Cost linear in the number of
+ * stages.
  */
 interface ChainFactor {
   solve(rhs: Float64Array[][]): Float64Array[][];
 }
 
 /**
- * `hess[k]` over stage k's [q_k, l_k, q_{k+1}]. Variables: y_k (interface weight k; y_0 = ρ)
- * and l_k (local). rhs / result per stage: [y_k, l_k] (y of size nq_k, l of size nl_k).
+ * `hess[k]` over stage k's [q_k, l_k, q_{k+1}]. rhs / result per stage: [y_k, l_k] (y of size
+ * nq_k, l of size nl_k).
  */
 function factorChain(models: readonly StageModel[], hess: readonly Float64Array[]): ChainFactor {
   const K = models.length;
-  const locL: Float64Array[] = [];
-  /** L₂₁ of the stage's partial factor: row j (of q then o) holds H_{j,l}·L_ll⁻ᵀ (nb × nl). */
-  const X: Float64Array[] = [];
-  /** Reduced stage matrix on (q, o): S = H_{qo,qo} − L₂₁L₂₁ᵀ. */
-  const S: Float64Array[] = [];
+  /** Stage k's partial factor over [l_k, y_k, y_{k+1}] (nv × nv, row-major). */
+  const F: Float64Array[] = [];
+  let carry: Float64Array | null = null;
   for (let k = 0; k < K; k++) {
-    const md = models[k]!;
-    const { nq, nl, no } = md;
+    const { nq, nl, no } = models[k]!;
     const nv = nq + nl + no;
+    const np = nl + nq;
     const H = hess[k]!;
-    const nb = nq + no;
-    // Reorder to [l, q, o] and eliminate the local block in one partial factorisation.
     const order = [...Array.from({ length: nl }, (_, i) => nq + i), ...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
     const P = new Float64Array(nv * nv);
     for (let i = 0; i < nv; i++) {
       const r = order[i]! * nv;
       for (let j = 0; j <= i; j++) P[i * nv + j] = H[r + order[j]!]!;
     }
-    const F = cholRidge(P, nv, nl);
-    const Lll = new Float64Array(nl * nl);
-    for (let i = 0; i < nl; i++) Lll.set(F.subarray(i * nv, i * nv + i + 1), i * nl);
-    const Xk = new Float64Array(nb * nl);
-    for (let j = 0; j < nb; j++) Xk.set(F.subarray((nl + j) * nv, (nl + j) * nv + nl), j * nl);
-    const Sk = new Float64Array(nb * nb);
-    for (let i = 0; i < nb; i++)
-      for (let j = 0; j <= i; j++) Sk[i * nb + j] = Sk[j * nb + i] = F[(nl + i) * nv + nl + j]!;
-    locL.push(Lll);
-    X.push(Xk);
-    S.push(Sk);
-  }
-  // Interface chain: D_k = S_k[qq] + S_{k−1}[oo], C_k = S_k[q, o] (couples y_k and y_{k+1}).
-  // Block Cholesky: D̃_k = D_k − V_{k−1}ᵀV_{k−1}, D̃_k = L_k L_kᵀ, V_k = L_k⁻¹C_k.
-  const Dl: Float64Array[] = [];
-  const V: Float64Array[] = [];
-  for (let k = 0; k < K; k++) {
-    const { nq, no } = models[k]!;
-    const nb = nq + no;
-    const D = sub(S[k]!, nb, 0, nq, 0, nq);
-    if (k > 0) {
-      const p = models[k - 1]!;
-      const pb = p.nq + p.no;
-      const Sp = S[k - 1]!;
-      for (let i = 0; i < nq; i++) for (let j = 0; j < nq; j++) D[i * nq + j] += Sp[(p.nq + i) * pb + p.nq + j]!;
-      const Vp = V[k - 1]!;
-      for (let r = 0; r < p.nq; r++)
-        for (let i = 0; i < nq; i++) {
-          const v = Vp[r * nq + i]!;
-          if (v === 0) continue;
-          for (let j = i; j < nq; j++) D[i * nq + j] -= v * Vp[r * nq + j]!;
-        }
-      for (let i = 0; i < nq; i++) for (let j = 0; j < i; j++) D[i * nq + j] = D[j * nq + i]!;
-    }
-    const L = cholRidge(D, nq);
-    Dl.push(L);
+    if (carry) for (let i = 0; i < nq; i++) for (let j = 0; j <= i; j++) P[(nl + i) * nv + nl + j] += carry[i * nq + j]!;
+    const Fk = cholRidge(P, nv, np);
+    F.push(Fk);
+    carry = null;
     if (no > 0) {
-      const Ck = sub(S[k]!, nb, 0, nq, nq, no);
-      forwardSubstMany(L, nq, Ck, no);
-      V.push(Ck);
-    } else V.push(new Float64Array(0));
+      const c = new Float64Array(no * no);
+      for (let i = 0; i < no; i++) for (let j = 0; j <= i; j++) c[i * no + j] = c[j * no + i] = Fk[(np + i) * nv + np + j]!;
+      carry = c;
+    }
   }
   return {
     solve(rhs) {
-      // Eliminate the local blocks: z = All⁻¹ r_l; reduced r_{qo} −= H_{qo,l} z.
-      const z: Float64Array[] = [];
-      const ry: Float64Array[] = models.map((md) => new Float64Array(md.nq));
+      // Forward: v_k = L_kk⁻¹(r_k − what stage k − 1 pushed onto y_k), then push L_{o,k} v_k.
+      const v: Float64Array[] = [];
+      let push: Float64Array | null = null;
       for (let k = 0; k < K; k++) {
-        const md = models[k]!;
-        const { nq, nl, no } = md;
-        const nb = nq + no;
-        const zk = Float64Array.from(rhs[k]![1]!);
-        if (nl > 0) forwardSubstMany(locL[k]!, nl, zk, 1);
-        z.push(zk);
-        const r = ry[k]!;
-        const rk = rhs[k]![0]!;
-        for (let i = 0; i < nq; i++) r[i] += rk[i]!;
-        // H_{qo,l} All⁻¹ r_l = L₂₁ (L_ll⁻¹ r_l).
-        const Xk = X[k]!;
-        for (let j = 0; j < nb; j++) {
+        const { nq, nl, no } = models[k]!;
+        const nv = nq + nl + no;
+        const np = nl + nq;
+        const Fk = F[k]!;
+        const w = new Float64Array(np);
+        w.set(rhs[k]![1]!, 0);
+        w.set(rhs[k]![0]!, nl);
+        if (push) for (let i = 0; i < nq; i++) w[nl + i] -= push[i]!;
+        for (let i = 0; i < np; i++) {
+          const r = i * nv;
+          let s = w[i]!;
+          for (let j = 0; j < i; j++) s -= Fk[r + j]! * w[j]!;
+          w[i] = s / Fk[r + i]!;
+        }
+        push = new Float64Array(no);
+        for (let j = 0; j < no; j++) {
+          const r = (np + j) * nv;
           let s = 0;
-          for (let i = 0; i < nl; i++) s += Xk[j * nl + i]! * zk[i]!;
-          if (j < nq) r[j] -= s;
-          else ry[k + 1]![j - nq] -= s;
+          for (let i = 0; i < np; i++) s += Fk[r + i]! * w[i]!;
+          push[j] = s;
         }
+        v.push(w);
       }
-      // Block forward / backward over the chain: u_k = L_k⁻¹(r_k − V_{k−1}ᵀu_{k−1}),
-      // y_k = L_k⁻ᵀ(u_k − V_k y_{k+1}).
-      const u: Float64Array[] = [];
-      for (let k = 0; k < K; k++) {
-        const nq = models[k]!.nq;
-        const r = Float64Array.from(ry[k]!);
-        if (k > 0) {
-          const pn = models[k - 1]!.nq;
-          const Vp = V[k - 1]!;
-          const up = u[k - 1]!;
-          for (let i = 0; i < pn; i++) {
-            const ui = up[i]!;
-            if (ui === 0) continue;
-            for (let j = 0; j < nq; j++) r[j] -= Vp[i * nq + j]! * ui;
-          }
-        }
-        forwardSubstMany(Dl[k]!, nq, r, 1);
-        u.push(r);
-      }
-      const y: Float64Array[] = new Array(K);
+      // Backward: x_k = L_kkᵀ⁻¹(v_k − L_{o,k}ᵀ y_{k+1}).
+      const out: Float64Array[][] = new Array(K);
+      let next: Float64Array | null = null;
       for (let k = K - 1; k >= 0; k--) {
-        const nq = models[k]!.nq;
-        const yk = Float64Array.from(u[k]!);
-        if (k < K - 1) {
-          const nn = models[k + 1]!.nq;
-          const Vk = V[k]!;
-          const yn = y[k + 1]!;
-          for (let i = 0; i < nq; i++) {
-            let s = 0;
-            for (let j = 0; j < nn; j++) s += Vk[i * nn + j]! * yn[j]!;
-            yk[i] -= s;
+        const { nq, nl, no } = models[k]!;
+        const nv = nq + nl + no;
+        const np = nl + nq;
+        const Fk = F[k]!;
+        const w = v[k]!;
+        if (next)
+          for (let j = 0; j < no; j++) {
+            const r = (np + j) * nv;
+            const yj = next[j]!;
+            if (yj !== 0) for (let i = 0; i < np; i++) w[i] -= Fk[r + i]! * yj;
           }
+        for (let i = np - 1; i >= 0; i--) {
+          const r = i * nv;
+          const xi = w[i]! / Fk[r + i]!;
+          w[i] = xi;
+          if (xi !== 0) for (let j = 0; j < i; j++) w[j] -= Fk[r + j]! * xi;
         }
-        backSubstMany(Dl[k]!, nq, yk, 1);
-        y[k] = yk;
+        const y = w.slice(nl, np);
+        out[k] = [y, w.slice(0, nl)];
+        next = y;
       }
-      // Back-substitute the local blocks: l_k = L_ll⁻ᵀ(z_k − L₂₁ᵀ [y_k; y_{k+1}]).
-      return models.map((md, k) => {
-        const { nq, nl, no } = md;
-        const l = z[k]!;
-        const Xk = X[k]!;
-        for (let j = 0; j < nq + no; j++) {
-          const yj = j < nq ? y[k]![j]! : y[k + 1]![j - nq]!;
-          if (yj === 0) continue;
-          for (let i = 0; i < nl; i++) l[i] -= Xk[j * nl + i]! * yj;
-        }
-        if (nl > 0) backSubstMany(locL[k]!, nl, l, 1);
-        return [y[k]!, l];
-      });
+      return out;
     },
   };
 }
