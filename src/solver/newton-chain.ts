@@ -301,10 +301,11 @@ interface ChainFactor {
 }
 
 /**
- * `hess[k]` over stage k's [q_k, l_k, q_{k+1}]. rhs / result per stage: [y_k, l_k] (y of size
- * nq_k, l of size nl_k).
+ * `hess[k]` over stage k's [q_k, l_k, q_{k+1}], consumed: each is released once factored (with
+ * wide dense stages the Hessians and factors are hundreds of MB together). rhs / result per
+ * stage: [y_k, l_k] (y of size nq_k, l of size nl_k).
  */
-function factorChain(models: readonly StageModel[], hess: readonly Float64Array[]): ChainFactor {
+function factorChain(models: readonly StageModel[], hess: Float64Array[]): ChainFactor {
   const K = models.length;
   /** Stage k's partial factor over [l_k, y_k, y_{k+1}] (nv × nv, row-major). */
   const F: Float64Array[] = [];
@@ -320,6 +321,7 @@ function factorChain(models: readonly StageModel[], hess: readonly Float64Array[
       const r = order[i]! * nv;
       for (let j = 0; j <= i; j++) P[i * nv + j] = H[r + order[j]!]!;
     }
+    hess[k] = new Float64Array(0);
     if (carry) for (let i = 0; i < nq; i++) for (let j = 0; j <= i; j++) P[(nl + i) * nv + nl + j] += carry[i * nq + j]!;
     const Fk = cholRidge(P, nv, np);
     F.push(Fk);
@@ -769,15 +771,17 @@ export function newtonSize(stages: readonly Stage[]): { local: number; iface: nu
 
 /**
  * Size rule for the Newton solver (docs/method.md §6.4): every block small enough for dense work.
- * Measured on the loaded 2-core dev machine (inner glipsdp chains, build + solve + certify,
- * Newton vs the L-BFGS optimiser without time caps): 3 × 3 convs with 8 channels (280 local
- * variables, 36 interface entries) 2.98 s vs 16.6 s at depth 2, 24.5 s vs 261 s (11 323.60 vs 11 375.03) at depth 16;
- * 16 channels (1072 local variables, ~2 s per stage and step) 115 s vs 246 s at depth 2, 168 s
- * vs 349 s (and 1.0000 vs 1.0011 of MOSEK) at depth 4. 32 channels (4192 local variables, a
- * step ~60× the cost of a 16-channel one) are left to L-BFGS, as are dense layers wider than 16
- * (interface weights of 528 entries and more: not measured).
+ * A step costs about (local + interface)³/3 multiply-adds per stage (the partial Cholesky in
+ * factorChain) at ~4·10⁹ per second. Measured on the idle 2-core dev machine (inner glipsdp
+ * chains, build + solve + certify): 3 × 3 convs with 8 channels (280 local variables, 36
+ * interface entries) 1.3 s at depth 2, ~10 s at depth 16 (L-BFGS: 11 375.03 against the optimum
+ * 11 323.60 after 261 s); 16 channels (1072 local variables) ~15 s at depth 2; dense width 32
+ * (528 interface entries) 62 s at depth 16 and 152 s at depth 32, both at the optimum, where
+ * L-BFGS and the dense ADMM ended 2× and 1445× above it after 63 s. 32 channels (4192 local
+ * variables: ~60× a 16-channel step) and dense width 64 (2080 interface entries: ~4 s per stage
+ * and step, 140 MB per stage factor) are left to L-BFGS.
  */
-export const NEWTON_LIMITS = { local: 1200, iface: 300, lmi: 300 } as const;
+export const NEWTON_LIMITS = { local: 1200, iface: 600, lmi: 300 } as const;
 
 export function newtonFits(stages: readonly Stage[]): boolean {
   const s = newtonSize(stages);
