@@ -122,7 +122,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   // 300-iteration one and saves a third of the time (bench/README.md, Newton start).
   const start = await startParams(plan.stages, opts.startIter ?? (useNewton ? 100 : 300), singles, budget);
   const systems = plan.stages.flatMap((st) => st.systems);
-  const products = opts.backend && opts.backend.name !== 'cpu' && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
+  const products = opts.backend && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;
   let bufferBytes = 0;
   const tBuild = performance.now() - t0;
   budget.throwIfAborted();

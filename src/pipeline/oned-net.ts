@@ -17,7 +17,6 @@
  */
 import type { Network } from '../model/ir.js';
 import type { Backend } from '../backend/backend.js';
-import type { StageSystem } from '../lmi/conv/stages.js';
 import { LipdpError } from '../model/errors.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDLmiSizes, type OneDStage } from '../lmi/oned/stages.js';
@@ -81,7 +80,7 @@ export async function certifyStagesOneD(
     return { cert: { status: 'failed', rho: Infinity, L: Infinity, rhoInterval: [0, Infinity], evaluations: 0, margin: NaN, reason }, source: 'start', iterations: 0, reason, solveMs: Date.now() - t0, certifyMs: 0 };
   }
   const prob = oneDProblem(stages, start.pScale);
-  const products = opts.backend && opts.backend.name !== 'cpu' ? await opts.backend.roesserProducts(stages.map(asRoesser)) : undefined;
+  const products = opts.backend ? await opts.backend.roesserProducts(prob.systems) : undefined;
   let ref: Awaited<ReturnType<typeof refineOneD>>;
   try {
     ref = await refineOneD(
@@ -138,7 +137,7 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
     iterations: main.iterations,
     timings: { build: tBuild, solve: main.solveMs, certify: main.certifyMs, lower: Date.now() - tl },
     lengths: 'any',
-    backend: opts.backend && opts.backend.name !== 'cpu' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
+    backend: opts.backend && opts.backend.precision !== 'f64' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64',
     ...(cert.status !== 'certified' ? { reason: main.reason ?? cert.reason ?? 'certification failed' } : {}),
   };
 }
@@ -161,11 +160,6 @@ async function naiveOneD(stages: readonly OneDStage[], opts: SolveOneDOptions): 
 }
 
 /** A 1-D stage's realisation as a Roesser system with no vertical state (one full P = P2). */
-function asRoesser(st: OneDStage): StageSystem {
-  const nx = st.sys.A.rows;
-  return { name: st.name, nx1: 0, nx2: nx, A: st.sys.A, B: st.sys.B, xOff: 0, inOff: nx, nin: st.sys.B.cols };
-}
-
 /** Empirical lower bound on sequences of length T (the network re-shaped to [C, T]). */
 export async function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions = {}): Promise<number> {
   const C = net.inputShape[0]!;

@@ -20,7 +20,7 @@ import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
 import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
 import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
-import { addPGradient, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
+import { addPGradient, cpuRoesserProducts, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
 import { lbfgsAsync } from './lbfgs.js';
 import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
 import { runStepsSync, stepsOf, type Steps } from '../util/steps.js';
@@ -203,21 +203,22 @@ function* convGSteps(layout: ParamLayout, theta: Float64Array, smooth: number, w
 }
 
 /**
- * The same objective with the Roesser products from a backend (all systems at once, e.g. on the
- * GPU in f32): dissipation products before the recursion, P-adjoints deferred and batched after it.
+ * The optimiser's objective with the Roesser products from a backend (all systems at once: on the
+ * CPU in f64, on the GPU in f32): dissipation products before the recursion, P-adjoints deferred
+ * and batched after it. Same arithmetic as `evaluateConvG` when the products are the CPU's.
  */
-export async function evaluateConvGWith(
+async function evaluateConvGVia(
   layout: ParamLayout,
   theta: Float64Array,
   smooth: number,
-  wantGrad: boolean,
   barrier: number,
   products: RoesserProducts,
+  budget: RunBudget,
 ): Promise<{ f: number; grad: Float64Array }> {
   const { params, Ls } = layout.unpack(theta);
   const stages = layout.stages;
   const owners = stages.flatMap((st, k) => st.systems.map((_, j) => ({ k, j })));
-  const D = await products.dissipation(owners.map(({ k, j }) => params[k]!.P[j]!));
+  const D = owners.length ? await products.dissipation(owners.map(({ k, j }) => params[k]!.P[j]!)) : [];
   const deferred = new Map<string, Float64Array>();
   let at = 0;
   const perStage: StageProducts[] = stages.map((st, k) => {
@@ -225,30 +226,32 @@ export async function evaluateConvGWith(
     at += st.systems.length;
     return { dissipation, deferAdjoint: (j, Ps) => deferred.set(`${k}:${j}`, Ps) };
   });
-  const r = runRecursion(stages, params, { rho: 1, smooth, barrier, products: perStage }, wantGrad);
+  const r = await runSteps(recursionSteps(stages, params, { rho: 1, smooth, barrier, products: perStage }, true), budget);
   if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
-  if (!wantGrad) return { f: r.g, grad: new Float64Array(layout.dim) };
   const Pis = owners.map(({ k, j }) => {
     const sy = stages[k]!.systems[j]!;
     const d = sy.nx1 + sy.nx2 + sy.nin;
     return deferred.get(`${k}:${j}`) ?? new Float64Array(d * d);
   });
-  const X = await products.adjoint(Pis);
+  const X = owners.length ? await products.adjoint(Pis) : [];
   owners.forEach(({ k, j }, i) => addPGradient(stages[k]!.systems[j]!, Pis[i]!, X[i]!, r.grads![k]!.P[j]!));
   return { f: r.g, grad: layout.gradTheta(r, params, Ls) };
 }
 
 /**
- * L-BFGS on the eliminated problem (see the module comment). With `products` the gradient
- * iterations of the coarse levels use the backend's Roesser products; products in f32 stop being
- * accurate enough below level F32_FLOOR, where the f64 CPU evaluation takes over. Every level's
- * result is judged by an exact f64 evaluation.
+ * L-BFGS on the eliminated problem (see the module comment), its gradients through the Roesser
+ * products of the backend that made `products` (default: the CPU's, f64). Products in f32 stop
+ * being accurate enough below level F32_FLOOR, where the CPU's take over. Every level's result is
+ * judged by an exact f64 evaluation.
  */
 export async function refineStages(stages: readonly Stage[], start: readonly StageParams[], opts: ConvRefineOptions = {}, products?: RoesserProducts): Promise<ConvRefineResult> {
   const layout = new ParamLayout(stages);
   const maxIter = opts.maxIter ?? 1000;
   const budget = opts.budget ?? UNLIMITED;
   const relTol = opts.relTol ?? 1e-9;
+  const systems = stages.flatMap((st) => st.systems);
+  const f64 = products?.precision === 'f64' ? products : cpuRoesserProducts(systems);
+  const own = products ?? f64;
   let theta = layout.pack(start);
   const g0 = evaluateConvG(layout, theta, 0, false).f;
   if (!Number.isFinite(g0) || layout.dim === 0) return { params: layout.unpack(theta).params, g: g0, iterations: 0 };
@@ -268,10 +271,8 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
     const mu = rel * bestG;
     // Barrier per unit of log det, so that its total pull is about rel·g (as refine-fc does).
     const barrier = (rel * bestG) / barrierDim;
-    const viaProducts = products && (products.precision === 'f64' || rel >= F32_FLOOR) ? products : undefined;
-    const fg = viaProducts
-      ? (th: Float64Array) => evaluateConvGWith(layout, th, mu, true, barrier, viaProducts)
-      : (th: Float64Array) => runSteps(convGSteps(layout, th, mu, true, barrier), budget);
+    const via = rel >= F32_FLOOR ? own : f64;
+    const fg = (th: Float64Array): Promise<{ f: number; grad: Float64Array }> => evaluateConvGVia(layout, th, mu, barrier, via, budget);
     theta = layout.pack(bestParams);
     const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, budget, (g) => {
       iterations++;

@@ -25,21 +25,24 @@ import { backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky }
 import { symEig } from '../linalg/eig.js';
 import { ab, atb, buildN, stageNum, type StageNum } from '../lmi/oned/blocks.js';
 import { symmetrise } from '../linalg/dense.js';
-import type { OneDStage } from '../lmi/oned/stages.js';
+import { roesserOf, type OneDStage } from '../lmi/oned/stages.js';
+import type { StageSystem } from '../lmi/conv/stages.js';
 import type { OneDParams } from '../certify/oned-certify.js';
 import { lbfgsAsync } from './lbfgs.js';
 import { UNLIMITED, type RunBudget } from './budget.js';
-import { sandwichT, type RoesserProducts } from '../lmi/conv/stage-math.js';
+import { cpuRoesserProducts, sandwichT, type RoesserProducts } from '../lmi/conv/stage-math.js';
 
 export interface OneDProblem {
   readonly nums: readonly StageNum[];
+  /** The stages' systems, for the backend's realisation products. */
+  readonly systems: readonly StageSystem[];
   /** Scale σ_k of each P_k (P_k = σ_k · sym(p_k)). */
   readonly pScale: readonly number[];
 }
 
 export function oneDProblem(stages: readonly OneDStage[], pScale?: readonly number[]): OneDProblem {
   const nums = stages.map(stageNum);
-  return { nums, pScale: pScale ?? nums.map(() => 1) };
+  return { nums, systems: stages.map(roesserOf), pScale: pScale ?? nums.map(() => 1) };
 }
 
 /** Sizes of the parameter blocks: [λ_0, …, λ_{ℓ−2}, p_0, …, p_{ℓ−1}]. */
@@ -101,15 +104,16 @@ export function evaluateOneD(p: OneDProblem, th: Float64Array, wantGrad: boolean
 }
 
 /**
- * The same with the realisation products from a backend (e.g. f32 on the GPU): −FᵀPF of every
- * stage before the recursion, and the P-adjoints FΠFᵀ batched after the reverse pass.
+ * The optimiser's objective with the realisation products from a backend (f64 on the CPU, f32 on
+ * the GPU): −FᵀPF of every stage before the recursion, and the P-adjoints FΠFᵀ batched after the
+ * reverse pass.
  */
-export async function evaluateOneDWith(p: OneDProblem, th: Float64Array, wantGrad: boolean, mu: number, barrier: number, products: RoesserProducts): Promise<{ f: number; grad: Float64Array }> {
+async function evaluateOneDVia(p: OneDProblem, th: Float64Array, mu: number, barrier: number, products: RoesserProducts): Promise<{ f: number; grad: Float64Array }> {
   const { Ps } = unpackParams(p, th);
   const D = await products.dissipation(Ps.map((P) => ({ P1: new Float64Array(0), P2: P })));
   const Pis: Float64Array[] = p.nums.map((st) => new Float64Array((st.nx + st.nu) ** 2));
-  const r = evaluateOneDCore(p, th, wantGrad, mu, barrier, { dissipation: D, deferP: (k, Pi) => (Pis[k] = Pi) });
-  if (!wantGrad || !Number.isFinite(r.f)) return r;
+  const r = evaluateOneDCore(p, th, true, mu, barrier, { dissipation: D, deferP: (k, Pi) => (Pis[k] = Pi) });
+  if (!Number.isFinite(r.f)) return r;
   const X = await products.adjoint(Pis);
   p.nums.forEach((_, k) => writePGrad(p, r.grad, k, Pis[k]!, X[k]!));
   return r;
@@ -381,9 +385,10 @@ export interface OneDRefineOptions {
 }
 
 /**
- * Minimise g from `start`; returns multipliers for ρ = 1 and g (uncertified). With `products`
- * the gradient iterations use the backend's realisation products (f32 ones only down to level
- * 1e-5, as in refine-conv.ts); every level's result is judged by an exact f64 evaluation.
+ * Minimise g from `start`; returns multipliers for ρ = 1 and g (uncertified). The gradient
+ * iterations use the realisation products of the backend that made `products` (default the CPU's;
+ * f32 ones only down to level 1e-5, as in refine-conv.ts); every level's result is judged by an
+ * exact f64 evaluation.
  */
 export async function refineOneD(
   p: OneDProblem,
@@ -397,6 +402,8 @@ export async function refineOneD(
   const runBudget = opts.budget ?? UNLIMITED;
   const g0 = evaluateOneD(p, theta, false).f;
   if (!Number.isFinite(g0) || dim === 0) return { params: unpackParams(p, theta), g: g0, iterations: 0 };
+  const f64 = products?.precision === 'f64' ? products : cpuRoesserProducts(p.systems);
+  const own = products ?? f64;
   let best = { theta, g: g0 };
   let iterations = 0;
   const stages = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 0];
@@ -407,9 +414,9 @@ export async function refineOneD(
     const mu = rel * gStart;
     const barrier = (rel * gStart) / Math.max(1, dim);
     const budget = Math.max(1, Math.floor((maxIter - iterations) / (stages.length - stage)));
-    const via = products && (products.precision === 'f64' || rel >= 1e-5) ? products : undefined;
+    const via = rel >= 1e-5 ? own : f64;
     const res: { theta: Float64Array; f: number } = await lbfgsAsync(
-      via ? (th) => evaluateOneDWith(p, th, true, mu, barrier, via) : async (th) => evaluateOneD(p, th, true, mu, barrier),
+      (th) => evaluateOneDVia(p, th, mu, barrier, via),
       theta,
       budget,
       Math.max(1e-10, 1e-4 * rel),

@@ -7,7 +7,7 @@ import type { LayeredSdp } from '../../lmi/problem.js';
 import { applyA, applyAT } from '../../lmi/fc-ops.js';
 import { buildNormalSolver } from '../../lmi/normal.js';
 import { projectPsdInPlace } from '../../linalg/eig.js';
-import { adjointProduct, dissipationProduct, type RoesserProducts } from '../../lmi/conv/stage-math.js';
+import { cpuRoesserProducts, type RoesserProducts } from '../../lmi/conv/stage-math.js';
 import type { Stage } from '../../lmi/conv/stages.js';
 
 class CpuVec implements Vec {
@@ -114,13 +114,7 @@ export class CpuBackend implements Backend {
     return new CpuProblemOps(problem);
   }
   async roesserProducts(systems: readonly Stage['systems'][number][]): Promise<RoesserProducts> {
-    return {
-      precision: 'f64',
-      dissipation: async (P) => systems.map((sy, j) => dissipationProduct(sy, P[j]!.P1, P[j]!.P2)),
-      adjoint: async (Pi) => systems.map((sy, j) => adjointProduct(sy, Pi[j]!)),
-      bufferBytes: () => 0,
-      dispose: () => {},
-    };
+    return cpuRoesserProducts(systems);
   }
   dispose(): void {}
 }

@@ -54,6 +54,17 @@ export interface RoesserProducts {
   dispose(): void;
 }
 
+/** The f64 products on the CPU: the CPU backend's, and the reference every other backend's are checked against. */
+export function cpuRoesserProducts(systems: readonly Stage['systems'][number][]): RoesserProducts {
+  return {
+    precision: 'f64',
+    dissipation: async (P) => systems.map((sy, j) => dissipationProduct(sy, P[j]!.P1, P[j]!.P2)),
+    adjoint: async (Pi) => systems.map((sy, j) => adjointProduct(sy, Pi[j]!)),
+    bufferBytes: () => 0,
+    dispose: () => {},
+  };
+}
+
 /** Products computed outside the stage (per system of this stage), and where to defer P-adjoints. */
 export interface StageProducts {
   /** −FᵀPF per system of the stage. */

@@ -16,6 +16,7 @@ import { LipdpError } from '../../model/errors.js';
 import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
 import { networkShapes } from '../../model/shapes.js';
 import { type Conv1dSsm, type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
+import type { StageSystem } from '../conv/stages.js';
 
 export interface OneDStage {
   readonly sys: LtiSsm;
@@ -130,4 +131,10 @@ export function lowerOneD(net: Network): OneDStage[] {
 /** LMI sizes: nx + stride·cin + cout for hidden stages, nx + stride·cin for the last. */
 export function oneDLmiSizes(stages: readonly OneDStage[]): number[] {
   return stages.map((s, k) => s.sys.A.rows + s.sys.B.cols + (k < stages.length - 1 ? s.cout : 0));
+}
+
+/** The stage's state-space system as a Roesser system with horizontal state only (for the backend's realisation products). */
+export function roesserOf(st: OneDStage): StageSystem {
+  const nx = st.sys.A.rows;
+  return { name: st.name, nx1: 0, nx2: nx, A: st.sys.A, B: st.sys.B, xOff: 0, inOff: nx, nin: st.sys.B.cols };
 }
