@@ -43,6 +43,7 @@ const MODEL_NETS: [string, (r: Rng) => Network][] = [
   ['mlp', mlp],
   ['conv + maxpool 3/2 + dense', (r) => network([1, 8, 8], [conv(r, 1, 2, 3, 1, 1), relu(), pool('maxpool', 3, 2, 1), flatten([2, 4, 4]), dense(r, 32, 2)], 2)],
   ['conv + avgpool + dense', (r) => network([1, 8, 8], [conv(r, 1, 3, 3, 1, 1), relu(), pool('avgpool', 2, 2), flatten([3, 4, 4]), dense(r, 48, 3)], 3)],
+  ['strided convs (stride 2 in, stride 2 out)', (r) => network([2, 8, 8], [conv(r, 2, 3, 3, 2, 1), relu(), conv(r, 3, 3, 3, 1, 1), relu(), conv(r, 3, 2, 3, 2, 1)], 8)],
   ['residual identity + dense', (r) => network([2, 5, 5], [residual([conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 2, 3, 1, 1)]), relu(), flatten([2, 5, 5]), dense(r, 50, 2)], 2)],
 ];
 
