@@ -55,9 +55,9 @@ export interface SolveNetworkOptions {
   readonly noNaive?: boolean;
   /**
    * Iterations of each stage's own optimisation in the start point (default 300, or 100 when
-   * the Newton method runs; 0: the closed-form / composed start only). A quick solve of a deep net with wide dense residual
-   * stages spends most of its time there (8 blocks of width 64: about 5 minutes on a loaded
-   * 2-core machine), so tests of such nets lower it.
+   * the Newton method runs; 0: the closed-form / composed start only). A quick solve of a deep
+   * net with wide dense residual stages spends most of its time there (8 blocks of width 64:
+   * about 5 minutes on a loaded 2-core machine), so tests of such nets lower it.
    */
   readonly startIter?: number;
   /**
@@ -119,7 +119,8 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
   const useNewton = opts.maxIter !== 0 && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages));
   // Newton's step count depends on the start only through its ρ (about 2× closer per early
   // step): on the paper's CH8 chains a 100-iteration start costs ≤ 1 step more than a
-  // 300-iteration one and saves a third of the time (bench/README.md, Newton start).
+  // 300-iteration one and saves a third of the time (bench/README.md, "Newton solver: start
+  // length and factorisation").
   const start = await startParams(plan.stages, opts.startIter ?? (useNewton ? 100 : 300), singles, budget);
   const systems = plan.stages.flatMap((st) => st.systems);
   const products = opts.backend && systems.length > 0 ? await opts.backend.roesserProducts(systems) : undefined;

@@ -159,7 +159,6 @@ async function naiveOneD(stages: readonly OneDStage[], opts: SolveOneDOptions): 
   return bound;
 }
 
-/** A 1-D stage's realisation as a Roesser system with no vertical state (one full P = P2). */
 /** Empirical lower bound on sequences of length T (the network re-shaped to [C, T]). */
 export async function lowerBoundOneD(net: Network, T: number, opts: SolveOneDOptions = {}): Promise<number> {
   const C = net.inputShape[0]!;

@@ -29,6 +29,11 @@
 import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
 import { dot, symmetrise } from '../linalg/dense.js';
+import { runRecursion } from '../lmi/conv/recursion.js';
+import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
+import { systemF } from '../lmi/conv/stage-math.js';
+import { scaleParams } from './refine-conv.js';
+import { UNLIMITED, type RunBudget } from './budget.js';
 
 /** x + a·y as a new array (plain loops: TypedArray.map with a closure is several times slower in V8). */
 function plus(x: Float64Array, a: number, y: Float64Array): Float64Array {
@@ -42,11 +47,6 @@ function symmetrised(A: Float64Array, n: number): Float64Array {
   symmetrise(A, n);
   return A;
 }
-import { runRecursion } from '../lmi/conv/recursion.js';
-import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
-import { systemF } from '../lmi/conv/stage-math.js';
-import { scaleParams } from './refine-conv.js';
-import { UNLIMITED, type RunBudget } from './budget.js';
 
 export interface NewtonOptions {
   /** Stop when the complementarity gap Σ tr(Z_k S_k) is below relGap·ρ and the dual residual has shrunk by 1e-8 (default 1e-6). */
@@ -115,6 +115,8 @@ interface StageModel {
   readonly constant: Float64Array | null;
   /** Variables in order [incoming weight (nq), local (nl), outgoing weight (no)]. */
   readonly vars: VarTerms[];
+  /** `vars` in flat arrays, for the HKM Hessian's inner loops. */
+  readonly terms: FlatTerms;
   readonly nq: number;
   readonly nl: number;
   readonly no: number;
@@ -230,7 +232,7 @@ function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
   // Outgoing weight: −μ·Q_out on the w block.
   if (!st.last)
     for (const [i, j] of weightEntries(m, st.pool.diag)) vars.push(mk([[-(i === j ? 1 : 2) * st.pool.mu, unit(nz + i), unit(nz + j)]]));
-  return { st, n, atoms, constant, vars, nq, nl, no: vars.length - nq - nl, local };
+  return { st, n, atoms, constant, vars, terms: flatTerms(vars), nq, nl, no: vars.length - nq - nl, local };
 }
 
 // ---------------------------------------------------------------- per-stage barrier derivatives
@@ -597,7 +599,7 @@ function atomGram(md: StageModel, Y: Float64Array): Float64Array {
 function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Array {
   const na = md.atoms.length;
   const nv = md.vars.length;
-  const { start, coef, a: ta, b: tb } = flatTerms(md);
+  const { start, coef, a: ta, b: tb } = md.terms;
   const H = new Float64Array(nv * nv);
   for (let i = 0; i < nv; i++) {
     const t0 = start[i]!;
@@ -623,27 +625,28 @@ function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Ar
   return H;
 }
 
-/** The stage's variables' terms in flat arrays: variable i owns terms start[i] … start[i + 1] − 1. */
-function flatTerms(md: StageModel): { start: Int32Array; coef: Float64Array; a: Int32Array; b: Int32Array } {
-  let cached = flatCache.get(md);
-  if (!cached) {
-    const start = new Int32Array(md.vars.length + 1);
-    md.vars.forEach((v, i) => (start[i + 1] = start[i]! + v.coef.length));
-    const total = start[md.vars.length]!;
-    const coef = new Float64Array(total);
-    const a = new Int32Array(total);
-    const b = new Int32Array(total);
-    md.vars.forEach((v, i) => {
-      coef.set(v.coef, start[i]!);
-      a.set(v.a, start[i]!);
-      b.set(v.b, start[i]!);
-    });
-    cached = { start, coef, a, b };
-    flatCache.set(md, cached);
-  }
-  return cached;
+/** Variables' terms in flat arrays: variable i owns terms start[i] … start[i + 1] − 1. */
+interface FlatTerms {
+  readonly start: Int32Array;
+  readonly coef: Float64Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
 }
-const flatCache = new WeakMap<StageModel, ReturnType<typeof flatTerms>>();
+
+function flatTerms(vars: readonly VarTerms[]): FlatTerms {
+  const start = new Int32Array(vars.length + 1);
+  vars.forEach((v, i) => (start[i + 1] = start[i]! + v.coef.length));
+  const total = start[vars.length]!;
+  const coef = new Float64Array(total);
+  const a = new Int32Array(total);
+  const b = new Int32Array(total);
+  vars.forEach((v, i) => {
+    coef.set(v.coef, start[i]!);
+    a.set(v.a, start[i]!);
+    b.set(v.b, start[i]!);
+  });
+  return { start, coef, a, b };
+}
 
 /**
  * Minimise ρ subject to every stage LMI, from the multipliers `start` (any scale; the recursion
