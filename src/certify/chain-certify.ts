@@ -65,7 +65,10 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
   let evaluations = 0;
   const recursion = function* (rho: number, margin: number) {
     evaluations++;
-    const r = yield* recursionSteps(stages, params, { rho, margin });
+    // No storage cap here (stage-math.ts STORAGE_RANGE keeps the optimisers from walking off):
+    // the interior-point optimum of a chain with a pure-delay system has its P beyond any cap,
+    // and whatever P comes in is verified below on its own.
+    const r = yield* recursionSteps(stages, params, { rho, margin, storageRange: Infinity });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const guess = opts.rhoGuess !== undefined && opts.rhoGuess > 0 && Number.isFinite(opts.rhoGuess) ? opts.rhoGuess : 1;
@@ -80,8 +83,8 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
     // Lower ρ·g(ρ) (recursion.ts minimiseRhoG): any ρ at which the blocks verify is a
     // certificate, so this only tightens.
     ({ rho, r } = yield* minimiseRhoG((cand) => recursion(cand, margin), rho, r, SEARCH_STEPS));
-    // s² from 1e-9 up to 1e-4 above g: a storage P at its cap (stage-math.ts STORAGE_RANGE, e.g.
-    // the pure-delay skip of a strided residual block alone) makes |M| ~1e6·Q, whose rounding
+    // s² from 1e-9 up to 1e-4 above g: a large storage P (≥ 1e6·Q on the pure-delay skip of a
+    // strided residual block, stage-math.ts STORAGE_RANGE) makes |M| ~1e6·Q, whose rounding
     // allowance (~1e-5) exceeds the eigenvalue gap that s² = g(1 + 1e-6) leaves.
     for (let t = 0; t < 6; t++) {
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));

@@ -169,7 +169,7 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
         // below, blend toward the strictly feasible start until the certifier's margins pass.
         const interior = scaleParams(start, g0);
         let tight = false;
-        for (const t of [0, 1e-6, 1e-4, 1e-2]) {
+        for (const t of [0, 1e-6, 1e-4, 1e-3, 1e-2]) {
           const c = await certify(t === 0 ? nt.params : blendParams(nt.params, interior, t), (1 - t) * nt.rho + t * g0);
           if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
           // Certified within 1e-4 of Newton's own ρ: nothing left for the first-order optimiser.

@@ -120,10 +120,10 @@ describe('general residual branches: certified, ≥ lower bound, ≤ naive produ
         console.log(`[residual-general] ${kind} seed ${seed}: csdp ${ipm.L} (${ipm.status}) ratio ${(L / ipm.L).toFixed(6)}`);
         // Nothing verifies below the SDP optimum (up to the IPM's accuracy); the optimiser gets close.
         expect(L, `seed ${seed}`).toBeGreaterThanOrEqual(ipm.L * (1 - 1e-5));
-        // Against an "inaccurate" CSDP end (the strided block's pure-delay skip drives its P to
-        // the cap, as on the max-pooling comparison in sdpa.test.ts) the reference itself is off:
-        // 2 % there (measured 1.0032 and 1.0055 on two seeds), 0.5 % against an optimal one.
-        expect(L / ipm.L, `seed ${seed}`).toBeLessThan(ipm.status === 'optimal' ? 1.005 : 1.02);
+        // Within 0.5 % of the IPM, also where CSDP ends "inaccurate" (the strided block's
+        // pure-delay skip drives its P toward infinity; the certifier takes any P, and the
+        // interior-point solve lands within 1e-4 on 24 seeds of that kind).
+        expect(L / ipm.L, `seed ${seed}`).toBeLessThan(1.005);
       }
     }, 60_000);
   }

@@ -28,6 +28,8 @@ export interface RecursionOptions {
   readonly products?: readonly StageProducts[];
   /** Incoming weight of the first stage instead of ρ·I (used to chain partial recursions). */
   readonly Q0?: Float64Array;
+  /** Largest storage P relative to the incoming weight inside the domain (stage-math.ts STORAGE_RANGE). */
+  readonly storageRange?: number;
 }
 
 export interface RecursionResult {
@@ -108,7 +110,7 @@ export function* recursionSteps(stages: readonly Stage[], params: readonly Stage
   for (let k = 0; k < stages.length; k++) {
     yield;
     const st = stages[k]!;
-    const fw = stageForward(st, Q, params[k]!, opts.smooth ?? 0, opts.barrier ?? 0, opts.products?.[k]);
+    const fw = stageForward(st, Q, params[k]!, { smooth: opts.smooth, barrier: opts.barrier, products: opts.products?.[k], storageRange: opts.storageRange });
     if (!fw) return null;
     backs.push(fw.back);
     barrierSum += fw.barrierValue;

@@ -332,9 +332,19 @@ function smoothMax(H: Float64Array, m: number, mu: number): { g: number; vectors
   return { g, vectors, weights };
 }
 
+export interface ForwardOptions {
+  /** log-sum-exp smoothing of the last stage's λ_max. */
+  readonly smooth?: number;
+  /** Log-det barrier weight on N (and the outgoing Q*). */
+  readonly barrier?: number;
+  readonly products?: StageProducts;
+  /** Largest storage P relative to the incoming weight inside the domain (default STORAGE_RANGE). */
+  readonly storageRange?: number;
+}
+
 /**
  * One stage forward. `Qin` is the incoming c × c weight. Returns null outside the domain
- * (N not positive definite). `mu` is the log-sum-exp smoothing of the last stage's λ_max.
+ * (N not positive definite, or a storage P beyond its range).
  * `products`: the Roesser products computed outside (a backend, all systems at once) and the
  * deferred P-adjoints; without it they are computed here in f64.
  * `barrier` > 0 adds −barrier·(log det N + log det Q*) (its gradient flows through `back`): the
@@ -342,8 +352,11 @@ function smoothMax(H: Float64Array, m: number, mu: number): { g: number; vectors
  * singular, and without the barrier the iteration stalls against that boundary. The Kronecker
  * path (dense after flatten) has N = Q_in ⊗ I, already kept inside by the previous stage's Q*.
  */
-export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu = 0, barrier = 0, products?: StageProducts): ForwardResult | null {
-  return isKronDense(st) ? kronForward(st, Qin, prm, mu) : genericForward(st, Qin, prm, mu, barrier, products);
+export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, opts: ForwardOptions = {}): ForwardResult | null {
+  const mu = opts.smooth ?? 0;
+  if (isKronDense(st)) return kronForward(st, Qin, prm, mu);
+  if (!storageInRange(st, Qin, prm, opts.storageRange ?? STORAGE_RANGE)) return null;
+  return genericForward(st, Qin, prm, mu, opts.barrier ?? 0, opts.products);
 }
 
 /**
@@ -351,11 +364,12 @@ export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, mu 
  * For some realisations (pure delays, e.g. docs/method.md §5.2) the eliminated objective keeps
  * decreasing as P → ∞; left alone, the optimiser walks off to P ~ 1e250 where N = P − AᵀPA is
  * rounding noise. The cap is relative to Q_in, so the domain only grows with ρ (bisection stays
- * monotone), and it costs nothing measurable: the certifier re-verifies whatever comes out.
+ * monotone), and it costs nothing measurable: the certifier re-verifies whatever comes out. The
+ * certifier itself takes any P (the interior-point method's optimum can lie beyond the cap).
  */
 const STORAGE_RANGE = 1e6;
 
-function storageInRange(st: Stage, Qin: Float64Array, prm: StageParams): boolean {
+function storageInRange(st: Stage, Qin: Float64Array, prm: StageParams, range: number): boolean {
   const c = st.qin.c;
   let q = 0;
   for (let i = 0; i < c; i++) q = Math.max(q, Math.abs(Qin[i * c + i]!));
@@ -365,7 +379,7 @@ function storageInRange(st: Stage, Qin: Float64Array, prm: StageParams): boolean
     for (let i = 0; i < sy.nx1; i++) p = Math.max(p, Math.abs(P1[i * sy.nx1 + i]!));
     for (let i = 0; i < sy.nx2; i++) p = Math.max(p, Math.abs(P2[i * sy.nx2 + i]!));
   });
-  return p <= STORAGE_RANGE * q;
+  return p <= range * q;
 }
 
 function logDetFromCholesky(L: Float64Array, n: number): number {
@@ -378,7 +392,6 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
-  if (!storageInRange(st, Qin, prm)) return null;
   const L = buildN(st, Qin, prm, products?.dissipation);
   if (!choleskyInPlace(L, nz)) return null;
   let barrierValue = barrier > 0 ? -barrier * logDetFromCholesky(L, nz) : 0;
