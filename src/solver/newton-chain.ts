@@ -87,6 +87,13 @@ export interface NewtonResult {
   readonly converged: boolean;
   /** Whether the time limit ended the iteration. */
   readonly stopped: boolean;
+  /**
+   * Earlier iterates, latest first: the first whose gap fell below 1e-5·ρ, …, 1e-2·ρ. Near
+   * the central path their LMIs keep a slack of about the gap per eigenvalue, where the last
+   * iterate's can be below the certifier's rounding allowance: they are what the final iterate
+   * is blended toward (costing at most their excess in ρ).
+   */
+  readonly checkpoints: readonly { readonly params: StageParams[]; readonly rho: number }[];
 }
 
 // ---------------------------------------------------------------- the affine model of a stage
@@ -661,6 +668,9 @@ function flatTerms(vars: readonly VarTerms[]): FlatTerms {
  * feasible (it is what the certifier gets); Z may start infeasible (Z = μ₀S⁻¹) and its residual
  * shrinks by (1 − α_d) per step.
  */
+/** Relative gaps at which an iterate is kept (NewtonResult.checkpoints). */
+const CHECKPOINT_GAPS = [1e-2, 1e-3, 1e-4, 1e-5];
+
 export async function newtonChain(stages: readonly Stage[], start: readonly StageParams[], opts: NewtonOptions = {}): Promise<NewtonResult | null> {
   const budget = opts.budget ?? UNLIMITED;
   const models = buildModels(stages);
@@ -693,6 +703,8 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
   let converged = false;
   let lb = -Infinity;
   let stopped = false;
+  const checkpoints: { params: StageParams[]; rho: number }[] = [];
+  let nextCheckpoint = 0;
   for (; iterations < maxNewton; iterations++) {
     const rho = x[0]![0]![0]!;
     if (budget.expired()) {
@@ -729,6 +741,10 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     const dobj = rho - gap; // exact when the dual residual is zero
     if (resNorm <= 1e-9 * res0) lb = Math.max(lb, dobj);
     opts.onIteration?.(iterations, rho, gap, resNorm / res0);
+    while (nextCheckpoint < CHECKPOINT_GAPS.length && gap <= CHECKPOINT_GAPS[nextCheckpoint]! * rho) {
+      if (checkpoints[0]?.rho !== rho) checkpoints.unshift({ params: toParams(models, x), rho });
+      nextCheckpoint++;
+    }
     if (gap <= relGap * rho && resNorm <= 1e-8 * res0) {
       converged = true;
       break;
@@ -803,7 +819,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     if (!moved) break;
     Z = Z.map((Zk, k) => symmetrised(plus(Zk, ad, dZ[k]!), models[k]!.n));
   }
-  return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged, stopped };
+  return { params: toParams(models, x), rho: x[0]![0]![0]!, lowerBound: lb, iterations, converged, stopped, checkpoints };
 }
 
 /**
