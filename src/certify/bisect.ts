@@ -1,6 +1,6 @@
 /**
- * The search shared by the dense (fc-certify.ts) and 1-D (oned-certify.ts) certifiers (the
- * conv-chain certifier scales the output instead, chain-certify.ts): for fixed multipliers, feasibility of the forward
+ * The search of the dense certifier (fc-certify.ts; the stage-chain certifier, chain-certify.ts,
+ * scales the output instead): for fixed multipliers, feasibility of the forward
  * recursion is monotone in ρ, so bracket the smallest feasible ρ geometrically, bisect (in log
  * scale) to `relTol`, then prove the final ρ with the certifier's rigorous verification — nudging ρ
  * up a little if rounding bites, and retrying with larger margins ε_k on the outgoing Q_k.

@@ -109,10 +109,18 @@ export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Pro
 // ------------------------------------------------------------------ Roesser
 
 async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+  const t0 = performance.now();
+  return solveStagePlan(planStages(net), opts, t0);
+}
+
+/**
+ * The solver core on a stage chain of any origin (conv / residual / dense networks through
+ * planStages, 1-D signal networks through lmi/oned/stages.ts oneDStagePlan): start, Newton or
+ * L-BFGS, certificate, naive bound. `t0`: when the build began (for the report's timings).
+ */
+export async function solveStagePlan(plan: StagePlan, opts: Omit<SolveNetworkOptions, 'formulation'>, t0 = performance.now()): Promise<SolveNetworkResult> {
   let tCert = 0;
   const budget = opts.budget ?? UNLIMITED;
-  const t0 = performance.now();
-  const plan = planStages(net);
   const lmiSizes = plan.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
   const singles = new Map<Stage, SingleStage>();

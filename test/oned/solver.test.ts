@@ -1,57 +1,80 @@
+/**
+ * 1-D signal networks on the solver core: the lowering to the stage chain (lmi/oned/stages.ts
+ * oneDStagePlan), the certificate's verdict on good and bad multipliers, and the Schur test that
+ * refuses unstable layers.
+ */
 import { describe, expect, it } from 'vitest';
 import { parseSsmJson } from '../../src/model/ssm-json.js';
-import { lowerOneD } from '../../src/lmi/oned/stages.js';
-import { evaluateOneD, oneDProblem, packParams, scaleOneDParams, startParams } from '../../src/solver/refine-oned.js';
-import { certifyOneD } from '../../src/certify/oned-certify.js';
+import { importOnnx } from '../../src/model/import.js';
+import { lowerOneD, oneDLmiSizes, oneDStagePlan, schurStable } from '../../src/lmi/oned/stages.js';
+import { lmiSize } from '../../src/lmi/conv/stages.js';
+import { startParams, scaleParams } from '../../src/solver/refine-conv.js';
+import { recursionSteps } from '../../src/lmi/conv/recursion.js';
+import { runSteps } from '../../src/solver/budget.js';
+import { certifyStages } from '../../src/certify/chain-certify.js';
+import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
 import { buildSsmNetJson } from '../../examples/oned/make-oned-examples.js';
 import { gaussian, rng } from './helpers.js';
 
-describe('refine-oned gradient', () => {
-  it('matches central finite differences (smoothing and barriers on), at a perturbed point', () => {
-    const net = parseSsmJson(buildSsmNetJson());
+describe('1-D stages as a stage chain', () => {
+  it('z = [u; x], v = D u + C x, Q̃ = I_stride ⊗ Q_in, one Roesser system with horizontal state only', async () => {
+    const net = await importOnnx('examples/oned/cnn1d.onnx');
     const stages = lowerOneD(net);
-    const s = startParams(stages);
-    if ('unstable' in s) throw new Error('start failed');
-    const p = oneDProblem(stages, s.pScale);
-    const g = gaussian(rng(4));
-    const th = packParams(p, s.params).map((v) => v * (1 + 0.02 * g()));
-    const mu = 0.3;
-    const beta = 0.01;
-    const e = evaluateOneD(p, th, true, mu, beta);
-    expect(Number.isFinite(e.f)).toBe(true);
-    for (let i = 0; i < th.length; i++) {
-      const h = 1e-6 * Math.max(1, Math.abs(th[i]!));
-      const tp = th.slice();
-      tp[i] += h;
-      const tm = th.slice();
-      tm[i] -= h;
-      const fd = (evaluateOneD(p, tp, false, mu, beta).f - evaluateOneD(p, tm, false, mu, beta).f) / (2 * h);
-      expect(Math.abs(fd - e.grad[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(fd)));
-    }
+    const plan = oneDStagePlan(stages);
+    expect(plan.stages.map(lmiSize)).toEqual(oneDLmiSizes(stages));
+    plan.stages.forEach((st, k) => {
+      const o = stages[k]!;
+      const nx = o.sys.A.rows;
+      const nin = o.sys.B.cols;
+      expect(st.qin).toEqual({ c: o.cin, rep: o.stride, order: 'pixel-major' });
+      expect(st.nz).toBe(nin + nx);
+      expect(st.last).toBe(k === stages.length - 1);
+      if (nx > 0) expect(st.systems[0]).toMatchObject({ nx1: 0, nx2: nx, xOff: nin, inOff: 0, nin });
+      // v = G z reproduces D u + C x on a random z.
+      const g = gaussian(rng(k + 1));
+      const z = Float64Array.from({ length: st.nz }, () => g());
+      for (let i = 0; i < o.cout; i++) {
+        let v = 0;
+        let ref = 0;
+        for (let j = 0; j < st.nz; j++) v += st.out.G.data[i * st.nz + j]! * z[j]!;
+        for (let j = 0; j < nin; j++) ref += o.sys.D.data[i * nin + j]! * z[j]!;
+        for (let j = 0; j < nx; j++) ref += o.sys.C.data[i * nx + j]! * z[nin + j]!;
+        expect(v).toBeCloseTo(ref, 12);
+      }
+    });
+    expect(plan.stages.some((st) => st.qin.rep > 1)).toBe(true);
+  });
+
+  it('the start certifies at its own g; the certificate rejects a P that is not positive definite', async () => {
+    const plan = oneDStagePlan(lowerOneD(parseSsmJson(buildSsmNetJson())));
+    const start = (await startParams(plan.stages, 0))!;
+    const g0 = (await runSteps(recursionSteps(plan.stages, start, { rho: 1 })))!.g;
+    const params = scaleParams(start, g0);
+    const ok = await certifyStages(plan, params, { rhoGuess: g0 });
+    expect(ok.status).toBe('certified');
+    expect(ok.rho / g0).toBeGreaterThan(1 - 1e-6);
+    expect(ok.rho / g0).toBeLessThan(1.001);
+    const k = plan.stages.findIndex((st) => st.systems.length > 0);
+    const bad = params.map((p, i) => (i === k ? { ...p, P: p.P.map((b) => ({ P1: b.P1, P2: b.P2.map((v) => -v) })) } : p));
+    expect((await certifyStages(plan, bad, { rhoGuess: g0 })).status).toBe('failed');
   });
 });
 
-describe('oned certificate', () => {
-  it('the feasible start certifies, and the verification rejects a P that is not positive definite', async () => {
-    const net = parseSsmJson(buildSsmNetJson());
-    const stages = lowerOneD(net);
-    const s = startParams(stages);
-    if ('unstable' in s) throw new Error('start failed');
-    const p = oneDProblem(stages, s.pScale);
-    const g0 = evaluateOneD(p, packParams(p, s.params), false).f;
-    const params = scaleOneDParams(s.params, g0);
-    const ok = await certifyOneD(stages, params, { rhoGuess: g0 });
-    expect(ok.status).toBe('certified');
-    // The smallest ρ for these fixed multipliers is g0 (up to the bisection tolerance and margins).
-    expect(ok.rho / g0).toBeGreaterThan(1 - 1e-6);
-    expect(ok.rho / g0).toBeLessThan(1.001);
-    const badP = params.Ps.map((P) => P.map((v) => -v));
-    expect((await certifyOneD(stages, { lambdas: params.lambdas, Ps: badP })).status).toBe('failed');
+describe('Schur stability of 1-D layers', () => {
+  it('stable: a rotation of radius 0.99, a Jordan-like [[0.9, 5], [0, 0.9]] (‖A‖ > 5); unstable: radius 1.01 and 1', () => {
+    const m = (a: number, b: number, c: number, d: number) => ({ rows: 2, cols: 2, data: Float64Array.of(a, b, c, d) });
+    const rot = (r: number) => m(r * Math.cos(0.3), r * Math.sin(0.3), -r * Math.sin(0.3), r * Math.cos(0.3));
+    expect(schurStable(rot(0.99))).toBe(true);
+    expect(schurStable(m(0.9, 5, 0, 0.9))).toBe(true);
+    expect(schurStable(rot(1.01))).toBe(false);
+    expect(schurStable(rot(1))).toBe(false);
   });
 
-  it('an unstable SSM has no start (infinite ℓ2 gain)', () => {
+  it('an unstable SSM fails with a one-line reason naming the stage (its ℓ2 gain is infinite)', async () => {
     const net = parseSsmJson(JSON.stringify({ input: { channels: 1 }, layers: [{ type: 'ssm', A: [[1.05]], B: [[1]], C: [[1]] }] }));
-    const s = startParams(lowerOneD(net));
-    expect('unstable' in s).toBe(true);
+    const r = await solveOneDNetwork(net, { lowerBoundSamples: 0 });
+    expect(r.status).toBe('failed');
+    expect(r.upperBound).toBeNull();
+    expect(r.reason).toMatch(/stage 0 .*not Schur stable/);
   });
 });

@@ -16,7 +16,7 @@ import { LipdpError } from '../../model/errors.js';
 import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
 import { networkShapes } from '../../model/shapes.js';
 import { type Conv1dSsm, type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
-import type { StageSystem } from '../conv/stages.js';
+import type { Stage, StagePlan } from '../conv/stages.js';
 
 export interface OneDStage {
   readonly sys: LtiSsm;
@@ -133,8 +133,74 @@ export function oneDLmiSizes(stages: readonly OneDStage[]): number[] {
   return stages.map((s, k) => s.sys.A.rows + s.sys.B.cols + (k < stages.length - 1 ? s.cout : 0));
 }
 
-/** The stage's state-space system as a Roesser system with horizontal state only (for the backend's realisation products). */
-export function roesserOf(st: OneDStage): StageSystem {
-  const nx = st.sys.A.rows;
-  return { name: st.name, nx1: 0, nx2: nx, A: st.sys.A, B: st.sys.B, xOff: 0, inOff: nx, nin: st.sys.B.cols };
+/**
+ * The stages as the solver core's stage chain (lmi/conv/stages.ts): z = [u; x] with the
+ * state-space system as a Roesser system with horizontal state only (its 2-D dissipation is
+ * then the 1-D one, P − [A B]ᵀP[A B]), u = `stride` samples of `cin` channels (pixel-major, so
+ * Q̃ = I_stride ⊗ Q_in) and the output v = D u + C x.
+ */
+export function oneDStagePlan(stages: readonly OneDStage[]): StagePlan {
+  return {
+    inputGain: 1,
+    stages: stages.map((st, k): Stage => {
+      const nx = st.sys.A.rows;
+      const nin = st.sys.B.cols;
+      const nz = nin + nx;
+      const G = { rows: st.cout, cols: nz, data: new Float64Array(st.cout * nz) };
+      for (let i = 0; i < st.cout; i++) {
+        for (let j = 0; j < nin; j++) G.data[i * nz + j] = st.sys.D.data[i * nin + j]!;
+        for (let j = 0; j < nx; j++) G.data[i * nz + nin + j] = st.sys.C.data[i * nx + j]!;
+      }
+      const last = k === stages.length - 1;
+      const slope = st.slope;
+      return {
+        kind: 'conv',
+        name: st.name,
+        nz,
+        qin: { c: st.cin, rep: st.stride, order: 'pixel-major' },
+        systems: nx > 0 ? [{ name: st.name, nx1: 0, nx2: nx, A: st.sys.A, B: st.sys.B, xOff: nin, inOff: 0, nin }] : [],
+        internal: [],
+        out: { G, a: last || !slope ? 0 : slope.alpha * slope.beta, c: last || !slope ? 0 : slope.alpha + slope.beta },
+        last,
+        pool: { mu: 1, diag: false },
+        // The bound holds for any sequence length: one time step stands for it.
+        outShape: [st.cout, 1],
+      };
+    }),
+  };
+}
+
+/**
+ * Is A (nx × nx) Schur stable (spectral radius < 1)? An unstable LTI layer has unbounded ℓ2
+ * gain over unbounded sequences, so no certificate exists. Test: the Stein sum
+ * X = Σ_k (Aᵏ)ᵀAᵏ, summed by squaring (X ← X + (A^{2^j})ᵀ X A^{2^j}), stays bounded.
+ */
+export function schurStable(A: Matrix): boolean {
+  const n = A.rows;
+  if (n === 0) return true;
+  const mm = (a: Float64Array, b: Float64Array, ta: boolean): Float64Array => {
+    const out = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < n; k++) {
+        const v = ta ? a[k * n + i]! : a[i * n + k]!;
+        if (v === 0) continue;
+        for (let j = 0; j < n; j++) out[i * n + j] += v * b[k * n + j]!;
+      }
+    return out;
+  };
+  let X: Float64Array = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) X[i * n + i] = 1;
+  let Ak: Float64Array = Float64Array.from(A.data);
+  for (let it = 0; it < 60; it++) {
+    let nrm = 0;
+    for (const v of Ak) nrm = Math.max(nrm, Math.abs(v));
+    if (nrm < 1e-18) return true;
+    const add = mm(Ak, mm(X, Ak, false), true);
+    X = X.map((v, i) => v + add[i]!);
+    Ak = mm(Ak, Ak, false);
+    let big = 0;
+    for (const v of X) big = Math.max(big, Math.abs(v));
+    if (!(big <= 1e15)) return false;
+  }
+  return false;
 }
