@@ -22,6 +22,7 @@ import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollSteps, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
+import { compressFirstStage } from '../lmi/conv/compress.js';
 import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
@@ -118,10 +119,13 @@ async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<So
  * planStages, 1-D signal networks through lmi/oned/stages.ts oneDStagePlan): start, Newton or
  * L-BFGS, certificate, naive bound. `t0`: when the build began (for the report's timings).
  */
-export async function solveStagePlan(plan: StagePlan, opts: Omit<SolveNetworkOptions, 'formulation'>, t0 = performance.now()): Promise<SolveNetworkResult> {
+export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetworkOptions, 'formulation'>, t0 = performance.now()): Promise<SolveNetworkResult> {
   let tCert = 0;
   const budget = opts.budget ?? UNLIMITED;
-  const lmiSizes = plan.stages.map(lmiSize);
+  // The optimisers work on the chain with a wide dense first layer compressed (compress.ts); the
+  // certificate and the naive bound on the original.
+  const plan = compressFirstStage(original);
+  const lmiSizes = original.stages.map(lmiSize);
   opts.onProgress?.({ phase: 'build' });
   const singles = new Map<Stage, SingleStage>();
   const useNewton = opts.maxIter !== 0 && opts.solver !== 'lbfgs' && (opts.solver === 'newton' || newtonFits(plan.stages));
@@ -137,7 +141,7 @@ export async function solveStagePlan(plan: StagePlan, opts: Omit<SolveNetworkOpt
   budget.throwIfAborted();
   const certify = async (params: Parameters<typeof certifyStages>[1], g: number): Promise<ChainCertificate> => {
     const t = performance.now();
-    const c = await certifyStages(plan, params, { rhoGuess: g, budget });
+    const c = await certifyStages(original, params, { rhoGuess: g, budget });
     tCert += performance.now() - t;
     return c;
   };
@@ -262,7 +266,7 @@ export async function solveStagePlan(plan: StagePlan, opts: Omit<SolveNetworkOpt
   }
   const tSolve = performance.now() - t1 - tCert;
   const stageGains: number[] = [];
-  const naive = opts.noNaive ? undefined : await naiveRoesser(plan, singles, stageGains, budget);
+  const naive = opts.noNaive ? undefined : await naiveRoesser(original, singles, stageGains, budget);
   return { ...finish(best === closed ? null : best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', iterations > 0), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
 }
 
