@@ -166,7 +166,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     } else convFormulation = 'roesser';
   }
   let problem: import('../src/lmi/sdpa.js').SdpaProblem;
-  let inputGain = 1;
+  let outerGain = 1;
   let tBuild: number;
   if (chain) {
     // Decide on the size before building: a wide layered SDP is expensive even to build.
@@ -197,7 +197,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     // Variables scaled by the levels of lipdp's closed-form start (exact; part of the build time).
     const levels = await stageLevels(plan.stages);
     problem = buildStageSdp(plan, levels ? { levels } : {});
-    inputGain = plan.inputGain;
+    outerGain = plan.outerGain;
     tBuild = performance.now() - tB;
   }
   const size = { sdpVars: problem.c.length, sdpBlocks: problem.blockSizes, ...(convFormulation ? { formulation: convFormulation } : {}) };
@@ -216,7 +216,7 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
   return {
     status: 'ok',
     certStatus: res.status,
-    bound: Math.sqrt(Math.max(rho, 0)) * inputGain,
+    bound: Math.sqrt(Math.max(rho, 0)) * outerGain,
     ...common,
     ...(res.attempts > 1 ? { notices: [`${res.attempts} attempts, last with ${res.solverArgs.slice(1).join(' ')}`] } : {}),
   };

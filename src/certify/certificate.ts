@@ -1,5 +1,5 @@
 /**
- * What every certifier returns (one rule per stage kind, one result): a verified ρ = (L/inputGain)²
+ * What every certifier returns (one rule per stage kind, one result): a verified ρ = (L/outerGain)²
  * and L, or a failure with its reason. Only `status: 'certified'` is a bound; 'provisional' is a
  * bisection result that was not verified (used to decide whether verifying is worth it).
  */
@@ -7,7 +7,7 @@ export interface Certificate {
   readonly status: 'certified' | 'provisional' | 'failed';
   /** Certified ρ (the squared bound before the input gain); +∞ when failed. */
   readonly rho: number;
-  /** Certified L (√ρ·inputGain rounded up); +∞ when failed. */
+  /** Certified L (√ρ·outerGain rounded up); +∞ when failed. */
   readonly L: number;
   /** [lo, hi]: at lo the fast recursion fails for these multipliers (not verified); hi is the verified ρ. */
   readonly rhoInterval: readonly [number, number];

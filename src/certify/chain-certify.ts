@@ -21,7 +21,7 @@
  *    the true feature map and pooling need Q ⪰ 0), Q_k exactly diagonal after max pooling (by
  *    construction), and λ ≥ 0. If rounding defeats the check, s² is nudged up, then the margin
  *    ε_k on the outgoing Q_k grows (bisect.ts MARGINS).
- * 4. L = √(ρ·s²) · inputGain, rounded up.
+ * 4. L = √(ρ·s²) · outerGain, rounded up.
  */
 import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { minimiseRhoG, recursionSteps } from '../lmi/conv/recursion.js';
@@ -90,7 +90,7 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
       const s2 = nextUp(r.g * (1 + 1e-9 * 10 ** t));
       if (!(yield* verifyStages(stages, params, rho, r.qs, s2))) continue;
       const rhoL = mulUp(rho, s2);
-      const L = mulUp(sqrtUp(rhoL), plan.inputGain);
+      const L = mulUp(sqrtUp(rhoL), plan.outerGain);
       const exact = margin === MARGINS[0] ? r.g : ((yield* recursion(rho, 0))?.g ?? r.g);
       return { status: 'certified', rho: rhoL, L, rhoInterval: [rho * Math.min(exact, r.g), rhoL], evaluations, margin, qs: r.qs };
     }

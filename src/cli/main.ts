@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
         const levels = opts.normalise ? await stageLevels(plan.stages) : null;
         const problem = buildStageSdp(plan, levels ? { levels } : {});
         writeFileSync(opts.output, toSdpaText(problem));
-        process.stderr.write(`lipdp: wrote ${opts.output} (roesser stages; ρ_original = ρ_file × ${problem.rhoScale}, L = ${plan.inputGain} × √ρ_original)\n`);
+        process.stderr.write(`lipdp: wrote ${opts.output} (roesser stages; ρ_original = ρ_file × ${problem.rhoScale}, L = ${plan.outerGain} × √ρ_original)\n`);
         return;
       }
       const chain = toFcChain(net);

@@ -69,5 +69,5 @@ export async function stageSdpOracle(
   solver: SdpSolver = 'csdp',
   opts: { readonly levels?: readonly number[]; readonly timeoutMs?: number; readonly tolerance?: number } = {},
 ): Promise<LipOracleResult> {
-  return optimum(buildStageSdp(plan, opts.levels ? { levels: opts.levels } : {}), solver, opts, plan.inputGain);
+  return optimum(buildStageSdp(plan, opts.levels ? { levels: opts.levels } : {}), solver, opts, plan.outerGain);
 }

@@ -167,7 +167,7 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
       try {
         nt = await newtonChain(plan.stages, start, {
           budget,
-          onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.inputGain }),
+          onIteration: (it, rho) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(rho) * plan.outerGain }),
         });
       } catch (e) {
         // A numerically singular Newton system: leave it to the first-order optimiser. An abort
@@ -240,7 +240,7 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
         {
           maxIter: opts.maxIter ?? 6000,
           budget,
-          onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.inputGain }),
+          onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.outerGain }),
         },
         products,
       );
@@ -272,7 +272,7 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
 export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage, SingleStage>, gains?: number[], budget: RunBudget = UNLIMITED): Promise<number> {
-  let bound = plan.inputGain;
+  let bound = plan.outerGain;
   for (const st of plan.stages) {
     const gain = await stageGain(st, budget, singles?.get(st));
     gains?.push(gain);
@@ -311,7 +311,7 @@ async function stageGain(st: Stage, budget: RunBudget, own?: SingleStage): Promi
   for (const p of candidates) {
     const g = (await runSteps(recursionSteps([single], [p], { rho: 1 }), budget))?.g ?? NaN;
     if (!Number.isFinite(g)) continue;
-    const c = await certifyStages({ stages: [single], inputGain: 1 }, scaleParams([p], g), { rhoGuess: g, budget });
+    const c = await certifyStages({ stages: [single], outerGain: 1 }, scaleParams([p], g), { rhoGuess: g, budget });
     if (c.status === 'certified') return c.L;
   }
   return Infinity;

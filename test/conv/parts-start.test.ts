@@ -66,7 +66,7 @@ describe('parts start', () => {
     // ReLU joins lose nothing: ρ of the whole ≤ the product of the parts' ρ (to rounding).
     expect(gWhole).toBeLessThanOrEqual(parts[0]!.g * parts[1]!.g * (1 + 1e-9));
     // And the certifier proves it on the whole chain.
-    const cert = await certifyStages({ stages, inputGain: 1 }, scaleParams(joined, gWhole), { rhoGuess: gWhole });
+    const cert = await certifyStages({ stages, outerGain: 1 }, scaleParams(joined, gWhole), { rhoGuess: gWhole });
     expect(cert.status).toBe('certified');
     expect(cert.L).toBeLessThanOrEqual(Math.sqrt(parts[0]!.g * parts[1]!.g) * (1 + 1e-6));
   });
@@ -84,7 +84,7 @@ describe('parts start', () => {
     let partsBound = 1;
     for (const p of res!.top) {
       const seg = segment(stages, p.from, p.to);
-      const c = await certifyStages({ stages: seg, inputGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
+      const c = await certifyStages({ stages: seg, outerGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
       expect(c.status).toBe('certified');
       partsBound *= c.L;
     }

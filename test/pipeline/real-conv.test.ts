@@ -52,10 +52,10 @@ describe.runIf(have)('real deep CNN: certified ≤ product of its parts', () => 
     await startParams(plan.stages, 300, singles);
     const parts = await startFromParts(plan.stages, { singles, partIter: ITER });
     expect(parts).not.toBeNull();
-    let product = plan.inputGain;
+    let product = plan.outerGain;
     for (const p of parts!.top) {
       const seg = segment(plan.stages, p.from, p.to);
-      const c = await certifyStages({ stages: seg, inputGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
+      const c = await certifyStages({ stages: seg, outerGain: 1 }, scaleParams(p.params, p.g), { rhoGuess: p.g });
       expect(c.status).toBe('certified');
       product *= c.L;
     }

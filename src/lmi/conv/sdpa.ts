@@ -7,7 +7,7 @@
  * activation, and for non-last stages λ_out and the outgoing Q_k (symmetric, or diagonal after
  * max pooling). Blocks: the stage LMI M_k exactly as stages.ts defines it (the certifier's
  * assembleStageLmi is the same map), then every P1_j, P2_j ⪰ 0, then all λ ≥ 0 as one diagonal
- * block. Q_0 = ρI. Minimise ρ; the network's bound is L = inputGain · √(ρ · rhoScale).
+ * block. Q_0 = ρI. Minimise ρ; the network's bound is L = outerGain · √(ρ · rhoScale).
  *
  * Scaling (exact): a stage chain's multipliers span many orders of magnitude (Q_k follows the
  * gain of the layers before it), which interior-point solvers handle badly. We substitute

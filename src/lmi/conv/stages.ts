@@ -90,10 +90,11 @@ export interface ResidualChain {
 export interface StagePlan {
   readonly stages: readonly Stage[];
   /**
-   * Certified factor for linear input maps in front of the first stage that could not be folded
-   * (an elementwise input scale: ‖diag(s)‖ = max|s|); the bound of the stages is multiplied by it.
+   * Certified Lipschitz factor of what lies outside the stage chain, multiplying its bound: an
+   * elementwise input scale in front of the first stage that could not be folded (‖diag(s)‖ =
+   * max|s|), and an activation (with its pooling) after the last linear map (max(|α|, |β|)·√μ).
    */
-  readonly inputGain: number;
+  readonly outerGain: number;
 }
 
 /** Multipliers of one stage. */

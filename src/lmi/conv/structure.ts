@@ -26,7 +26,8 @@ import { type ValueShape, isMap, layerInputShape, layerOutputShape } from '../..
 import { axisDelay, roesserFull, roesserOfDelay } from '../../realize/index.js';
 import { convSystem, squareStride } from './conv-system.js';
 import { avgPoolGain, maxPoolGain } from './pool-gain.js';
-import type { Stage, StagePlan, StageSystem } from './stages.js';
+import { slopeInterval, type Stage, type StagePlan, type StageSystem } from './stages.js';
+import { nextUp } from '../../certify/psd-check.js';
 
 function unsupported(layer: Layer | undefined, why: string): never {
   const where = layer ? `layer '${layer.name}' (${layer.kind})` : 'network';
@@ -87,7 +88,7 @@ export function planStages(net: Network): StagePlan {
   const layers = simplifyChain(net.layers);
   let shape: ValueShape = layerInputShape(net);
   let k = 0;
-  let inputGain = 1;
+  let outerGain = 1;
   const stages: Stage[] = [];
   const advance = (): Layer => {
     const l = layers[k++]!;
@@ -97,7 +98,7 @@ export function planStages(net: Network): StagePlan {
   // Elementwise input scaling that simplify could not fold: ‖diag(s)‖₂ = max |s|.
   while (k < layers.length && (layers[k]!.kind === 'scaleshift' || layers[k]!.kind === 'pad')) {
     const l = advance();
-    if (l.kind === 'scaleshift') inputGain *= Math.max(...Array.from(l.scale, Math.abs));
+    if (l.kind === 'scaleshift') outerGain *= Math.max(...Array.from(l.scale, Math.abs));
   }
   // Flatten waiting to be absorbed by the next dense layer: c channels × hw pixels, order.
   let flat: { c: number; hw: number; order: 'NCHW' | 'NHWC' } | null = null;
@@ -246,8 +247,17 @@ export function planStages(net: Network): StagePlan {
     }
   }
   if (stages.length === 0) unsupported(undefined, `'${net.source}' has no linear layer`);
-  if (!stages[stages.length - 1]!.last) unsupported(undefined, `'${net.source}' ends with an activation; the last layer must be linear`);
-  return { stages, inputGain };
+  const end = stages[stages.length - 1]!;
+  if (!end.last) {
+    // An activation on the outputs (and any pooling after it): slope-restricted in [α, β], so
+    // Lipschitz with max(|α|, |β|), and pooling with √μ. The chain ends at the last linear map;
+    // the factor (rounded up) multiplies its bound.
+    const { lo, hi } = slopeInterval(end.out.a, end.out.c);
+    const slope = nextUp(Math.max(Math.abs(lo), Math.abs(hi)) * (1 + 1e-12));
+    outerGain = nextUp(nextUp(outerGain * slope) * nextUp(Math.sqrt(end.pool.mu)));
+    stages[stages.length - 1] = { ...end, out: { G: end.out.G, a: 0, c: 0 }, last: true, pool: { mu: 1, diag: false } };
+  }
+  return { stages, outerGain };
 }
 
 type ResidualCore = Omit<Stage, 'out' | 'last' | 'pool' | 'outShape'> & { G: Matrix };

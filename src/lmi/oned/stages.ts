@@ -141,7 +141,7 @@ export function oneDLmiSizes(stages: readonly OneDStage[]): number[] {
  */
 export function oneDStagePlan(stages: readonly OneDStage[]): StagePlan {
   return {
-    inputGain: 1,
+    outerGain: 1,
     stages: stages.map((st, k): Stage => {
       const nx = st.sys.A.rows;
       const nin = st.sys.B.cols;
