@@ -191,19 +191,21 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
         // Every candidate that could still beat the best certificate is tried: the certifier's
         // search in ρ can land well above a candidate's own ρ (measured 6e-4 on the full
         // cnn_C5_CH16 for one blend whose neighbour certified at 2e-5).
+        let won: ChainCertificate | null = null;
         for (const cand of candidates) {
-          if (best && best !== closed && cand.rho >= best.rho) continue;
+          if (won && cand.rho >= won.rho) continue;
           const c = await certify(cand.params, cand.rho);
-          if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
-          if (best && best !== closed && best.rho <= nt.rho * (1 + 1e-5)) break;
+          if (c.status === 'certified' && (!won || c.L < won.L)) won = c;
+          if (won && won.rho <= nt.rho * (1 + 1e-5)) break;
         }
+        if (won && (!best || won.L < best.L)) best = won;
         // Certified within 1e-3 of Newton's own ρ: nothing left for the first-order optimiser.
         // (A large blend toward the start costs up to a few %: let L-BFGS try as well.)
-        const tight = best !== null && best !== closed && best.rho <= nt.rho * (1 + 1e-3);
+        const tight = won !== null && won.rho <= nt.rho * (1 + 1e-3);
         // Converged, or stopped (a primal step that rounding refused) with its dual estimate
         // within 1e-3 of ρ: the first-order optimiser has nothing to add.
         const nearOptimal = nt.converged || nt.lowerBound >= nt.rho * (1 - 1e-3);
-        newtonDone = nearOptimal && tight && best !== null && best !== closed;
+        newtonDone = nearOptimal && tight && best === won;
       }
     }
     // Long chains start from certificates of their parts (parts-start.ts): never looser than the
