@@ -23,7 +23,7 @@ import { LipdpError } from '../model/errors.js';
 import { unrollSteps, unrolledSizes } from '../model/unroll.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { compressFirstStage } from '../lmi/conv/compress.js';
-import { lmiSize, slopeInterval, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
+import { activationGain, lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
 import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
@@ -285,12 +285,6 @@ export async function naiveRoesser(plan: StagePlan, singles?: ReadonlyMap<Stage,
     }
   }
   return bound;
-}
-
-/** max(|α|, |β|) of the stage's output activation. */
-function activationGain(st: Stage): number {
-  const { lo, hi } = slopeInterval(st.out.a, st.out.c);
-  return nextUp(Math.max(Math.abs(hi), Math.abs(lo)) * (1 + 1e-12));
 }
 
 /** The stage's own certified gain; `own`: its multipliers from the start point, when known. */

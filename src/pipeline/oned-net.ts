@@ -15,7 +15,8 @@
 import type { Network } from '../model/ir.js';
 import type { Backend } from '../backend/backend.js';
 import { forward, jvp, vjp } from '../model/forward.js';
-import { lowerOneD, oneDLmiSizes, oneDStagePlan, schurStable } from '../lmi/oned/stages.js';
+import { lowerOneD, oneDStagePlan, schurStable } from '../lmi/oned/stages.js';
+import { lmiSize } from '../lmi/conv/stages.js';
 import type { BoundSource } from '../report/choose.js';
 import { empiricalLowerBoundSteps } from '../bounds/lower.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';
@@ -63,7 +64,8 @@ export interface SolveOneDResult {
 export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}): Promise<SolveOneDResult> {
   const t0 = performance.now();
   const stages = lowerOneD(net);
-  const lmiSizes = oneDLmiSizes(stages);
+  const plan = oneDStagePlan(stages);
+  const lmiSizes = plan.stages.map(lmiSize);
   opts.budget?.throwIfAborted();
   const T = opts.lowerBoundLength ?? 512;
   const backend = opts.backend && opts.backend.precision !== 'f64' ? `${opts.backend.name}-products+cpu-f64` : 'cpu-f64';
@@ -72,7 +74,7 @@ export async function solveOneDNetwork(net: Network, opts: SolveOneDOptions = {}
     const reason = `stage ${unstable} ('${stages[unstable]!.name}') has no feasible start: its A is not Schur stable (spectral radius ≥ 1), so its ℓ2 gain over unbounded sequences is infinite`;
     return { upperBound: null, status: 'failed', source: null, rhoInterval: null, lowerBound: 0, lowerBoundLength: T, lmiSizes, stages: stages.length, iterations: 0, timings: { build: performance.now() - t0, solve: 0, certify: 0, lower: 0 }, lengths: 'any', backend, reason };
   }
-  const res = await solveStagePlan(oneDStagePlan(stages), {
+  const res = await solveStagePlan(plan, {
     ...(opts.maxIter !== undefined ? { maxIter: opts.maxIter } : {}),
     ...(opts.budget ? { budget: opts.budget } : {}),
     ...(opts.backend ? { backend: opts.backend } : {}),

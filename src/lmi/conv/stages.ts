@@ -20,6 +20,7 @@
  */
 import type { Matrix } from '../../model/ir.js';
 import type { ValueShape } from '../../model/shapes.js';
+import { nextUp } from '../../certify/psd-check.js';
 
 /** A Roesser system inside a stage: x = [x1; x2] at z[xOff ..), input z[inOff .. inOff+nin). */
 export interface StageSystem {
@@ -127,4 +128,10 @@ export function lmiSize(st: Stage): number {
 export function slopeInterval(a: number, c: number): { lo: number; hi: number } {
   const disc = Math.sqrt(Math.max(c * c - 4 * a, 0));
   return { lo: (c - disc) / 2, hi: (c + disc) / 2 };
+}
+
+/** max(|α|, |β|) of the stage's output activation, rounded up: its Lipschitz constant. */
+export function activationGain(st: Stage): number {
+  const { lo, hi } = slopeInterval(st.out.a, st.out.c);
+  return nextUp(Math.max(Math.abs(hi), Math.abs(lo)) * (1 + 1e-12));
 }

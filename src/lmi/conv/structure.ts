@@ -26,7 +26,7 @@ import { type ValueShape, isMap, layerInputShape, layerOutputShape } from '../..
 import { axisDelay, roesserFull, roesserOfDelay } from '../../realize/index.js';
 import { convSystem, squareStride } from './conv-system.js';
 import { avgPoolGain, maxPoolGain } from './pool-gain.js';
-import { slopeInterval, type Stage, type StagePlan, type StageSystem } from './stages.js';
+import { activationGain, type Stage, type StagePlan, type StageSystem } from './stages.js';
 import { nextUp } from '../../certify/psd-check.js';
 
 function unsupported(layer: Layer | undefined, why: string): never {
@@ -252,9 +252,7 @@ export function planStages(net: Network): StagePlan {
     // An activation on the outputs (and any pooling after it): slope-restricted in [α, β], so
     // Lipschitz with max(|α|, |β|), and pooling with √μ. The chain ends at the last linear map;
     // the factor (rounded up) multiplies its bound.
-    const { lo, hi } = slopeInterval(end.out.a, end.out.c);
-    const slope = nextUp(Math.max(Math.abs(lo), Math.abs(hi)) * (1 + 1e-12));
-    outerGain = nextUp(nextUp(outerGain * slope) * nextUp(Math.sqrt(end.pool.mu)));
+    outerGain = nextUp(nextUp(outerGain * activationGain(end)) * nextUp(Math.sqrt(end.pool.mu)));
     stages[stages.length - 1] = { ...end, out: { G: end.out.G, a: 0, c: 0 }, last: true, pool: { mu: 1, diag: false } };
   }
   return { stages, outerGain };

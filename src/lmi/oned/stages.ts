@@ -17,6 +17,7 @@ import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
 import { networkShapes } from '../../model/shapes.js';
 import { type Conv1dSsm, type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
 import type { Stage, StagePlan } from '../conv/stages.js';
+import { identity, matmul, matrix, transpose } from '../../linalg/dense.js';
 
 export interface OneDStage {
   readonly sys: LtiSsm;
@@ -31,21 +32,6 @@ export interface OneDStage {
   readonly name: string;
 }
 
-function mat(rows: number, cols: number): { rows: number; cols: number; data: Float64Array } {
-  return { rows, cols, data: new Float64Array(rows * cols) };
-}
-
-function mul(a: Matrix, b: Matrix): Matrix {
-  const out = mat(a.rows, b.cols);
-  for (let i = 0; i < a.rows; i++)
-    for (let k = 0; k < a.cols; k++) {
-      const v = a.data[i * a.cols + k]!;
-      if (v === 0) continue;
-      for (let j = 0; j < b.cols; j++) out.data[i * b.cols + j] += v * b.data[k * b.cols + j]!;
-    }
-  return out;
-}
-
 /** Place `m` into `out` at (r0, c0). */
 function put(out: { cols: number; data: Float64Array }, m: Matrix, r0: number, c0: number): void {
   for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out.data[(r0 + i) * out.cols + c0 + j] = m.data[i * m.cols + j]!;
@@ -57,23 +43,23 @@ export function seriesSsm(s1: LtiSsm, s2: LtiSsm): LtiSsm {
   const d2 = ssmDims(s2);
   if (d2.nu !== d1.ny) throw new Error(`seriesSsm: ${d1.ny} outputs feed ${d2.nu} inputs`);
   const nx = d1.nx + d2.nx;
-  const A = mat(nx, nx);
+  const A = matrix(nx, nx);
   put(A, s1.A, 0, 0);
-  put(A, mul(s2.B, s1.C), d1.nx, 0);
+  put(A, matmul(s2.B, s1.C), d1.nx, 0);
   put(A, s2.A, d1.nx, d1.nx);
-  const B = mat(nx, d1.nu);
+  const B = matrix(nx, d1.nu);
   put(B, s1.B, 0, 0);
-  put(B, mul(s2.B, s1.D), d1.nx, 0);
-  const C = mat(d2.ny, nx);
-  put(C, mul(s2.D, s1.C), 0, 0);
+  put(B, matmul(s2.B, s1.D), d1.nx, 0);
+  const C = matrix(d2.ny, nx);
+  put(C, matmul(s2.D, s1.C), 0, 0);
   put(C, s2.C, 0, d1.nx);
-  return { A, B, C, D: mul(s2.D, s1.D) };
+  return { A, B, C, D: matmul(s2.D, s1.D) };
 }
 
 function identitySsm(c: number): LtiSsm {
-  const D = mat(c, c);
+  const D = matrix(c, c);
   for (let i = 0; i < c; i++) D.data[i * c + i] = 1;
-  return { A: mat(0, 0), B: mat(0, c), C: mat(c, 0), D };
+  return { A: matrix(0, 0), B: matrix(0, c), C: matrix(c, 0), D };
 }
 
 /** The conv1d realization with fewer states (both realize the same map; the LMI is similarity-invariant). */
@@ -128,11 +114,6 @@ export function lowerOneD(net: Network): OneDStage[] {
   return stages;
 }
 
-/** LMI sizes: nx + stride·cin + cout for hidden stages, nx + stride·cin for the last. */
-export function oneDLmiSizes(stages: readonly OneDStage[]): number[] {
-  return stages.map((s, k) => s.sys.A.rows + s.sys.B.cols + (k < stages.length - 1 ? s.cout : 0));
-}
-
 /**
  * The stages as the solver core's stage chain (lmi/conv/stages.ts): z = [u; x] with the
  * state-space system as a Roesser system with horizontal state only (its 2-D dissipation is
@@ -178,29 +159,20 @@ export function oneDStagePlan(stages: readonly OneDStage[]): StagePlan {
 export function schurStable(A: Matrix): boolean {
   const n = A.rows;
   if (n === 0) return true;
-  const mm = (a: Float64Array, b: Float64Array, ta: boolean): Float64Array => {
-    const out = new Float64Array(n * n);
-    for (let i = 0; i < n; i++)
-      for (let k = 0; k < n; k++) {
-        const v = ta ? a[k * n + i]! : a[i * n + k]!;
-        if (v === 0) continue;
-        for (let j = 0; j < n; j++) out[i * n + j] += v * b[k * n + j]!;
-      }
-    return out;
-  };
-  let X: Float64Array = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) X[i * n + i] = 1;
-  let Ak: Float64Array = Float64Array.from(A.data);
+  let X = identity(n);
+  let Ak = A;
   for (let it = 0; it < 60; it++) {
-    let nrm = 0;
-    for (const v of Ak) nrm = Math.max(nrm, Math.abs(v));
-    if (nrm < 1e-18) return true;
-    const add = mm(Ak, mm(X, Ak, false), true);
-    X = X.map((v, i) => v + add[i]!);
-    Ak = mm(Ak, Ak, false);
-    let big = 0;
-    for (const v of X) big = Math.max(big, Math.abs(v));
-    if (!(big <= 1e15)) return false;
+    if (maxAbs(Ak.data) < 1e-18) return true;
+    const add = matmul(transpose(Ak), matmul(X, Ak)).data;
+    X = matrix(n, n, X.data.map((v, i) => v + add[i]!));
+    Ak = matmul(Ak, Ak);
+    if (!(maxAbs(X.data) <= 1e15)) return false;
   }
   return false;
+}
+
+function maxAbs(v: Float64Array): number {
+  let m = 0;
+  for (const x of v) m = Math.max(m, Math.abs(x));
+  return m;
 }
