@@ -1,7 +1,6 @@
 /**
  * Kernel benchmarks, CPU (f64 reference) vs WebGPU (f32): time and GFLOP/s against block and
- * batch size for the PSD projection, Cholesky / triangular solves, GEMM, one ADMM iteration's
- * worth of ProblemOps calls, and the Roesser realisation products of conv chains. Prints Markdown tables.   Run: npx tsx bench/kernels.ts [--quick]
+ * batch size for the PSD projection, Cholesky / triangular solves, GEMM, and the Roesser realisation products of conv chains. Prints Markdown tables.   Run: npx tsx bench/kernels.ts [--quick]
  *
  * FLOP counts are nominal (the work of the textbook dense algorithm, not what each implementation
  * executes): PSD projection 10n³ per block (≈ 9n³ for a symmetric eigendecomposition with vectors
@@ -17,8 +16,6 @@ import { GemmKernel } from '../src/backend/webgpu/kernels/gemm.js';
 import { CholeskyKernels, NO_TRANSPOSE } from '../src/backend/webgpu/kernels/cholesky.js';
 import { projectPsdInPlace } from '../src/linalg/eig.js';
 import { choleskyInPlace, choleskySolve } from '../src/linalg/cholesky.js';
-import { layoutFcChain } from '../src/lmi/problem.js';
-import type { ProblemOps } from '../src/backend/backend.js';
 import type { Layer } from '../src/model/ir.js';
 import { planStages } from '../src/lmi/conv/structure.js';
 
@@ -183,50 +180,8 @@ async function main(): Promise<void> {
   }
   table('GEMM C = AᵀB (f64 triple loop on the CPU vs tiled f32 WGSL)', ['shape', 'batch', 'CPU ms', 'CPU GFLOP/s', 'GPU ms', 'GPU GFLOP/s', 'CPU/GPU'], gemmRows);
 
-  // ---- One ADMM iteration of ProblemOps ----
   const wgpu = await WebGpuBackend.create();
   const cpu = new CpuBackend();
-  const iterRows: (string | number)[][] = [];
-  const nets = quick ? [[16, 32, 32, 10]] : [[16, 32, 32, 10], [32, 64, 64, 64, 10], [64, 128, 128, 10]];
-  for (const widths of nets) {
-    const layers = widths.slice(1).map((rows, k) => {
-      const cols = widths[k];
-      const W = { rows, cols, data: new Float64Array(rows * cols).map(() => rnd() / Math.sqrt(cols)) };
-      return k < widths.length - 2 ? { W, alpha: 0, beta: 1 } : { W };
-    });
-    const p = layoutFcChain(layers);
-    const iterate = async (o: ProblemOps) => {
-      const x = o.createVector('x', new Float64Array(p.xLength).map(rnd));
-      const s = o.createVector('s', new Float64Array(p.sLength).map(rnd));
-      const y = o.createVector('s');
-      const r = o.createVector('x');
-      const t = o.createVector('s');
-      // One SCS-like iteration: x-update (rhs, normal solve), s-update (A x, blend, cone), dual update, residual norms.
-      return async () => {
-        o.applyAT(s, r);
-        o.lincomb(r, 1, r, -1, x);
-        o.solveNormal(r, x);
-        o.applyA(x, t);
-        o.lincomb(t, 1.6, t, -0.6, s, 1, y);
-        o.projectCone(t);
-        o.lincomb(y, 1, y, 1, t, -1, s);
-        o.lincomb(s, 1, t);
-        await o.norms([x, s, y]);
-      };
-    };
-    const G = await wgpu.prepare(p);
-    const C = await cpu.prepare(p);
-    const gi = await iterate(G);
-    const ci = await iterate(C);
-    const tg = await timeGpu(dev, gi);
-    const tc = await timeAsync(ci);
-    const sizes = p.blocks.map((b) => b.size).join(', ');
-    iterRows.push([widths.join('-'), sizes, p.sLength, ms(tc), ms(tg), (tc / tg).toFixed(2), (G.bufferBytes() / 2 ** 20).toFixed(2)]);
-    G.dispose();
-    C.dispose();
-  }
-  table('One ADMM iteration (applyAT, solveNormal, applyA, projectCone, 4 lincombs, norms of 3)', ['widths', 'block sizes', 's length', 'CPU ms', 'GPU ms', 'CPU/GPU', 'GPU MiB'], iterRows);
-
   // ---- Roesser realisation products of a conv chain (one optimiser evaluation's worth) ----
   const roesserRows: (string | number)[][] = [];
   const chains: [number, number][] = quick ? [[8, 3]] : [[8, 3], [16, 5], [32, 3], [32, 9]];

@@ -7,17 +7,12 @@
 import type { Backend, DeviceTraffic } from './backend/backend.js';
 import { importOnnx, importOnnxBytes } from './model/import.js';
 import { LipdpError } from './model/errors.js';
-import { toFcChain } from './model/lower.js';
-import type { FcChain, Network } from './model/ir.js';
-import { naiveBoundFc } from './bounds/naive.js';
-import { chooseBound } from './report/choose.js';
+import type { Network } from './model/ir.js';
 import { searchLowerBoundAsync } from './bounds/search.js';
 import { loadSamples } from './bounds/samples.js';
-import { solveFcChain } from './pipeline/fc-chain.js';
 import { solveNetwork } from './pipeline/conv-net.js';
 import { solveOneDNetwork } from './pipeline/oned-net.js';
 import { loadSsmJson } from './model/ssm-json.js';
-import { isLipdpError } from './model/errors.js';
 import { createBackend } from './backend/select.js';
 import { RunBudget } from './solver/budget.js';
 import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary, SolverStatus } from './report/types.js';
@@ -25,6 +20,7 @@ import { finishReport, type ReportDraft } from './report/finish.js';
 
 export type ModelInput = string | Uint8Array | Network;
 
+/** @deprecated The defaults of the dense ADMM phase, which no longer exists; nothing reads them. */
 export const DEFAULTS = {
   tol: 1e-5,
   maxIter: 200,
@@ -59,13 +55,11 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
   progress?.({ phase: 'import' });
   const net = await loadNetwork(model, options);
   if (net.signal) return estimateOneD(net, options, budget, notices, tStart, performance.now() - tStart);
-  const chain = fcChainOrNull(net);
   const tImport = performance.now() - tStart;
   checkAborted(options.signal);
 
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
-  const naive = chain ? await naiveBoundFc(chain, budget) : null;
   // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
   const lower = await searchLowerBoundAsync(net, {
     ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
@@ -76,89 +70,7 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
   });
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
-  if (!chain || (options.formulation && options.formulation !== 'auto' && options.formulation !== 'fc'))
-    return estimateStructured(net, options, budget, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
-
-  const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
-  try {
-    progress?.({ phase: 'build' });
-    const maxIter = options.maxIter ?? DEFAULTS.maxIter;
-    const res = await solveFcChain(chain, backend, {
-      maxIter,
-      tol: options.tol ?? DEFAULTS.tol,
-      certTol: options.certTol ?? DEFAULTS.certTol,
-      budget,
-      ...(options.noRefine ? { noRefine: true } : {}),
-      ...(options.refineMaxIter !== undefined ? { refineMaxIter: options.refineMaxIter } : {}),
-      onProgress: (p) =>
-        progress?.({
-          phase: 'solve',
-          iteration: p.iteration,
-          maxIterations: maxIter,
-          primalResidual: p.primalResidual,
-          dualResidual: p.dualResidual,
-          bestBound: p.bestBound,
-          // fc-chain reports the best bound its periodic f64 checks verified.
-          bestBoundCertified: p.bestBound !== null,
-        }),
-      onRefine: (it, est) => progress?.({ phase: 'refine', iteration: it, bestBound: est, bestBoundCertified: false }),
-      onCertify: () => progress?.({ phase: 'certify' }),
-    });
-    checkAborted(options.signal);
-    // The tightest certified bound and its status, by the rule every network kind shares.
-    const admm = res.admmCertificate;
-    const chosen = chooseBound([
-      admm?.status === 'certified' && res.iterations + res.refineIterations > 0 ? { source: 'optimised', L: admm.L, rhoInterval: admm.rhoInterval } : null,
-      // Zero iterations leave ADMM at its warm start, the closed-form point in solver scaling.
-      admm?.status === 'certified' ? { source: 'closed-form', L: admm.L, rhoInterval: admm.rhoInterval } : null,
-      res.closedFormCertificate.status === 'certified' ? { source: 'closed-form', L: res.closedFormCertificate.L, rhoInterval: res.closedFormCertificate.rhoInterval } : null,
-      naive ? { source: 'naive', L: naive.bound, rhoInterval: null } : null,
-    ]);
-    const status = chosen.status;
-    const best = chosen.upperBound === null ? undefined : { L: chosen.upperBound, source: chosen.source === 'optimised' ? ('solver' as const) : chosen.source!, interval: chosen.rhoInterval };
-    if (status === 'fallback') notices.push('the solver multipliers could not be certified below the fallback bound; reporting the best certified fallback');
-    progress?.({ phase: 'done', bestBound: best?.L ?? null, bestBoundCertified: best !== undefined });
-    const tTotal = performance.now() - tStart;
-    return {
-      upperBound: best ? best.L : null,
-      status,
-      lowerBound: lower.bound,
-      naiveBound: naive ? naive.bound : Infinity,
-      backend: backend.name,
-      solverPrecision: backend.precision,
-      ...(backend.adapter ? { adapter: backend.adapter } : {}),
-      timings: {
-        import: tImport,
-        build: res.timings.build,
-        solve: res.timings.solve + res.timings.refine,
-        certify: res.timings.certify,
-        bounds: tBounds,
-        total: tTotal,
-      },
-      solver: {
-        iterations: res.iterations,
-        primalResidual: res.primalResidual,
-        dualResidual: res.dualResidual,
-        status: budget.timeLimitHit ? 'time_limit' : (res.solverStatus as SolverStatus),
-        refineIterations: res.refineIterations,
-        lmiSizes: res.blockSizes,
-        ...(naive ? { stageGains: naive.layerNorms } : {}),
-        bufferBytes: res.bufferBytes,
-        ...deviceTrafficOf(backend),
-      },
-      certificate: {
-        precision: 'f64',
-        source: best ? best.source : 'none',
-        rhoInterval: best ? best.interval : null,
-        closedFormBound: res.closedFormCertificate.status === 'certified' ? res.closedFormCertificate.L : null,
-      },
-      network: summarise(net, chain),
-      formulation: 'fc',
-      notices,
-    };
-  } finally {
-    backend.dispose();
-  }
+  return estimateStructured(net, options, budget, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
 }
 
 /**
@@ -181,21 +93,12 @@ function deviceTrafficOf(backend: Backend): { deviceTraffic?: DeviceTraffic } {
 }
 
 /** The FC chain of the network, or null when it has conv/pool/residual structure. */
-function fcChainOrNull(net: Network): FcChain | null {
-  try {
-    return toFcChain(net);
-  } catch (e) {
-    if (isLipdpError(e) && e.code === 'UNSUPPORTED_STRUCTURE') return null;
-    throw e;
-  }
-}
-
 /**
- * Convolutional / pooling / residual networks (and an explicit --formulation): the Roesser
- * layered SDP or the unrolled LipSDP-Neuron (pipeline/conv-net.ts). That path optimises the
- * multipliers by L-BFGS on the eliminated problem; the Roesser realisation products of its
- * gradient iterations run on the chosen backend (WebGPU: f32 batched GEMMs for the coarse
- * smoothing levels, f64 on the CPU for the final ones), the certificate is f64 on the CPU.
+ * Every network but 1-D signal networks: dense chains, conv / pooling / residual networks, in the
+ * formulation asked for or picked by size (pipeline/conv-net.ts), all solved by the one stage-chain
+ * core. The Roesser realisation products of its L-BFGS iterations run on the chosen backend
+ * (WebGPU: f32 batched GEMMs for the coarse smoothing levels, f64 on the CPU for the final ones);
+ * everything else, and the certificate, is f64 on the CPU.
  */
 async function estimateStructured(
   net: Network,
@@ -204,7 +107,7 @@ async function estimateStructured(
   notices: string[],
   t: { tStart: number; tImport: number; tBounds: number; lowerBound: number },
 ): Promise<ReportDraft> {
-  const formulation = options.formulation === 'roesser' || options.formulation === 'unrolled' ? options.formulation : 'auto';
+  const formulation = options.formulation ?? 'auto';
   // The backend computes the Roesser realisation products of the optimiser (f32 on WebGPU for the
   // coarse levels, then f64); the unrolled formulation and the certificate run in f64 on the CPU.
   const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
@@ -221,7 +124,7 @@ async function estimateStructured(
   } finally {
     backend.dispose();
   }
-  if (backend.name !== 'cpu' && res.formulation === 'unrolled') notices.push('the unrolled formulation is optimised in f64 on the CPU; the backend was not used');
+  if (backend.name !== 'cpu' && res.formulation !== 'roesser') notices.push(`the ${res.formulation === 'fc' ? 'dense chain' : 'unrolled formulation'} is optimised in f64 on the CPU; the backend was not used`);
   checkAborted(options.signal);
   options.onProgress?.({ phase: 'done', bestBound: res.upperBound, bestBoundCertified: res.upperBound !== null });
   if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
@@ -362,18 +265,6 @@ function inputSizeOf(net: Network): number {
 /** An abort rejects with the signal's reason (as fetch and other AbortSignal users do). */
 function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason ?? new LipdpError('ABORTED', 'estimation aborted');
-}
-
-function summarise(net: Network, chain: FcChain): NetworkSummary {
-  return {
-    source: net.source,
-    inputSize: chain.inputSize,
-    outputSize: net.outputSize,
-    layers: chain.layers.map((l) => {
-      const act = l.activation ? `, ${l.activation.fn} [${fmt(l.activation.slope.alpha)},${fmt(l.activation.slope.beta)}]` : '';
-      return `dense ${l.W.cols}→${l.W.rows}${act}`;
-    }),
-  };
 }
 
 function fmt(v: number): string {

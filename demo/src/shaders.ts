@@ -5,11 +5,7 @@
  */
 import type { ShaderName } from '../../src/backend/webgpu/shaders.js';
 import cholesky from '../../shaders/cholesky.wgsl';
-import fcAdjoint from '../../shaders/fc_adjoint.wgsl';
-import fcAssemble from '../../shaders/fc_assemble.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
-import normalQ from '../../shaders/normal_q.wgsl';
-import normalRhs from '../../shaders/normal_rhs.wgsl';
 import psdJacobi from '../../shaders/psd_jacobi.wgsl';
 import psdJacobiGlobal from '../../shaders/psd_jacobi_global.wgsl';
 import trsv from '../../shaders/trsv.wgsl';
@@ -17,11 +13,7 @@ import vecOps from '../../shaders/vec_ops.wgsl';
 
 export const SHADER_SOURCES: Readonly<Record<ShaderName, string>> = {
   cholesky,
-  fc_adjoint: fcAdjoint,
-  fc_assemble: fcAssemble,
   gemm,
-  normal_q: normalQ,
-  normal_rhs: normalRhs,
   psd_jacobi: psdJacobi,
   psd_jacobi_global: psdJacobiGlobal,
   trsv,

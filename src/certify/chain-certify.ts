@@ -30,7 +30,6 @@ import type { Steps } from '../util/steps.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
 import { choleskyInPlace, inverseFromCholesky } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { MARGINS } from './bisect.js';
 import { failedCertificate as failed, type Certificate } from './certificate.js';
 
 /** The chain certificate also keeps the verified incoming weights (for diagnostics). */
@@ -45,7 +44,20 @@ export interface ChainCertifyOptions {
   readonly maxGrowth?: number;
   /** The run's budget: the certificate pauses between stages so an abort is seen (budget.ts). */
   readonly budget?: RunBudget;
+  /**
+   * Stages with the same LMIs as the plan's in exact arithmetic but cheaper to factor (the
+   * compressed first layer, lmi/conv/compress.ts), for the recursion and the search in ρ (steps 1
+   * and 2). The verification (step 3) always rebuilds the plan's own stages, so rounding in these
+   * can make a certificate fail, never make it wrong.
+   */
+  readonly recursionStages?: readonly Stage[];
 }
+
+/**
+ * Margins ε on the outgoing weights Q_k = Q* − ε·max|diag Q*|·I (recursion.ts), tried in turn when rounding defeats the
+ * verification at the smallest one (a larger margin leaves the check more room).
+ */
+export const MARGINS = [1e-10, 1e-8, 1e-6, 1e-4] as const;
 
 /** Recursions spent on the search for ρ (each is a Cholesky of every stage's N). */
 const SEARCH_STEPS = 16;
@@ -63,12 +75,14 @@ function* certifySteps(plan: StagePlan, params: readonly StageParams[], opts: Ch
     }
   }
   let evaluations = 0;
+  const fast = opts.recursionStages ?? stages;
+  if (fast.length !== stages.length) throw new Error(`certifyStages: ${stages.length} stages, ${fast.length} recursion stages`);
   const recursion = function* (rho: number, margin: number) {
     evaluations++;
     // No storage cap here (stage-math.ts STORAGE_RANGE keeps the optimisers from walking off):
     // the interior-point optimum of a chain with a pure-delay system has its P beyond any cap,
     // and whatever P comes in is verified below on its own.
-    const r = yield* recursionSteps(stages, params, { rho, margin, storageRange: Infinity });
+    const r = yield* recursionSteps(fast, params, { rho, margin, storageRange: Infinity });
     return r && r.g > 0 && Number.isFinite(r.g) ? r : null;
   };
   const guess = opts.rhoGuess !== undefined && opts.rhoGuess > 0 && Number.isFinite(opts.rhoGuess) ? opts.rhoGuess : 1;

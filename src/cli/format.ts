@@ -21,11 +21,7 @@ export function formatReport(r: LipschitzReport): string {
   lines.push('');
   const adapter = r.adapter ? ` on ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description || r.adapter.device].filter(Boolean).join(' / ')}` : '';
   lines.push(`backend          ${r.backend} (${r.solverPrecision} iterations)${adapter}`);
-  if (r.formulation === 'fc')
-    lines.push(
-      `solver           ADMM ${r.solver.iterations} it (${r.solver.status}), primal ${r.solver.primalResidual.toExponential(2)}, dual ${r.solver.dualResidual.toExponential(2)}; f64 refinement ${r.solver.refineIterations} it`,
-    );
-  else lines.push(`solver           f64 multiplier optimiser, ${r.solver.refineIterations} it`);
+  lines.push(`solver           f64 multiplier optimiser, ${r.solver.refineIterations} it${r.solver.status === 'time_limit' ? ' (ended by the time limit)' : ''}`);
   lines.push(`LMI sizes        ${r.solver.lmiSizes.join(', ')}  (formulation: ${r.formulation})`);
   const t = r.timings;
   lines.push(

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import cliProgress from 'cli-progress';
-import { estimateLipschitz, DEFAULTS } from '../estimate.js';
+import { estimateLipschitz } from '../estimate.js';
 import { isLipdpError, LipdpError } from '../model/errors.js';
 import { importOnnx } from '../model/import.js';
 import { parseByteSize } from '../model/memory-plan.js';
@@ -75,15 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<model>', 'ONNX file (external data is read from the same folder), or a lipdp-ssm .json file (docs/ssm-json.md)')
     .option('--backend <name>', 'cpu | webgpu | auto', 'cpu')
     .option('--json', 'print the report (or the error) as JSON on stdout')
-    .option('--tol <x>', 'ADMM relative residual tolerance', positiveNumber, DEFAULTS.tol)
-    .option('--max-iter <n>', 'ADMM iteration limit', positiveInt, DEFAULTS.maxIter)
+    .option('--max-iter <n>', 'iteration limit of the multiplier optimiser (default by formulation: dense 3000, unrolled 1000, Roesser 6000; same as --refine-iter)', positiveInt)
     .option('--time-limit <s>', 'time limit of the whole solve in seconds (default: none; the report says when it ended the solve)', positiveNumber)
     .option('--admm-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
-    .option('--cert-tol <x>', 'stop ADMM when the certified bound improves by less than this (relative)', positiveNumber, DEFAULTS.certTol)
-    .option('--no-refine', 'skip the f64 multiplier refinement after ADMM')
-    .option('--refine-iter <n>', 'iteration limit of the f64 multiplier optimiser (dense: after ADMM; conv/residual/1-D: the stage optimiser)', positiveInt)
+    .option('--refine-iter <n>', 'iteration limit of the multiplier optimiser (wins over --max-iter)', positiveInt)
     .option('--refine-time <s>', 'deprecated: counts as --time-limit', positiveNumber)
-    .option('--formulation <name>', 'conv networks: auto | roesser | unrolled', 'auto')
+    .option('--formulation <name>', 'auto | fc (dense chains) | roesser | unrolled (conv networks)', 'auto')
     .option('--stage-solver <name>', 'Roesser stage chains: auto (Newton where the stages are small enough, else L-BFGS) | newton | lbfgs', 'auto')
     .option('--samples <file.json>', 'extra start points for the lower-bound search: a JSON array of inputs (flat or nested numbers), or { "inputs": [...] }')
     .option('--lower-iterations <n>', 'iteration budget of the lower-bound search (default: from the network size)', positiveInt)
@@ -91,28 +88,24 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress output')
     .option('--max-memory <size>', 'refuse models needing more memory (bytes or 512M, 2G; default 1/4 of RAM, at most 1G)', parseByteSize)
     .addHelpText('after', HELP_FOOTER)
-    .action(async (model: string, opts: { backend: string; json?: boolean; tol: number; maxIter: number; timeLimit?: number; admmTime?: number; certTol: number; refine: boolean; refineTime?: number; refineIter?: number; samples?: string; lowerIterations?: number; lowerSeed?: number; formulation: string; stageSolver: string; quiet?: boolean; maxMemory?: number }) => {
+    .action(async (model: string, opts: { backend: string; json?: boolean; maxIter?: number; timeLimit?: number; admmTime?: number; refineTime?: number; refineIter?: number; samples?: string; lowerIterations?: number; lowerSeed?: number; formulation: string; stageSolver: string; quiet?: boolean; maxMemory?: number }) => {
       if (!['cpu', 'webgpu', 'auto'].includes(opts.backend)) throw new LipdpError('INVALID_ARGUMENT', `unknown backend '${opts.backend}' (use cpu, webgpu or auto)`);
-      if (!['auto', 'roesser', 'unrolled'].includes(opts.formulation))
-        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, roesser or unrolled)`);
+      if (!['auto', 'fc', 'roesser', 'unrolled'].includes(opts.formulation))
+        throw new LipdpError('INVALID_ARGUMENT', `unknown formulation '${opts.formulation}' (use auto, fc, roesser or unrolled)`);
       if (!['auto', 'newton', 'lbfgs'].includes(opts.stageSolver))
         throw new LipdpError('INVALID_ARGUMENT', `unknown stage solver '${opts.stageSolver}' (use auto, newton or lbfgs)`);
       const bar = !opts.quiet && process.stderr.isTTY ? new ProgressView() : undefined;
       try {
         const report = await estimateLipschitz(model, {
           backend: opts.backend as BackendChoice,
-          tol: opts.tol,
-          maxIter: opts.maxIter,
           ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),
           ...(opts.admmTime !== undefined ? { admmTimeBudgetMs: opts.admmTime * 1000 } : {}),
           ...(opts.refineTime !== undefined ? { refineTimeMs: opts.refineTime * 1000 } : {}),
-          certTol: opts.certTol,
-          noRefine: !opts.refine,
-          ...(opts.refineIter !== undefined ? { refineMaxIter: opts.refineIter } : {}),
+          ...((opts.refineIter ?? opts.maxIter) !== undefined ? { refineMaxIter: opts.refineIter ?? opts.maxIter } : {}),
           ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
           ...(opts.lowerIterations !== undefined ? { lowerBoundIterations: opts.lowerIterations } : {}),
           ...(opts.lowerSeed !== undefined ? { lowerBoundSeed: opts.lowerSeed } : {}),
-          formulation: opts.formulation as 'auto' | 'roesser' | 'unrolled',
+          formulation: opts.formulation as 'auto' | 'fc' | 'roesser' | 'unrolled',
           stageSolver: opts.stageSolver as 'auto' | 'newton' | 'lbfgs',
           ...(opts.maxMemory !== undefined ? { maxMemoryBytes: opts.maxMemory } : {}),
           ...(bar ? { onProgress: (e: ProgressEvent) => bar.update(e) } : {}),

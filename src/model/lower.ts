@@ -5,7 +5,7 @@
  * f64. Conv, pooling and residual layers are not chains of this form: they are rejected here and
  * handled by src/realize.
  */
-import { LipdpError } from './errors.js';
+import { LipdpError, isLipdpError } from './errors.js';
 import type { FcChain, FcChainLayer, Layer, Matrix, Network } from './ir.js';
 import { activationValue as activationOf } from './kernels/activation.js';
 import { flattenIndex } from './kernels/affine.js';
@@ -128,6 +128,31 @@ export function toFcChain(net: Network): FcChain {
   // The last layer carries no activation; after a trailing activation this appends identity.
   emit();
   return { inputSize, layers: out };
+}
+
+/** The fully connected chain of `net`, or null when it is not one (convolutions, pooling, residual blocks). */
+export function fcChainOrNull(net: Network): FcChain | null {
+  try {
+    return toFcChain(net);
+  } catch (e) {
+    if (isLipdpError(e) && e.code === 'UNSUPPORTED_STRUCTURE') return null;
+    throw e;
+  }
+}
+
+/**
+ * The chain as a network of dense and activation layers (the stage chain's input: each dense
+ * layer with the activation after it becomes one dense stage). Biases are kept for evaluation;
+ * they do not enter any bound.
+ */
+export function chainNetwork(chain: FcChain, source: string): Network {
+  const layers: Layer[] = [];
+  chain.layers.forEach((l, k) => {
+    layers.push({ kind: 'dense', W: l.W, bias: l.bias, name: `dense_${k}` });
+    const a = l.activation;
+    if (a) layers.push({ kind: 'activation', fn: a.fn, slope: a.slope, name: `activation_${k}`, ...(a.param !== undefined ? { param: a.param } : {}) });
+  });
+  return { inputShape: [chain.inputSize], layers, outputSize: chain.layers[chain.layers.length - 1]!.W.rows, source };
 }
 
 /** Evaluate an FcChain (for tests and quick checks). */

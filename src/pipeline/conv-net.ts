@@ -1,26 +1,29 @@
 /**
- * Entry point for general (conv / pooling / residual / dense) networks: pick a formulation,
- * optimise the multipliers on the eliminated problem, certify in f64, and report.
+ * Entry point for every network that is not a 1-D signal network: pick a formulation, lower it to
+ * the stage chain (src/lmi/conv/stages.ts), and hand that to the one solver core (solveStagePlan:
+ * start, Newton or L-BFGS, f64 certificate, naive bound). The formulations differ only in how the
+ * network becomes stages:
  *
- * - 'roesser': layer-wise LipSDP on 2-D Roesser realizations (src/lmi/conv/*): stage lowering,
- *   product-level start (startParams), L-BFGS refinement (refine-conv.ts), certificate
- *   (chain-certify.ts).
+ * - 'fc': a fully connected chain (dense layers, elementwise scale/shift, flatten, activations;
+ *   model/lower.ts folds the affine parts), one dense stage per layer — LipSDP-Neuron, layered.
+ * - 'roesser': layer-wise LipSDP on 2-D Roesser realizations (src/lmi/conv/*).
  * - 'unrolled': conv/avg-pool/pad/flatten runs multiplied out into dense Toeplitz matrices
- *   (src/model/unroll.ts), then LipSDP-Neuron with one multiplier per unrolled neuron, optimised
- *   by refine-fc.ts and certified by fc-certify.ts. Only for networks without max pooling or
+ *   (src/model/unroll.ts), then the dense stages of 'fc'. Only for networks without max pooling or
  *   residual blocks.
- * - 'auto': unrolled when possible and the unrolled chain has at most ~1500 neurons, else roesser.
+ * - 'auto': 'fc' for a fully connected chain; otherwise unrolled when possible and the unrolled
+ *   chain has at most ~1500 neurons, else roesser.
  *
  * The naive bound (always certified): product over stages of each stage's own certified gain
  * (the stage as a linear last layer from Q_in = I, certified by the same rigorous check; a dense
  * stage's gain is its certified spectral norm), times max(|α|,|β|) of each activation, √μ of each
- * pooling and the input gain. For the unrolled formulation: Π ‖W_k‖ of the Toeplitz matrices.
- * Every number this module returns as a bound came out of a rigorous verification.
+ * pooling and the input gain. Every number this module returns as a bound came out of a rigorous
+ * verification.
  */
-import type { FcChain, Network } from '../model/ir.js';
+import type { Network } from '../model/ir.js';
 import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollSteps, unrolledSizes } from '../model/unroll.js';
+import { chainNetwork, fcChainOrNull } from '../model/lower.js';
 import { planStages } from '../lmi/conv/structure.js';
 import { compressFirstStage } from '../lmi/conv/compress.js';
 import { activationGain, lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
@@ -30,19 +33,14 @@ import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js
 import { newtonChain, newtonFits } from '../solver/newton-chain.js';
 import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
 import { recursionSteps } from '../lmi/conv/recursion.js';
-import { certifyFcChain } from '../certify/fc-certify.js';
-import type { Certificate } from '../certify/certificate.js';
 import { chooseBound } from '../report/choose.js';
-import { evaluateGSteps, refineMultipliers } from '../solver/refine-fc.js';
-import { scalarFeasiblePoint } from '../bounds/feasible.js';
-import { certifiedSpectralNorm, naiveBoundFc } from '../bounds/naive.js';
-import { spectralNormSteps } from '../linalg/dense.js';
+import { certifiedSpectralNorm } from '../bounds/naive.js';
 import { mulUp, nextUp } from '../certify/psd-check.js';
 
 export interface SolveNetworkOptions {
-  readonly formulation: 'roesser' | 'unrolled' | 'auto';
+  readonly formulation: 'fc' | 'roesser' | 'unrolled' | 'auto';
   readonly onProgress?: (p: { phase: 'build' | 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
-  /** Optimiser iterations (default 6000). */
+  /** Optimiser iterations (default by formulation: DEFAULT_MAX_ITER). */
   readonly maxIter?: number;
   /** The run's time limit and abort signal (default: none; the optimiser stops on its own tests). */
   readonly budget?: RunBudget;
@@ -76,7 +74,7 @@ export interface SolveNetworkResult {
   readonly lmiSizes: number[];
   readonly iterations: number;
   readonly timings: { build: number; solve: number; certify: number };
-  readonly formulation: 'roesser' | 'unrolled';
+  readonly formulation: 'fc' | 'roesser' | 'unrolled';
   readonly rhoInterval: [number, number] | null;
   /** Which multipliers the printed bound comes from ('optimised' ⇔ status 'certified'). */
   readonly source: 'optimised' | 'closed-form' | 'naive' | null;
@@ -88,9 +86,21 @@ export interface SolveNetworkResult {
 
 const AUTO_UNROLL_LIMIT = 1500;
 
-/** Which formulation 'auto' picks (exported for tests and the CLI's report). */
-export function chooseFormulation(net: Network, requested: SolveNetworkOptions['formulation']): 'roesser' | 'unrolled' {
-  if (requested !== 'auto') return requested;
+/**
+ * Optimiser iterations by formulation, when the caller gives none: each keeps the budget its
+ * pipeline had before the three were merged into one core (dense chains 3000, the unrolled
+ * formulation 1000 — its stages are hundreds of neurons wide, ~0.1 s per iteration — Roesser
+ * chains 6000), so that no network got slower by the merge.
+ */
+const DEFAULT_MAX_ITER = { fc: 3000, unrolled: 1000, roesser: 6000 } as const;
+
+/**
+ * Which formulation 'auto' picks (exported for tests and the CLI's report). 'fc' asked of a
+ * network that is not a fully connected chain means 'auto'.
+ */
+export function chooseFormulation(net: Network, requested: SolveNetworkOptions['formulation']): 'fc' | 'roesser' | 'unrolled' {
+  if (requested === 'roesser' || requested === 'unrolled') return requested;
+  if (fcChainOrNull(net)) return 'fc';
   let sizes: number[];
   try {
     sizes = unrolledSizes(net);
@@ -101,18 +111,21 @@ export function chooseFormulation(net: Network, requested: SolveNetworkOptions['
   return sizes[0]! + hidden <= AUTO_UNROLL_LIMIT || Math.max(...sizes.map((s, i) => s + (sizes[i + 1] ?? 0))) <= AUTO_UNROLL_LIMIT ? 'unrolled' : 'roesser';
 }
 
+/** The network as a stage chain in the chosen formulation, then the solver core. */
 export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+  const t0 = performance.now();
   const formulation = chooseFormulation(net, opts.formulation);
-  return formulation === 'unrolled' ? solveUnrolled(net, opts) : solveRoesser(net, opts);
+  const budget = opts.budget ?? UNLIMITED;
+  let plan: StagePlan;
+  if (formulation === 'roesser') plan = planStages(net);
+  else {
+    const chain = formulation === 'fc' ? fcChainOrNull(net)! : await runSteps(unrollSteps(net), budget);
+    plan = planStages(chainNetwork(chain, net.source));
+  }
+  return { ...(await solveStagePlan(plan, { ...opts, maxIter: opts.maxIter ?? DEFAULT_MAX_ITER[formulation] }, t0)), formulation };
 }
-
 
 // ------------------------------------------------------------------ Roesser
-
-async function solveRoesser(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
-  const t0 = performance.now();
-  return solveStagePlan(planStages(net), opts, t0);
-}
 
 /**
  * The solver core on a stage chain of any origin (conv / residual / dense networks through
@@ -141,7 +154,7 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
   budget.throwIfAborted();
   const certify = async (params: Parameters<typeof certifyStages>[1], g: number): Promise<ChainCertificate> => {
     const t = performance.now();
-    const c = await certifyStages(original, params, { rhoGuess: g, budget });
+    const c = await certifyStages(original, params, { rhoGuess: g, budget, recursionStages: plan.stages });
     tCert += performance.now() - t;
     return c;
   };
@@ -313,80 +326,14 @@ async function stageGain(st: Stage, budget: RunBudget, own?: SingleStage): Promi
   return Infinity;
 }
 
-// ------------------------------------------------------------------ unrolled
-
-async function solveUnrolled(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
-  let tCert = 0;
-  const t0 = performance.now();
-  const budget = opts.budget ?? UNLIMITED;
-  const chain = await runSteps(unrollSteps(net), budget);
-  const lmiSizes = layeredSizes(chain);
-  const tBuild = performance.now() - t0;
-  const t1 = performance.now();
-  const hidden = chain.layers.slice(0, -1).map((l) => ({ W: l.W, a: l.activation!.slope.alpha * l.activation!.slope.beta, c: l.activation!.slope.alpha + l.activation!.slope.beta }));
-  const problem = { hidden, last: chain.layers[chain.layers.length - 1]!.W };
-  // Closed-form scalar start (bounds/feasible.ts) at ρ = 1.
-  const pt = scalarFeasiblePoint(
-    await layerSigmas(chain, budget),
-    1,
-  );
-  const start = hidden.map((h, k) => new Float64Array(h.W.rows).fill(Math.max(pt.t[k]!, 1e-300)));
-  const certify = async (lam: Float64Array[], g: number): Promise<Certificate> => {
-    const t = performance.now();
-    const c = await certifyFcChain(chain, lam.map((l) => l.map((v) => v * g)), { rhoGuess: g, budget });
-    tCert += performance.now() - t;
-    return c;
-  };
-  let closed: Certificate | null = null;
-  let best: Certificate | null = null;
-  let iterations = 0;
-  const g0 = hidden.length ? (await runSteps(evaluateGSteps(problem, start, false), budget)).g : NaN;
-  if (Number.isFinite(g0)) {
-    closed = await certify(start, g0);
-    if (closed.status === 'certified') best = closed;
-    const ref = await refineMultipliers(problem, start, {
-      maxIter: opts.maxIter ?? 1000,
-      budget,
-      onIteration: (it, g) => {
-        iterations = it;
-        opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) });
-      },
-    });
-    if (Number.isFinite(ref.g)) {
-      opts.onProgress?.({ phase: 'certify' });
-      const c = await certify(ref.lambdas, ref.g);
-      if (c.status === 'certified' && (!best || c.L < best.L)) best = c;
-    }
-  } else if (hidden.length === 0) {
-    best = await certifyFcChain(chain, [], { budget });
-    closed = best;
-  }
-  const tSolve = performance.now() - t1 - tCert;
-  const naive = opts.noNaive ? undefined : (await naiveBoundFc(chain, budget)).bound;
-  // Without hidden layers there is nothing to optimise: the exact closed form is the solver's result.
-  const optimised = hidden.length === 0 ? best : best === closed ? null : best;
-  return { ...finish(optimised, hidden.length === 0 ? null : closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'unrolled', hidden.length === 0 || iterations > 0), bufferBytes: 0 };
-}
-
-/** Each hidden layer's spectral norm estimate and slope, for the closed-form start (bounds/feasible.ts). */
-async function layerSigmas(chain: FcChain, budget: RunBudget): Promise<{ sigma: number; alpha: number; beta: number }[]> {
-  const out: { sigma: number; alpha: number; beta: number }[] = [];
-  for (const l of chain.layers.slice(0, -1)) out.push({ sigma: await runSteps(spectralNormSteps(l.W), budget), alpha: l.activation!.slope.alpha, beta: l.activation!.slope.beta });
-  return out;
-}
-
-function layeredSizes(chain: FcChain): number[] {
-  return chain.layers.map((l, k) => (k === chain.layers.length - 1 ? l.W.cols : l.W.cols + l.W.rows));
-}
-
 function finish(
-  optimised: Certificate | null,
-  closed: Certificate | null,
+  optimised: ChainCertificate | null,
+  closed: ChainCertificate | null,
   naive: number | undefined,
   lmiSizes: number[],
   iterations: number,
   timings: { build: number; solve: number; certify: number },
-  formulation: 'roesser' | 'unrolled',
+  formulation: 'roesser',
   /** Whether `optimised` came from optimiser iterations (report/choose.ts). */
   optimiserRan: boolean,
 ): Omit<SolveNetworkResult, 'bufferBytes'> {

@@ -31,29 +31,26 @@ export interface Timings {
 }
 
 /**
- * The ADMM stop reasons (dense chains) and the one value of networks that have no ADMM phase.
- * converged:     relative residuals below `tol`.
- * max_iter:      the iteration limit was reached.
- * time_limit:    the ADMM time budget ran out.
- * stopped:       the certified bound stopped improving by more than `certTol`.
- * aborted:       the caller's AbortSignal fired.
- * f64-optimiser: no ADMM ran (conv / pooling / residual / 1-D networks, or an explicit conv
- *                formulation); the multipliers come from the f64 optimiser alone, whose
+ * How the solve ended. Every network kind now reports one of two values:
+ * f64-optimiser: the multiplier optimiser stopped on its own tests or iteration limit; its
  *                iterations are in `refineIterations`.
+ * time_limit:    the caller's time limit ended it (the bound is still certified).
+ * The other values are the stop reasons of the dense ADMM phase, which earlier versions ran on
+ * fully connected chains; they stay in the type for reports those versions wrote.
  */
 export type SolverStatus = 'converged' | 'max_iter' | 'time_limit' | 'stopped' | 'aborted' | 'f64-optimiser';
 
 export interface SolverStats {
-  /** ADMM iterations; 0 when there is no ADMM phase (status 'f64-optimiser'). */
+  /** ADMM iterations: always 0 (no network kind has an ADMM phase any more; kept for the schema). */
   readonly iterations: number;
   /**
-   * Final relative ADMM residuals. NaN in the object (null in JSON, which is what JSON.stringify
-   * writes for NaN) when there is no ADMM phase.
+   * Final relative ADMM residuals: NaN in the object (null in JSON, which is what JSON.stringify
+   * writes for NaN), as there is no ADMM phase (kept for the schema).
    */
   readonly primalResidual: number;
   readonly dualResidual: number;
   readonly status: SolverStatus;
-  /** Iterations of the f64 multiplier optimiser (after ADMM for dense chains; 0 if skipped). */
+  /** Iterations of the f64 multiplier optimiser (Newton steps or L-BFGS iterations). */
   readonly refineIterations: number;
   /** Sizes of the LMI blocks the solver worked on. */
   readonly lmiSizes: readonly number[];
@@ -186,8 +183,9 @@ export interface ProgressEvent {
 
 export interface EstimateOptions {
   readonly backend?: BackendChoice;
-  /** ADMM relative residual tolerance. */
+  /** @deprecated No longer read: there is no ADMM phase (one solver core for every network kind). */
   readonly tol?: number;
+  /** @deprecated No longer read (it was ADMM's iteration limit); the optimiser's is `refineMaxIter`. */
   readonly maxIter?: number;
   /**
    * Time limit of the whole solve in ms (default: none). The optimisers stop on convergence tests
@@ -198,15 +196,14 @@ export interface EstimateOptions {
   readonly timeLimitMs?: number;
   /** @deprecated counts as `timeLimitMs` (the smallest given limit applies to the whole solve). */
   readonly admmTimeBudgetMs?: number;
-  /** Relative improvement of the certified bound below which the solve stops. */
+  /** @deprecated No longer read: there is no ADMM phase. */
   readonly certTol?: number;
-  /** Skip the f64 multiplier refinement after ADMM. */
+  /** @deprecated No longer read: the f64 optimiser is the only one. */
   readonly noRefine?: boolean;
   /**
-   * Iteration limit of the f64 multiplier optimiser (the refinement after ADMM on dense chains;
-   * the stage optimiser of conv / residual / 1-D nets, which also caps each part of a long chain).
-   * Default: dense 3000, conv 6000, 1-D 5000. An iteration count, not a time: the result does not
-   * depend on the machine.
+   * Iteration limit of the f64 multiplier optimiser (which also caps each part of a long chain).
+   * Default by formulation: dense chains 3000, unrolled 1000, Roesser 6000, 1-D 5000. An iteration
+   * count, not a time: the result does not depend on the machine.
    */
   readonly refineMaxIter?: number;
   /**
@@ -222,9 +219,10 @@ export interface EstimateOptions {
    */
   readonly refineTimeMs?: number;
   /**
-   * Conv networks: 'roesser' (2-D Roesser realisations, LMI size independent of the image),
-   * 'unrolled' (conv as its dense Toeplitz operator, LipSDP-Neuron; tighter, much larger), or
-   * 'auto' (by size). 'fc' / undefined: dense chains use the FC pipeline.
+   * How the network becomes a stage chain: 'fc' (a fully connected chain, one dense stage per
+   * layer; anything else falls back to 'auto'), 'roesser' (2-D Roesser realisations, LMI size
+   * independent of the image), 'unrolled' (conv as its dense Toeplitz operator, LipSDP-Neuron;
+   * tighter, much larger), or 'auto' (default: 'fc' for dense chains, else by size).
    */
   readonly formulation?: 'auto' | 'fc' | 'roesser' | 'unrolled';
   /** @deprecated No longer read: the lower-bound search's effort is `lowerBoundIterations`. */

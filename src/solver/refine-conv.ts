@@ -34,6 +34,8 @@ export interface ConvRefineOptions {
   readonly onIteration?: (it: number, g: number) => void;
   /** Index into the smoothing/barrier schedule to start at (0: the coarsest). */
   readonly firstLevel?: number;
+  /** The continuation schedule (default: scheduleFor(stages)). */
+  readonly schedule?: Schedule;
 }
 
 export interface ConvRefineResult {
@@ -239,6 +241,56 @@ async function evaluateConvGVia(
 }
 
 /**
+ * A continuation schedule of the optimiser, as data: the smoothing / barrier levels (relative to
+ * g), how many L-BFGS iterations one run at a level gets, when that run stops early, and when
+ * the level is run again instead of moving on.
+ */
+export interface Schedule {
+  readonly levels: readonly number[];
+  /** Iterations of one L-BFGS run: a fixed chunk, or the iterations left shared by the levels left. */
+  readonly chunk: number | 'share';
+  /** A run stops once 10 steps gained less than this × level × g (0: only its chunk ends it). */
+  readonly innerTol: number;
+  /** The level is run again while a run gains more than this (relative to g; 'level': the level itself × 0.1). */
+  readonly repeatGain: number | 'level';
+}
+
+/**
+ * Chains with Roesser systems (conv, 1-D, pooling): a barrier path from 1e-1 down to 1e-7 in steps
+ * of 10^(1/3), each level in 200-iteration chunks until a chunk gains less than a tenth of the error
+ * the level carries. On long chains the progress comes from following the interior path closely:
+ * on the glipsdp cnn_C9_CH8 inner chain (3000 iterations from the same start) levels 1e-2 … 1e-7 in
+ * decades ended at 276.87, starting at 1e-4 or 1e-3 stalled at 304–309, decades from 1e-1 in steps
+ * of √10 reached 274.73, these steps 274.68 (interior-point optimum 274.005); moving on after
+ * 60-step chunks gaining < 10× left cnn_C3_CH8 4 % above the CSDP optimum, this reaches 0.05 %.
+ */
+export const ROESSER_SCHEDULE: Schedule = {
+  levels: Array.from({ length: 19 }, (_, k) => 1e-1 * 10 ** (-k / 3)),
+  chunk: 200,
+  innerTol: 0,
+  repeatGain: 'level',
+};
+
+/**
+ * Chains without Roesser systems (dense layers, dense residual blocks, unrolled convolutions): five
+ * decades, each run stopping at a gain of 1e-4 of its level and repeated only while it halves g.
+ * Their objective has no badly scaled P blocks, so the fine path above only costs iterations: on
+ * mnist_relu_3_100 it was at 27.855 after 150 s (909 iterations), this schedule reaches 27.83106
+ * in 33 s (bench/README.md, "One solver core for dense nets").
+ */
+export const STATELESS_SCHEDULE: Schedule = {
+  levels: [1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
+  chunk: 'share',
+  innerTol: 1e-4,
+  repeatGain: 0.5,
+};
+
+/** The schedule rule: by whether the chain has Roesser systems (see the two schedules). */
+export function scheduleFor(stages: readonly Stage[]): Schedule {
+  return stages.some((st) => st.systems.length > 0) ? ROESSER_SCHEDULE : STATELESS_SCHEDULE;
+}
+
+/**
  * L-BFGS on the eliminated problem (see the module comment), its gradients through the Roesser
  * products of the backend that made `products` (default: the CPU's, f64). Products in f32 stop
  * being accurate enough below level F32_FLOOR, where the CPU's take over. Every level's result is
@@ -258,23 +310,23 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   let iterations = 0;
   let bestParams = layout.unpack(theta).params;
   let bestG = g0;
-  // Chunks of L-BFGS, each from a re-based preconditioner (θ_P = 0 ⇔ the current P); the
-  // smoothing and barrier level is refined once a chunk gains less than a tenth of the error that
-  // level carries. Moving on earlier (after 60-step chunks gaining < 10×) left the glipsdp
-  // cnn_C3_CH8 bound 4% above the CSDP optimum of the same SDP; this schedule reaches 0.05%.
-  const levels = LEVELS;
+  const schedule = opts.schedule ?? scheduleFor(stages);
+  const levels = schedule.levels;
   const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
   let level = opts.firstLevel ?? 0;
-  const chunk = 200;
   while (level < levels.length && iterations < maxIter && !budget.expired()) {
     const rel = levels[level]!;
     const mu = rel * bestG;
-    // Barrier per unit of log det, so that its total pull is about rel·g (as refine-fc does).
+    // Barrier per unit of log det, so that its total pull is about rel·g.
     const barrier = (rel * bestG) / barrierDim;
     const via = rel >= F32_FLOOR ? own : f64;
     const fg = (th: Float64Array): Promise<{ f: number; grad: Float64Array }> => evaluateConvGVia(layout, th, mu, barrier, via, budget);
+    // Each run starts from a re-based preconditioner (θ_P = 0 ⇔ the best P so far).
     theta = layout.pack(bestParams);
-    const res = await lbfgsAsync(fg, theta, Math.min(chunk, maxIter - iterations), 1e-15, budget, (g) => {
+    const left = maxIter - iterations;
+    const runIter = schedule.chunk === 'share' ? Math.max(1, Math.floor(left / (levels.length - level))) : Math.min(schedule.chunk, left);
+    const runTol = schedule.innerTol > 0 ? Math.max(relTol, schedule.innerTol * rel) : 1e-15;
+    const res = await lbfgsAsync(fg, theta, runIter, runTol, budget, (g) => {
       iterations++;
       opts.onIteration?.(iterations, g);
     });
@@ -284,20 +336,11 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
       bestG = exact;
       bestParams = layout.unpack(res.theta).params;
     }
-    if (!(gain > 0.1 * rel) || gain < relTol) level++;
+    const repeat = schedule.repeatGain === 'level' ? 0.1 * rel : schedule.repeatGain;
+    if (!(gain > repeat) || gain < relTol) level++;
   }
   return { params: bestParams, g: bestG, iterations };
 }
-
-/**
- * The smoothing / barrier schedule, relative to g: a barrier path from 1e-1 down to 1e-7 in
- * steps of 10^(1/3). On long chains the optimiser's progress comes from following the interior
- * path closely: on the glipsdp cnn_C9_CH8 inner chain (3000 iterations from the same start)
- * the old schedule (1e-2 … 1e-7 in decades) ended at 276.87, starting it at 1e-4 or 1e-3 stalled
- * at 304–309, the decades from 1e-1 in steps of √10 reached 274.73, these steps 274.68
- * (interior-point optimum 274.005).
- */
-const LEVELS: readonly number[] = Array.from({ length: 19 }, (_, k) => 1e-1 * 10 ** (-k / 3));
 
 /** Smallest smoothing/barrier level at which f32 Roesser products are used (their rounding is ~1e-7 of N). */
 const F32_FLOOR = 1e-5;

@@ -27,10 +27,6 @@ export const SHADER_NAMES = [
   'gemm',
   'cholesky',
   'trsv',
-  'fc_assemble',
-  'fc_adjoint',
-  'normal_rhs',
-  'normal_q',
 ] as const;
 export type ShaderName = (typeof SHADER_NAMES)[number];
 

@@ -11,7 +11,8 @@
  * certifier's verification rebuilds every LMI from the ORIGINAL stages, so rounding in G̃ can make
  * a certificate fail, never make it wrong.
  */
-import { rowGramSqrt } from '../build-fc.js';
+import type { Matrix } from '../../model/ir.js';
+import { symEig } from '../../linalg/eig.js';
 import type { Stage, StagePlan } from './stages.js';
 
 /** The plan with its first stage compressed, or the plan itself when the rule does not apply. */
@@ -27,4 +28,29 @@ export function compressFirstStage(plan: StagePlan): StagePlan {
 /** A dense map on all of z; as the first stage its incoming weight is ρI (whatever Q ⊗ I order). */
 function compressible(st: Stage): boolean {
   return st.kind === 'dense' && st.systems.length === 0 && st.internal.length === 0 && st.qin.c * st.qin.rep === st.nz && st.nz > st.out.G.rows;
+}
+
+/** (WWᵀ)^{1/2} (m × m) for W (m × n): the compressed weight of the module comment. */
+export function rowGramSqrt(W: Matrix): Matrix {
+  const m = W.rows;
+  const n = W.cols;
+  const g = new Float64Array(m * m);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += W.data[i * n + k]! * W.data[j * n + k]!;
+      g[i * m + j] = s;
+      g[j * m + i] = s;
+    }
+  const { values, vectors } = symEig(g, m);
+  const r = new Float64Array(m * m);
+  for (let k = 0; k < m; k++) {
+    const sq = Math.sqrt(Math.max(values[k]!, 0));
+    if (sq === 0) continue;
+    for (let i = 0; i < m; i++) {
+      const vi = sq * vectors[k * m + i]!;
+      for (let j = 0; j < m; j++) r[i * m + j] += vi * vectors[k * m + j]!;
+    }
+  }
+  return { rows: m, cols: m, data: r };
 }

@@ -204,6 +204,13 @@ export function planStages(net: Network): StagePlan {
             W = P;
           }
           qin = { c: flat.c, rep: flat.hw, order: 'channel-major' };
+        } else if (stages.length === 0 && !flat && W.cols > W.rows) {
+          // A wide first layer: its incoming weight ρI_n is ρ ⊗ I_n, the form of a dense layer
+          // after the flatten of a 1-channel map, so the certifier proves its n + m LMI with m × m
+          // tests (chain-certify.ts verifyKronDense) instead of a Cholesky of size n + m (834 on a
+          // 784-input MNIST net, verified a few dozen times per solve). The optimisers see the
+          // compressed stage either way (compress.ts).
+          qin = { c: 1, rep: W.cols, order: 'channel-major' };
         } else {
           qin = { c: W.cols, rep: 1, order: 'channel-major' };
           if (flat && flat.c !== W.cols) unsupported(l, 'flatten size mismatch');
