@@ -39,8 +39,8 @@ export function planJobs(methods: readonly MethodId[], backends: readonly Backen
 /**
  * The paper suite reproduces a table made with the Roesser (layered) SDP: lipdp runs with
  * `--formulation roesser` on every chain, and also on its default path where that differs (the
- * fully connected ADMM on the MLP chains; a convolutional chain's default is Roesser already, so
- * the 'fc' job is skipped there at no cost). The peers get lipdp's Roesser export of the same SDP;
+ * dense-chain formulation 'fc' on the MLP chains; a convolutional chain's default is Roesser
+ * already, so the 'fc' job is skipped there at no cost). The peers get lipdp's Roesser export of the same SDP;
  * the unrolled and LipSDP-Neuron variants are not part of the table and are not run.
  */
 /**

@@ -159,7 +159,7 @@ export function machineText(m: MachineInfo): string {
   return `${m.cores} cores (${m.cpuModel}), ${gib} GiB RAM, Node ${m.node}, ${m.os}${m.gpu ? `; GPU: ${m.gpu}` : ''}`;
 }
 
-export const COLUMN_NOTES = `Times: "lipdp s" is build + solve (ADMM and f64 refinement) + certify; DSDP/CSDP "s" is SDP
+export const COLUMN_NOTES = `Times: "lipdp s" is build + solve (the f64 multiplier optimiser) + certify; DSDP/CSDP "s" is SDP
 build + solver run on the fastest formulation that finished (N = LipSDP-Neuron, Lay = layered).
 Model import and lipdp's naive/lower bounds are excluded from both. "best IPM L" is the smallest
 interior-point optimum (DSDP or CSDP, either formulation; not re-verified); "lipdp / IPM" is lipdp's
@@ -264,7 +264,7 @@ export const PAPER_NOTES = `"MOSEK L / s (authors)": the optimum and solver time
 laptop, not this machine; times only where issue 16 quotes them). "lipdp L (roesser)":
 \`estimateLipschitz\` with \`formulation: 'roesser'\`, default options otherwise (but the empirical
 lower-bound search capped at 2 s: the table does not use it); "lipdp L (fc)": the default
-path of a fully connected chain (the LipSDP ADMM), MLP chains only. lipdp runs with a time limit
+path of a fully connected chain (formulation 'fc': one dense stage per layer), MLP chains only. lipdp runs with a time limit
 of 85 % of the per-job timeout; "(time limit)": the limit ended the optimiser, the bound is still
 certified. "lipdp s" is build + solve + certify; DSDP/CSDP "s" is SDP build + solver run on
 lipdp's Roesser export (\`export-sdpa --formulation roesser\`); their L is the solver's optimum,
@@ -317,7 +317,7 @@ export function resultsMarkdown(run: BenchRun, figures: readonly string[] = []):
 /**
  * Per device-backend run: how the host and the device shared the solve. "Wait" is host time
  * blocked on read-backs (device work, transfer and queue latency); the rest of the solve phase ran
- * on the host. Per-iteration counts divide by all optimiser iterations (ADMM + refinement).
+ * on the host. Per-iteration counts divide by all optimiser iterations.
  * Null when no run used a device backend.
  */
 export function deviceTrafficTable(rows: readonly NetworkRow[]): string | null {

@@ -73,7 +73,7 @@ export interface RunResult {
   readonly endedAt?: string;
   /** Wall time of the whole child process, spawn to exit (ms). */
   readonly wallMs: number;
-  /** ADMM iterations (+ refinement iterations separately) or interior-point iterations. */
+  /** Interior-point iterations (peers); lipdp's optimiser iterations are `refineIterations`. */
   readonly iterations?: number;
   readonly refineIterations?: number;
   /** Largest resident set of the child (and, sampled, of the solver it started), bytes. */

@@ -12,7 +12,7 @@ import type { StageParams } from '../lmi/conv/stages.js';
 import { certifyStages, type ChainCertificate, type ChainCertifyOptions } from './chain-certify.js';
 
 /** Certify L for the chain with hidden-layer multipliers Λ_k (one vector per activation, ≥ 0). */
-export function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: Omit<ChainCertifyOptions, 'recursionStages'> = {}): Promise<ChainCertificate> {
+export async function certifyFcChain(chain: FcChain, lambdas: readonly Float64Array[], opts: Omit<ChainCertifyOptions, 'recursionStages'> = {}): Promise<ChainCertificate> {
   const hidden = chain.layers.length - 1;
   if (lambdas.length !== hidden) throw new Error(`certifyFcChain: need ${hidden} multiplier vectors, got ${lambdas.length}`);
   lambdas.forEach((lam, k) => {
