@@ -2,11 +2,14 @@
  * Which backend a run uses, and the sentence that says why. Kept free of the DOM so it can be
  * unit-tested.
  *
- * Rule (measured in headless Chromium on SwiftShader, December 2026): WebGPU on a software
- * adapter was 4–30× slower than the page's CPU backend (tiny MLP 19.4 s vs 0.65 s; MNIST
- * 784-50-10 23.7 s vs 5.9 s, where WebGPU stopped at its ADMM time limit after 34 iterations).
- * So "auto" takes WebGPU only on a hardware adapter and the CPU backend otherwise. A user can
- * still force either one; the page then says what the measurement suggests.
+ * Rule: a software adapter (SwiftShader, lavapipe…) has no GPU behind it, so any device work
+ * runs emulated on the same CPU cores, and the backend's start-up comes on top. Measured in
+ * headless Chromium on SwiftShader (loaded 2-core machine, Run to report): the bundled models
+ * give the device no work (dense chains and the unrolled formulation are optimised in f64 on
+ * the CPU, and short Roesser chains take the Newton method, also on the CPU), and WebGPU was no
+ * faster than the page's CPU backend: tiny MLP 2.1 s vs 1.5 s, tiny CNN (Roesser) 2.2–2.4 s vs
+ * 2.1 s, tiny residual CNN 5.0 s vs 5.1 s. So "auto" takes WebGPU only on a hardware adapter and the CPU
+ * backend otherwise. A user can still force either one; the page then says what to expect.
  */
 import type { DemoBackend, GpuProbe } from './protocol.js';
 
@@ -55,7 +58,7 @@ export function chooseBackend(setting: BackendSetting, probe: GpuProbe): Backend
     return {
       backend: 'webgpu',
       reason: kind?.software
-        ? `WebGPU, as selected, on a software adapter (${kind.label}): expect it to be several times slower than the CPU backend.`
+        ? `WebGPU, as selected, on a software adapter (${kind.label}): there is no GPU behind it, so expect no speed-up over the CPU backend.`
         : `WebGPU, as selected, on ${kind?.label ?? 'the adapter'}.`,
     };
   }
@@ -63,7 +66,7 @@ export function chooseBackend(setting: BackendSetting, probe: GpuProbe): Backend
   if (kind?.software)
     return {
       backend: 'cpu',
-      reason: `Auto chose the CPU backend: the WebGPU adapter is software (${kind.label}; ${kind.evidence}), where WebGPU measured 4–30× slower than the CPU backend.`,
+      reason: `Auto chose the CPU backend: the WebGPU adapter is software (${kind.label}; ${kind.evidence}), with no GPU behind it; WebGPU measured no faster than the CPU backend there.`,
     };
   return { backend: 'webgpu', reason: `Auto chose WebGPU: hardware adapter ${kind?.label ?? ''}.`.replace(' .', '.') };
 }

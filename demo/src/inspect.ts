@@ -38,7 +38,7 @@ export function describeNetwork(net: Network): NetworkInfo {
   };
 }
 
-/** Whether estimateLipschitz takes the dense-chain (ADMM) path for this network. */
+/** Whether estimateLipschitz solves this network as a dense chain (the 'fc' formulation, one dense stage per layer). */
 function isDenseChain(net: Network): boolean {
   try {
     toFcChain(net);

@@ -73,7 +73,7 @@ const USER_MODEL = '__user__';
 /** Layer info of bundled models by file name (imported on first selection). */
 const bundledInfo = new Map<string, NetworkInfo>();
 let trace = new ConvergenceTrace();
-const charts = new ChartSet({ bound: el('plot-bound'), residuals: el('plot-residuals'), interval: el('plot-interval') }, trace);
+const charts = new ChartSet({ bound: el('plot-bound'), interval: el('plot-interval') }, trace);
 let last: { report: LipschitzReport; ctx: RunContext; trace: ConvergenceTrace } | undefined;
 
 function setState(s: AppState): void {
@@ -298,13 +298,10 @@ async function run(): Promise<void> {
         lastPhase = e.phase;
       }
       const v = describeProgress(e, {
-        backend: choice.backend,
-        solverKind: trace.solverKind,
-        denseChain: model.info?.denseChain ?? null,
         bestCertified: trace.bestCertified,
         phaseElapsed: t - phaseStart,
-        admmLimit: s.timeLimitMs / 1000,
-        optimiserLimit: s.timeLimitMs / 1000,
+        runElapsed: t,
+        timeLimit: s.timeLimitMs / 1000,
         boundsLimit: s.lowerBoundTimeMs / 1000,
       });
       ui.phase.textContent = v.text;
@@ -322,8 +319,7 @@ async function run(): Promise<void> {
       charts.draw();
       const ctx: RunContext = {
         backendReason: choice.reason,
-        admmLimitS: s.timeLimitMs / 1000,
-        optimiserLimitS: s.timeLimitMs / 1000,
+        timeLimitS: s.timeLimitMs / 1000,
         optimiserSeconds: optimiserSeconds(trace),
         wallSeconds: secs(),
       };

@@ -1,14 +1,12 @@
 /**
- * The page's three SVG charts, redrawn from a ConvergenceTrace on each animation frame that has
+ * The page's two SVG charts, redrawn from a ConvergenceTrace on each animation frame that has
  * new data (a run has at most a few thousand points, so redrawing from scratch stays cheap and
  * keeps the code free of incremental bookkeeping):
- *   bound:     how far the bound was from where the run ended, |L(t) − L_final| / L_final, on a
- *              log scale against seconds: certified bounds solid (steps), uncertified optimiser
- *              estimates dashed; the phase boundaries as labelled vertical lines;
- *   residuals: ADMM primal / dual residuals against seconds (dense nets only; the f64 optimiser
- *              of the other nets has no residuals, and the page says so instead);
- *   interval:  one row each for the empirical lower bound, the certified bound, the closed-form
- *              bound and the naive bound on a log axis, with the interval where L lies shaded.
+ *   bound:    how far the bound was from where the run ended, |L(t) − L_final| / L_final, on a
+ *             log scale against seconds: certified bounds solid (steps), uncertified optimiser
+ *             estimates dashed; the phase boundaries as labelled vertical lines;
+ *   interval: one row each for the empirical lower bound, the certified bound, the closed-form
+ *             bound and the naive bound on a log axis, with the interval where L lies shaded.
  * The viewBox is 600 units wide and text is 13–14 units, so at a 600 px wide page text stays at
  * about 12 px or more.
  */
@@ -18,14 +16,10 @@ const NS = 'http://www.w3.org/2000/svg';
 const W = 600;
 const M = { left: 62, right: 14 };
 
-const PHASE_LABEL: Record<string, string> = {
-  import: 'import',
-  bounds: 'bounds',
-  build: 'build',
-  solve: 'ADMM',
+/** Labels of the phases whose start the bound chart marks with a labelled line. */
+const PHASE_LABEL: Readonly<Record<string, string>> = {
   refine: 'f64 optimiser',
   certify: 'certify',
-  done: 'done',
 };
 
 class Canvas {
@@ -64,8 +58,8 @@ class Canvas {
     else this.el('rect', { x: x - 2, y: y - s * 1.8, width: 4, height: s * 3.6, class: cls });
   }
 
-  /** Legend entries in rows (wrapping) starting at y: a line sample or a marker, then the label. */
-  legend(y: number, entries: readonly { cls: string; label: string; marker?: 'circle' | 'square' }[]): number {
+  /** Legend entries in rows (wrapping) starting at y: a line sample, then the label. */
+  legend(y: number, entries: readonly { cls: string; label: string }[]): number {
     let x = M.left;
     for (const e of entries) {
       const w = 34 + e.label.length * 7 + 16;
@@ -74,7 +68,6 @@ class Canvas {
         y += 18;
       }
       this.line(x, y - 5, x + 26, y - 5, `series ${e.cls}`);
-      if (e.marker) this.marker(e.marker, x + 13, y - 5, `marker ${e.cls}`, 3);
       this.text(x + 32, y, e.label, 'legend');
       x += w;
     }
@@ -107,7 +100,7 @@ export class ChartSet {
   private scheduled = false;
 
   constructor(
-    private readonly svgs: { readonly bound: SVGSVGElement; readonly residuals: SVGSVGElement; readonly interval: SVGSVGElement },
+    private readonly svgs: { readonly bound: SVGSVGElement; readonly interval: SVGSVGElement },
     private trace: ConvergenceTrace,
   ) {
     this.draw();
@@ -131,7 +124,6 @@ export class ChartSet {
   /** Redraw now (tests and screenshots need the final state without waiting for a frame). */
   draw(): void {
     drawBound(this.svgs.bound, this.trace);
-    drawResiduals(this.svgs.residuals, this.trace);
     drawInterval(this.svgs.interval, this.trace);
   }
 }
@@ -178,42 +170,6 @@ function drawBound(svg: SVGSVGElement, t: ConvergenceTrace): void {
     'aria-label',
     `Bound convergence chart: ${t.certified.length} certified points and ${t.estimates.length} estimates over ${tMax.toFixed(1)} s; reference ${refName} ${ref.toPrecision(6)}.`,
   );
-}
-
-const RES = { h: 270, title: 18, legend: 42, y0: 60, y1: 210 };
-
-function drawResiduals(svg: SVGSVGElement, t: ConvergenceTrace): void {
-  const ext = extent([t.primal, t.dual]);
-  if (!ext) {
-    // No axes for data that does not exist: a short panel that says why.
-    const c = new Canvas(svg, 76);
-    c.text(M.left, RES.title, 'ADMM residuals', 'title');
-    const lines =
-      t.solverKind === 'optimiser'
-        ? ['none: this network has no ADMM phase', '(the f64 multiplier optimiser has no residuals)']
-        : t.samples.length === 0
-          ? ['drawn when ADMM runs (dense nets)']
-          : ['none yet'];
-    lines.forEach((l, i) => c.text(M.left, RES.title + 24 + i * 18, l, 'placeholder'));
-    const msg = lines.join(' ');
-    svg.setAttribute('aria-label', `ADMM residual chart: ${msg}`);
-    return;
-  }
-  const c = new Canvas(svg, RES.h);
-  c.text(M.left, RES.title, 'ADMM residuals (log scale)', 'title');
-  const tMax = Math.max(t.lastT, 1);
-  const sx = scale([0, tMax], [M.left, W - M.right]);
-  c.xAxisTime(sx, tMax, RES.y1);
-  const [lo, hi] = [ext[0] / 1.5, ext[1] * 1.5];
-  const sy = scale([lo, hi], [RES.y1, RES.y0], true);
-  c.yAxisLog(sy, lo, hi, 'relative residual', RES.y0, RES.y1);
-  series(c, t.primal, sx, sy, 'primal', 'circle');
-  series(c, t.dual, sx, sy, 'dual', 'square');
-  c.legend(RES.legend, [
-    { cls: 'primal', label: 'primal residual', marker: 'circle' },
-    { cls: 'dual', label: 'dual residual', marker: 'square' },
-  ]);
-  svg.setAttribute('aria-label', `ADMM residual chart: ${t.primal.length} points, last primal ${t.primal.at(-1)?.y.toExponential(2)}, dual ${t.dual.at(-1)?.y.toExponential(2)}.`);
 }
 
 const IV = { h: 230, title: 18, row0: 60, rowH: 30, axisPad: 14, labelW: 210 };
@@ -270,10 +226,10 @@ function phaseLines(c: Canvas, t: ConvergenceTrace, sx: (v: number) => number, y
     if (p.phase === 'done' || p.phase === 'import') continue;
     const x = sx(p.t);
     c.line(x, y0, x, y1, 'phase-split');
-    // Only the solver phases are labelled (the short set-up phases before them would overprint);
-    // a label that would run off the right edge is drawn to the left of its line.
-    if (p.phase !== 'solve' && p.phase !== 'refine' && p.phase !== 'certify') continue;
-    const label = PHASE_LABEL[p.phase] ?? p.phase;
+    // Only the optimiser and the certificate are labelled (the short set-up phases before them
+    // would overprint); a label that would run off the right edge is drawn to the left of its line.
+    const label = PHASE_LABEL[p.phase];
+    if (label === undefined) continue;
     const w = label.length * 7;
     const right = x + 3 + w <= W - M.right;
     const start = right ? x + 3 : x - 3 - w;
@@ -283,11 +239,10 @@ function phaseLines(c: Canvas, t: ConvergenceTrace, sx: (v: number) => number, y
   }
 }
 
-function series(c: Canvas, points: readonly Point[], sx: (v: number) => number, sy: (v: number) => number, cls: string, marker?: 'circle' | 'square'): void {
+function series(c: Canvas, points: readonly Point[], sx: (v: number) => number, sy: (v: number) => number, cls: string): void {
   if (points.length === 0) return;
   // A lone point still shows as a short stub (a zero-length path draws nothing).
   c.path(points.length === 1 ? `${pathData(points, sx, sy)}h3` : pathData(points, sx, sy), `series ${cls}`);
-  if (marker && points.length <= 400) for (const p of points) c.marker(marker, sx(p.x), sy(p.y), `marker ${cls}`, 2.5);
 }
 
 function fmtTick(v: number): string {

@@ -68,7 +68,7 @@ export interface NetworkInfo {
   readonly inputShape: readonly number[];
   readonly outputSize: number;
   readonly layers: readonly LayerRow[];
-  /** A dense chain (ADMM + f64 refinement) or a structured net (f64 multiplier optimiser). */
+  /** A dense chain (the 'fc' formulation, whatever formulation the page asks for) or a structured net. */
   readonly denseChain: boolean;
   readonly signal: boolean;
 }

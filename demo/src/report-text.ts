@@ -1,10 +1,10 @@
 /**
  * The report as text: rows for the page's report table and the one-paragraph summary. Free of
- * the DOM (unit-tested). Every number goes through num()/exp(), which never print NaN or
+ * the DOM (unit-tested). Every number goes through num(), which never prints NaN or
  * Infinity: a value the report does not have is said in words.
  *
  * The report is the library's LipschitzReport as is (the JSON download is exactly what the CLI's
- * --json prints); what it does not carry (the backend decision, the page's time limits, when a
+ * --json prints); what it does not carry (the backend decision, the run's time limit, when a
  * phase began) comes from the page in RunContext.
  */
 import type { LipschitzReport } from '../../src/report/types.js';
@@ -12,9 +12,8 @@ import type { LipschitzReport } from '../../src/report/types.js';
 export interface RunContext {
   /** Why this backend ran (backend-choice.ts). */
   readonly backendReason: string;
-  /** Time limits the run was given, seconds. */
-  readonly admmLimitS: number;
-  readonly optimiserLimitS: number;
+  /** The run's time limit (the library's `timeLimitMs`), seconds. */
+  readonly timeLimitS: number;
   /** Seconds the f64 optimiser ('refine' phase) ran, measured on the page; null if it did not run. */
   readonly optimiserSeconds: number | null;
   /** Wall-clock seconds from Run to the report, measured on the page. */
@@ -43,39 +42,25 @@ const FORMULATION_TEXT: Record<LipschitzReport['formulation'], string> = {
   oned: 'SDP on state-space realisations of the 1-D layers (any sequence length)',
 };
 
-const ADMM_STOP: Record<string, string> = {
-  converged: 'residuals below tolerance',
-  max_iter: 'iteration limit',
-  time_limit: 'time limit',
-  stopped: 'certified bound stalled',
-  aborted: 'aborted',
-};
-
-/** Which optimiser ran, in words. */
+/** Which optimiser ran, in words (the same f64 multiplier optimiser for every network kind). */
 export function optimiserText(r: LipschitzReport): string {
-  if (r.formulation === 'fc') {
-    const stop = ADMM_STOP[r.solver.status] ?? r.solver.status;
-    const res =
-      Number.isFinite(r.solver.primalResidual) && Number.isFinite(r.solver.dualResidual)
-        ? `, final residuals primal ${exp(r.solver.primalResidual)} / dual ${exp(r.solver.dualResidual)}`
-        : '';
-    const refine = r.solver.refineIterations > 0 ? `; then the f64 refinement of its multipliers, ${r.solver.refineIterations} iterations` : '; no f64 refinement';
-    return `ADMM, ${r.solver.iterations} iterations (stopped: ${stop})${res}${refine}`;
-  }
-  return `f64 multiplier optimiser, ${r.solver.refineIterations} iterations (this network kind has no ADMM phase, hence no residuals)`;
+  return `f64 multiplier optimiser, ${r.solver.refineIterations} iterations`;
 }
+
+/**
+ * The formulations whose optimiser can give the backend work (the f32 realisation products of its
+ * coarse levels); the dense ones (a dense chain, the unrolled conv net) run wholly in f64 on the CPU.
+ */
+const USES_BACKEND: ReadonlySet<LipschitzReport['formulation']> = new Set(['roesser', 'oned']);
 
 /** Which backend did the arithmetic of each part, in words. */
 export function arithmeticText(r: LipschitzReport): string {
-  const cert = 'certificate in f64 on the CPU';
-  if (r.formulation === 'fc')
-    return r.backend === 'webgpu'
-      ? `ADMM iterations in f32 on WebGPU; refinement and ${cert}`
-      : 'ADMM iterations, refinement and certificate, all f64 on the CPU';
-  if (r.backend === 'webgpu' && r.formulation !== 'unrolled')
-    return `realisation products of the optimiser's coarse levels in f32 on WebGPU; final levels and ${cert}`;
-  const unused = r.backend === 'webgpu' ? ' (the WebGPU backend was selected but this formulation does not use it)' : '';
-  return `optimiser and certificate, all f64 on the CPU${unused}`;
+  const all = 'optimiser and certificate, all f64 on the CPU';
+  if (r.backend !== 'webgpu') return all;
+  if (!USES_BACKEND.has(r.formulation)) return `${all} (the WebGPU backend was selected but this formulation does not use it)`;
+  // The device's traffic counters say whether it got work: the Newton method of short stage chains runs wholly on the CPU.
+  if (r.solver.deviceTraffic?.submissions === 0) return `${all} (the WebGPU backend was selected but this run gave it no work)`;
+  return "realisation products of the optimiser's coarse levels in f32 on WebGPU; final levels and certificate in f64 on the CPU";
 }
 
 export function reportRows(r: LipschitzReport, ctx: RunContext): ReportRow[] {
@@ -98,7 +83,7 @@ export function reportRows(r: LipschitzReport, ctx: RunContext): ReportRow[] {
     },
     { id: 'gap', label: 'Upper / lower', text: r.upperBound !== null && r.lowerBound > 0 ? (r.upperBound / r.lowerBound).toFixed(4) : '—' },
     { id: 'formulation-used', label: 'Formulation', text: `${r.formulation}: ${FORMULATION_TEXT[r.formulation] ?? r.formulation}` },
-    { id: 'optimiser', label: 'Optimiser', value: r.formulation === 'fc' ? r.solver.iterations : r.solver.refineIterations, text: optimiserText(r) },
+    { id: 'optimiser', label: 'Optimiser', value: r.solver.refineIterations, text: optimiserText(r) },
     { id: 'backend-used', label: 'Backend', text: `${r.backend}: ${arithmeticText(r)}` },
     { id: 'backend-reason', label: 'Why this backend', text: ctx.backendReason },
     { id: 'adapter', label: 'GPU adapter', text: adapterText(r) },
@@ -112,12 +97,12 @@ export function reportRows(r: LipschitzReport, ctx: RunContext): ReportRow[] {
 
 /** Whether a limit was what ended the run's optimisers, in words. */
 export function timeLimitText(r: LipschitzReport, ctx: RunContext): string {
-  return `${fmtS(ctx.optimiserLimitS)} for the whole solve${
+  return `${fmtS(ctx.timeLimitS)} for the whole solve${
     hitLimit(r) ? ' (the solve stopped on it: a longer limit may give a tighter bound)' : ' (not reached: the optimisers stopped on their own tests)'
   }`;
 }
 
-/** The run's time limit ended a phase early (the library says so in solver.status). */
+/** The run's time limit ended the solve early (the library says so in solver.status). */
 export function hitLimit(r: LipschitzReport): boolean {
   return r.solver.status === 'time_limit';
 }
@@ -157,7 +142,7 @@ export function timingsText(r: LipschitzReport): string {
     ['import', t.import],
     ['bounds', t.bounds],
     ['build', t.build],
-    [r.formulation === 'fc' ? 'ADMM + refinement' : 'optimiser', t.solve],
+    ['optimiser', t.solve],
     ['certify', t.certify],
   ];
   const sum = parts.reduce((a, [, v]) => a + (Number.isFinite(v) ? v : 0), 0);
@@ -169,10 +154,6 @@ export function timingsText(r: LipschitzReport): string {
 export function num(v: number | null | undefined, missing = '—'): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return missing;
   return v.toPrecision(7);
-}
-
-function exp(v: number): string {
-  return Number.isFinite(v) ? v.toExponential(2) : '—';
 }
 
 function ms(v: number): string {

@@ -35,7 +35,7 @@ export function renderLayers(root: HTMLElement, info: NetworkInfo | null, r: Lip
   table.dataset.testid = 'layer-table';
   const caption = document.createElement('caption');
   caption.textContent = info
-    ? `${info.source}: input [${info.inputShape.join('×')}], ${info.outputSize} outputs; ${info.denseChain ? 'a dense chain (ADMM, then the f64 refinement)' : 'conv / pooling / residual structure (the f64 multiplier optimiser)'}`
+    ? `${info.source}: input [${info.inputShape.join('×')}], ${info.outputSize} outputs; ${networkKind(info)}, solved by the f64 multiplier optimiser`
     : `${r?.network.source ?? ''}: layers as the report lists them`;
   table.append(caption);
   const head = table.createTHead().insertRow();
@@ -101,6 +101,13 @@ function stageTable(r: LipschitzReport): HTMLTableElement {
     cell(tr, g === undefined ? 'not computed' : g === null || !Number.isFinite(g) ? 'not certified alone' : g.toPrecision(6));
   });
   return table;
+}
+
+/** What kind of network the solver sees, for the layer table's caption. */
+function networkKind(info: NetworkInfo): string {
+  if (info.denseChain) return 'a dense chain (layered LipSDP, one stage per layer)';
+  if (info.signal) return 'a 1-D signal network (state-space realisations)';
+  return 'conv / pooling / residual structure';
 }
 
 function cell(tr: HTMLTableRowElement, text: string): HTMLTableCellElement {

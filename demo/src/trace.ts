@@ -3,9 +3,10 @@
  * in the shape the plots draw and the trace download writes. Kept free of the DOM so it can be
  * unit-tested.
  *
- * What is certified: ProgressEvent.bestBound in the 'solve' phase (ADMM) and in 'done' is a bound
- * that passed the f64 certificate; in the 'refine' phase it is the optimiser's objective (an
- * estimate of where the final certified bound will land), not a certified value.
+ * What is certified: the library flags each ProgressEvent.bestBound (bestBoundCertified). In the
+ * 'refine' phase it is the f64 multiplier optimiser's objective (an estimate of where the final
+ * certified bound will land), not a certified value; in 'done' it is the bound that passed the
+ * f64 certificate.
  */
 import type { ProgressEvent } from '../../src/report/types.js';
 
@@ -20,27 +21,19 @@ export interface TraceSample {
   readonly t: number;
   readonly phase: ProgressEvent['phase'];
   readonly iteration: number | null;
-  readonly primalResidual: number | null;
-  readonly dualResidual: number | null;
-  /** The event's bound: certified in 'solve' and 'done', an estimate in 'refine'. */
+  /** The event's bound: an estimate in 'refine', certified in 'done' (see `certified`). */
   readonly bound: number | null;
   readonly certified: boolean;
 }
 
-/** 'admm': dense chain (ADMM, then the f64 refinement); 'optimiser': the f64 multiplier optimiser only. */
-export type SolverKind = 'admm' | 'optimiser';
-
 export class ConvergenceTrace {
   readonly samples: TraceSample[] = [];
-  readonly primal: Point[] = [];
-  readonly dual: Point[] = [];
-  /** Best certified bound when it was reported (ADMM iterations and the final certificate). */
+  /** Certified bounds when they were reported (the final certificate, and any the library flags as certified). */
   readonly certified: Point[] = [];
   /** Optimiser bound estimates (not certified). */
   readonly estimates: Point[] = [];
   /** When each phase began (seconds), in order. */
   readonly phases: { readonly phase: ProgressEvent['phase']; readonly t: number }[] = [];
-  solverKind: SolverKind | null = null;
   /** Final certified bound (from the 'done' event), if any. */
   final: number | null = null;
   /** Reference values from the report, for the interval chart. */
@@ -51,23 +44,10 @@ export class ConvergenceTrace {
   /** Record an event that arrived `t` seconds after the run started. */
   add(e: ProgressEvent, t: number): void {
     const bound = isPositive(e.bestBound) ? e.bestBound : null;
-    const certified = bound !== null && (e.phase === 'solve' || e.phase === 'done');
-    this.samples.push({
-      t,
-      phase: e.phase,
-      iteration: e.iteration ?? null,
-      primalResidual: finiteOrNull(e.primalResidual),
-      dualResidual: finiteOrNull(e.dualResidual),
-      bound,
-      certified,
-    });
+    // The library's flag when it gives one; the 'done' event's bound is the certified result.
+    const certified = bound !== null && (e.bestBoundCertified ?? e.phase === 'done');
+    this.samples.push({ t, phase: e.phase, iteration: e.iteration ?? null, bound, certified });
     if (this.phases[this.phases.length - 1]?.phase !== e.phase) this.phases.push({ phase: e.phase, t });
-    if (e.phase === 'solve') this.solverKind = 'admm';
-    else if (e.phase === 'refine' && this.solverKind === null) this.solverKind = 'optimiser';
-    if (e.phase === 'solve') {
-      if (isPositive(e.primalResidual)) this.primal.push({ x: t, y: e.primalResidual });
-      if (isPositive(e.dualResidual)) this.dual.push({ x: t, y: e.dualResidual });
-    }
     if (bound === null) return;
     if (certified) {
       this.certified.push({ x: t, y: bound });
@@ -92,7 +72,7 @@ export class ConvergenceTrace {
   }
 
   get empty(): boolean {
-    return this.certified.length === 0 && this.estimates.length === 0 && this.primal.length === 0;
+    return this.certified.length === 0 && this.estimates.length === 0;
   }
 
   /** The value gaps are measured against: the final bound, else the best certified, else the last estimate. */
@@ -117,19 +97,14 @@ export class ConvergenceTrace {
 
   /** The trace as CSV (one row per progress event; empty cells where a value does not apply). */
   toCsv(): string {
-    const rows = ['t_s,phase,iteration,primal_residual,dual_residual,bound,bound_certified'];
-    for (const s of this.samples)
-      rows.push([s.t.toFixed(3), s.phase, s.iteration ?? '', s.primalResidual ?? '', s.dualResidual ?? '', s.bound ?? '', s.bound === null ? '' : s.certified].join(','));
+    const rows = ['t_s,phase,iteration,bound,bound_certified'];
+    for (const s of this.samples) rows.push([s.t.toFixed(3), s.phase, s.iteration ?? '', s.bound ?? '', s.bound === null ? '' : s.certified].join(','));
     return rows.join('\n') + '\n';
   }
 }
 
 function isPositive(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0;
-}
-
-function finiteOrNull(v: number | null | undefined): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 /** Affine or log10 map of a data interval onto a pixel interval. */

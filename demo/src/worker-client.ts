@@ -1,9 +1,10 @@
 /**
  * Main-thread side of the solver worker: one run at a time, progress callbacks, and a cancel
  * that always ends the run. A cancel first asks the worker to abort (its AbortController); the
- * library only notices between awaits, and the CPU solver and the f64 refinement run for seconds
- * without awaiting, so if the worker has not answered within CANCEL_GRACE_MS it is terminated
- * and a fresh one is started for the next run.
+ * library only notices when it yields to the event loop, which it does every ~25 ms of work where
+ * it can, but one indivisible step (a stage's factorisation, a batched pass of the lower-bound
+ * search) can take seconds on a large net, so if the worker has not answered within
+ * CANCEL_GRACE_MS it is terminated and a fresh one is started for the next run.
  */
 import type { LipschitzReport, ProgressEvent } from '../../src/report/types.js';
 import type { FromWorker, GpuProbe, NetworkInfo, RunRequest, ToWorker } from './protocol.js';
@@ -15,8 +16,8 @@ export type RunOutcome =
 
 export type InspectOutcome = { readonly kind: 'ok'; readonly info: NetworkInfo } | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
-// Long enough for a graceful abort on WebGPU (measured ~0.4 s with SwiftShader: the current
-// iteration and the final f64 check finish first), short enough to feel immediate.
+// Long enough for a graceful abort when the library yields promptly (~0.1 s on the bundled
+// examples), short enough to feel immediate.
 const CANCEL_GRACE_MS = 1500;
 
 interface Pending {

@@ -6,9 +6,9 @@
  * 'inspect' → import only, the layer description or the import error; 'run' → progress events,
  * then 'done' with the report or 'error' with the LipdpError code and one-line message;
  * 'cancel' → aborts the run's AbortController. The library checks the signal between phases and
- * iterations, but it can only see the cancel message when it yields to the event loop (the WebGPU
- * read-backs do; the CPU solver does not), so the page also terminates a worker that does not
- * answer a cancel promptly (worker-client.ts).
+ * iterations, but it can only see the cancel message when it yields to the event loop (every
+ * ~25 ms of work where it can, not inside one long indivisible step), so the page also
+ * terminates a worker that does not answer a cancel promptly (worker-client.ts).
  */
 import { estimateLipschitz } from '../../src/estimate.js';
 import { registerShaderSources } from '../../src/backend/webgpu/shaders.js';

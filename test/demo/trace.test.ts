@@ -4,53 +4,67 @@ import { ConvergenceTrace, extent, linearTicks, logTicks, logTicks125, pathData,
 import { describeProgress, type ProgressContext } from '../../demo/src/progress-text.js';
 
 describe('ConvergenceTrace', () => {
-  it('separates certified bounds (solve, done) from optimiser estimates, against time', () => {
+  it('separates optimiser estimates (refine) from the certified bound (done), against time', () => {
+    // The events of any network kind, dense chains included: build, refine, certify, done.
     const t = new ConvergenceTrace();
     t.add({ phase: 'import' }, 0);
-    t.add({ phase: 'solve', iteration: 10, maxIterations: 200, primalResidual: 0.5, dualResidual: 2, bestBound: null }, 1);
-    t.add({ phase: 'solve', iteration: 20, maxIterations: 200, primalResidual: 0.1, dualResidual: 0.4, bestBound: 25 }, 2);
-    t.add({ phase: 'refine', iteration: 1, bestBound: 24.9 }, 3);
-    t.add({ phase: 'refine', iteration: 2, bestBound: 24.5 }, 4);
-    t.add({ phase: 'done', bestBound: 24.4 }, 5);
-    expect(t.solverKind).toBe('admm');
-    expect(t.primal.map((p) => p.x)).toEqual([1, 2]);
-    expect(t.dual.map((p) => p.y)).toEqual([2, 0.4]);
-    expect(t.certified).toEqual([
-      { x: 2, y: 25 },
-      { x: 5, y: 24.4 },
-    ]);
+    t.add({ phase: 'bounds' }, 0.5);
+    t.add({ phase: 'build' }, 1);
+    t.add({ phase: 'refine', iteration: 1, bestBound: 25, bestBoundCertified: false }, 2);
+    t.add({ phase: 'refine', iteration: 2, bestBound: 24.9, bestBoundCertified: false }, 3);
+    t.add({ phase: 'refine', iteration: 3, bestBound: 24.5, bestBoundCertified: false }, 4);
+    t.add({ phase: 'certify' }, 4.5);
+    t.add({ phase: 'done', bestBound: 24.6, bestBoundCertified: true }, 5);
+    expect(t.certified).toEqual([{ x: 5, y: 24.6 }]);
     expect(t.estimates).toEqual([
+      { x: 2, y: 25 },
       { x: 3, y: 24.9 },
       { x: 4, y: 24.5 },
     ]);
-    expect(t.final).toBe(24.4);
-    expect(t.phases.map((p) => p.phase)).toEqual(['import', 'solve', 'refine', 'done']);
-    // Relative distance to the final bound; the final point itself has no place on a log axis.
-    const gaps = t.relativeGap(t.certified);
-    expect(gaps).toHaveLength(1);
-    expect(gaps[0]!.y).toBeCloseTo(0.6 / 24.4, 12);
+    expect(t.final).toBe(24.6);
+    expect(t.bestCertified).toBe(24.6);
+    expect(t.phases.map((p) => p.phase)).toEqual(['import', 'bounds', 'build', 'refine', 'certify', 'done']);
+    // Relative distance to the final bound (the estimates may lie on either side of it).
+    const gaps = t.relativeGap(t.estimates);
+    expect(gaps.map((g) => g.x)).toEqual([2, 3, 4]);
+    expect(gaps[0]!.y).toBeCloseTo(0.4 / 24.6, 12);
+    expect(gaps[2]!.y).toBeCloseTo(0.1 / 24.6, 12);
+    // The final point itself has no place on a log axis.
+    expect(t.relativeGap(t.certified)).toEqual([]);
     const csv = t.toCsv().trim().split('\n');
-    expect(csv[0]).toBe('t_s,phase,iteration,primal_residual,dual_residual,bound,bound_certified');
-    expect(csv).toHaveLength(7);
-    expect(csv[4]).toBe('3.000,refine,1,,,24.9,false');
+    expect(csv[0]).toBe('t_s,phase,iteration,bound,bound_certified');
+    expect(csv).toHaveLength(9);
+    expect(csv[1]).toBe('0.000,import,,,');
+    expect(csv[4]).toBe('2.000,refine,1,25,false');
+    expect(csv[8]).toBe('5.000,done,,24.6,true');
     expect(t.toCsv()).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('knows an optimiser-only run (conv nets) and has no certified bound until done', () => {
+  it('has no certified bound until done, and follows the library\'s certified flag', () => {
     const t = new ConvergenceTrace();
     t.add({ phase: 'build' }, 0.5);
-    t.add({ phase: 'refine', iteration: 1, bestBound: 16 }, 1);
-    expect(t.solverKind).toBe('optimiser');
+    t.add({ phase: 'refine', iteration: 1, bestBound: 16, bestBoundCertified: false }, 1);
     expect(t.bestCertified).toBeNull();
     expect(t.reference).toBe(16);
+    expect(t.lastEstimate).toBe(16);
+    // A bound the library flags as certified counts as one in any phase.
+    t.add({ phase: 'refine', iteration: 2, bestBound: 15.5, bestBoundCertified: true }, 1.5);
+    expect(t.bestCertified).toBe(15.5);
+    expect(t.lastEstimate).toBe(16);
+    expect(t.final).toBeNull();
+    // Without the flag, only the 'done' event's bound is certified.
     t.add({ phase: 'done', bestBound: 15 }, 2);
     expect(t.bestCertified).toBe(15);
+    expect(t.final).toBe(15);
   });
 
   it('drops non-positive and non-finite values (log scale)', () => {
     const t = new ConvergenceTrace();
-    t.add({ phase: 'solve', iteration: 10, primalResidual: 0, dualResidual: Number.NaN, bestBound: Infinity }, 1);
+    t.add({ phase: 'refine', iteration: 10, bestBound: Infinity }, 1);
+    t.add({ phase: 'refine', iteration: 11, bestBound: 0 }, 1.5);
+    t.add({ phase: 'done', bestBound: Number.NaN }, 2);
     expect(t.empty).toBe(true);
+    expect(t.final).toBeNull();
     expect(t.toCsv()).not.toMatch(/NaN|Infinity/);
   });
 });
@@ -83,21 +97,30 @@ describe('axis helpers', () => {
 });
 
 describe('progress text', () => {
-  const ctx: ProgressContext = { backend: 'cpu', solverKind: 'admm', denseChain: true, bestCertified: 24.5, phaseElapsed: 1, admmLimit: 15, optimiserLimit: 60, boundsLimit: 20 };
+  const ctx: ProgressContext = { bestCertified: null, phaseElapsed: 1, runElapsed: 15, timeLimit: 60, boundsLimit: 20 };
 
   it('names the phase for what runs and says whether a certified bound exists', () => {
-    const admm = describeProgress({ phase: 'solve', iteration: 50, maxIterations: 200, primalResidual: 0.01, dualResidual: 0.02, bestBound: 24.5 }, ctx);
-    expect(admm.text).toBe('ADMM (f64 on the CPU) iteration 50 of at most 200, limit 15 s, residuals primal 1.0e-2 / dual 2.0e-2; best certified L 24.5000');
-    expect(admm.fraction).toBe(0.25);
-    expect(describeProgress({ phase: 'refine', iteration: 3, bestBound: 24.4 }, ctx).text).toMatch(/^f64 refinement of the ADMM multipliers, iteration 3, estimate 24.4000 \(not certified\)/);
-    const conv = describeProgress({ phase: 'refine', iteration: 3, bestBound: 16 }, { ...ctx, solverKind: 'optimiser', denseChain: false, bestCertified: null });
-    expect(conv.text).toMatch(/^f64 multiplier optimiser, iteration 3, estimate 16.0000 \(not certified\), limit 60 s; no certified bound yet$/);
+    const refine = describeProgress({ phase: 'refine', iteration: 3, bestBound: 16, bestBoundCertified: false }, ctx);
+    expect(refine.text).toBe('f64 multiplier optimiser, iteration 3, estimate 16.0000 (not certified), time limit 60 s; no certified bound yet');
+    expect(refine.fraction).toBe(0.25);
+    expect(describeProgress({ phase: 'refine', iteration: 4, bestBound: 24.4, bestBoundCertified: true }, { ...ctx, bestCertified: 24.4 }).text).toBe(
+      'f64 multiplier optimiser, iteration 4, certified L 24.4000, time limit 60 s; best certified L 24.4000',
+    );
+    expect(describeProgress({ phase: 'build' }, ctx)).toEqual({ text: 'Building the stage LMIs and the closed-form starting point…', fraction: null });
+    expect(describeProgress({ phase: 'certify' }, { ...ctx, bestCertified: 24.5 }).text).toBe('Certifying in f64 (bisection on L²)…; best certified L 24.5000');
+    expect(describeProgress({ phase: 'done', bestBound: 24.5, bestBoundCertified: true }, ctx)).toEqual({ text: 'Done: certified L 24.5000', fraction: 1 });
+    expect(describeProgress({ phase: 'done', bestBound: null }, ctx).text).toBe('Done: no certified bound');
     expect(describeProgress({ phase: 'import' }, ctx).fraction).toBeNull();
     expect(describeProgress({ phase: 'bounds' }, { ...ctx, phaseElapsed: 5 }).fraction).toBe(0.25);
+    for (const phase of ['import', 'bounds', 'build', 'refine', 'certify', 'done'] as const) expect(describeProgress({ phase, iteration: 1, bestBound: 20 }, ctx).text).not.toMatch(/ADMM|residual|undefined/);
   });
 
-  it('fills the bar by time when the time limit comes before the iteration limit', () => {
-    expect(describeProgress({ phase: 'solve', iteration: 10, maxIterations: 200 }, { ...ctx, phaseElapsed: 7.5 }).fraction).toBe(0.5);
-    expect(describeProgress({ phase: 'refine', iteration: 10 }, { ...ctx, phaseElapsed: 90 }).fraction).toBe(1);
+  it("fills the optimiser's bar by the run's time, or by iterations when they come first", () => {
+    // The time limit counts from the start of the run, not of the optimiser.
+    expect(describeProgress({ phase: 'refine', iteration: 10 }, { ...ctx, phaseElapsed: 1, runElapsed: 30 }).fraction).toBe(0.5);
+    expect(describeProgress({ phase: 'refine', iteration: 10 }, { ...ctx, runElapsed: 90 }).fraction).toBe(1);
+    const byIterations = describeProgress({ phase: 'refine', iteration: 150, maxIterations: 200 }, { ...ctx, runElapsed: 6 });
+    expect(byIterations.fraction).toBe(0.75);
+    expect(byIterations.text).toMatch(/^f64 multiplier optimiser, iteration 150 of at most 200, time limit 60 s;/);
   });
 });
