@@ -17,7 +17,7 @@ import { CholeskyKernels, NO_TRANSPOSE } from '../src/backend/webgpu/kernels/cho
 import { projectPsdInPlace } from '../src/linalg/eig.js';
 import { choleskyInPlace, choleskySolve } from '../src/linalg/cholesky.js';
 import type { Layer } from '../src/model/ir.js';
-import { planStages } from '../src/lmi/conv/structure.js';
+import { planStages } from '../src/lmi/stage/structure.js';
 
 const quick = process.argv.includes('--quick');
 const MIN_TIME = quick ? 0.05 : 0.3; // seconds per measurement

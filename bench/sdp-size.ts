@@ -66,7 +66,7 @@ export function sdpSizeOf(widths: readonly number[], formulation: 'lipsdp-neuron
   return { vars, blocks: [...blocks, ...lambda] };
 }
 
-/** The stage shapes stageSdpSize needs (a structural subset of src/lmi/conv/stages.ts' Stage). */
+/** The stage shapes stageSdpSize needs (a structural subset of src/lmi/stage/stages.ts' Stage). */
 export interface StageShape {
   readonly nz: number;
   readonly last: boolean;
@@ -77,7 +77,7 @@ export interface StageShape {
 }
 
 /**
- * Size of the Roesser stage SDP (src/lmi/conv/sdpa.ts) without building it: ρ; per stage the
+ * Size of the Roesser stage SDP (src/lmi/stage/sdpa.ts) without building it: ρ; per stage the
  * P1/P2 of every system, λ of every inner and the output activation, Q_out (diagonal after max
  * pooling); blocks: each stage LMI, every nonempty P, one diagonal block for all λ.
  */

@@ -181,9 +181,9 @@ async function runSdp(input: WorkerInput, solver: 'dsdp' | 'csdp', formulation: 
     problem = (fcFormulation === 'layered' ? buildLayeredSdp : buildLipSdpNeuron)(chain, { normalise: true });
     tBuild = performance.now() - tB;
   } else {
-    const { planStages } = await import('../src/lmi/conv/structure.js');
-    const { buildStageSdp } = await import('../src/lmi/conv/sdpa.js');
-    const { stageLevels } = await import('../src/solver/refine-conv.js');
+    const { planStages } = await import('../src/lmi/stage/structure.js');
+    const { buildStageSdp } = await import('../src/lmi/stage/sdpa.js');
+    const { stageLevels } = await import('../src/solver/refine-chain.js');
     const tB = performance.now();
     let plan;
     try {

@@ -5,8 +5,8 @@
  * Today the seam carries the Roesser realisation products of the L-BFGS gradient (all systems of a
  * chain batched); the rest of the iteration and the certificate run in f64 on the CPU.
  */
-import type { RoesserProducts } from '../lmi/conv/stage-math.js';
-import type { Stage } from '../lmi/conv/stages.js';
+import type { RoesserProducts } from '../lmi/stage/stage-math.js';
+import type { Stage } from '../lmi/stage/stages.js';
 
 export interface AdapterInfo {
   readonly vendor?: string;

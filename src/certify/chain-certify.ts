@@ -23,8 +23,8 @@
  *    ε_k on the outgoing Q_k grows (bisect.ts MARGINS).
  * 4. L = √(ρ·s²) · outerGain, rounded up.
  */
-import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
-import { minimiseRhoG, recursionSteps } from '../lmi/conv/recursion.js';
+import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/stage/stages.js';
+import { minimiseRhoG, recursionSteps } from '../lmi/stage/recursion.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';
 import type { Steps } from '../util/steps.js';
 import { gamma, mulUp, nextUp, sqrtUp, verifyPositiveDefinite } from './psd-check.js';
@@ -46,7 +46,7 @@ export interface ChainCertifyOptions {
   readonly budget?: RunBudget;
   /**
    * Stages with the same LMIs as the plan's in exact arithmetic but cheaper to factor (the
-   * compressed first layer, lmi/conv/compress.ts), for the recursion and the search in ρ (steps 1
+   * compressed first layer, lmi/stage/compress.ts), for the recursion and the search in ρ (steps 1
    * and 2). The verification (step 3) always rebuilds the plan's own stages, so rounding in these
    * can make a certificate fail, never make it wrong.
    */

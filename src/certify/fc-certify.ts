@@ -6,9 +6,9 @@
  */
 import type { FcChain } from '../model/ir.js';
 import { chainNetwork } from '../model/lower.js';
-import { planStages } from '../lmi/conv/structure.js';
-import { compressFirstStage } from '../lmi/conv/compress.js';
-import type { StageParams } from '../lmi/conv/stages.js';
+import { planStages } from '../lmi/stage/structure.js';
+import { compressFirstStage } from '../lmi/stage/compress.js';
+import type { StageParams } from '../lmi/stage/stages.js';
 import { certifyStages, type ChainCertificate, type ChainCertifyOptions } from './chain-certify.js';
 
 /** Certify L for the chain with hidden-layer multipliers Λ_k (one vector per activation, ≥ 0). */

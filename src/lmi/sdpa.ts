@@ -19,7 +19,7 @@ export type SdpaVar =
   | { readonly kind: 'lambda'; readonly layer: number; readonly index: number }
   /** Entry (i, j), i ≤ j, of the symmetric Q_k; it stands for both (i, j) and (j, i). */
   | { readonly kind: 'Q'; readonly layer: number; readonly i: number; readonly j: number }
-  /** Stage SDPs (src/lmi/conv/sdpa.ts): entry (i, j), i ≤ j, of P1 or P2 of Roesser system `system` of stage `layer`. */
+  /** Stage SDPs (src/lmi/stage/sdpa.ts): entry (i, j), i ≤ j, of P1 or P2 of Roesser system `system` of stage `layer`. */
   | { readonly kind: 'P'; readonly layer: number; readonly system: number; readonly part: 'P1' | 'P2'; readonly i: number; readonly j: number }
   /** Stage SDPs: multiplier of channel `index` of inner activation `qc` of stage `layer`. */
   | { readonly kind: 'lambdaInt'; readonly layer: number; readonly qc: number; readonly index: number };

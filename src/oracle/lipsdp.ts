@@ -5,8 +5,8 @@
  */
 import type { FcChain } from '../model/ir.js';
 import { buildLayeredSdp, buildLipSdpNeuron, type SdpaProblem, type SdpFormulation } from '../lmi/sdpa.js';
-import { buildStageSdp } from '../lmi/conv/sdpa.js';
-import type { StagePlan } from '../lmi/conv/stages.js';
+import { buildStageSdp } from '../lmi/stage/sdpa.js';
+import type { StagePlan } from '../lmi/stage/stages.js';
 import type { SdpSolver } from './binaries.js';
 import { solveSdpa, type SolveResult } from './solve.js';
 
@@ -60,8 +60,8 @@ async function optimum(problem: SdpaProblem, solver: SdpSolver, opts: Omit<LipOr
 
 /**
  * The optimum of the layered SDP of a general (conv / pooling / residual) stage chain
- * (lmi/conv/sdpa.ts) from an external solver: the best bound any multipliers of lipdp's Roesser
- * formulation can give. `levels` scales the variables (refine-conv.ts stageLevels); any positive
+ * (lmi/stage/sdpa.ts) from an external solver: the best bound any multipliers of lipdp's Roesser
+ * formulation can give. `levels` scales the variables (refine-chain.ts stageLevels); any positive
  * levels give the same optimum. L includes the plan's input gain.
  */
 export async function stageSdpOracle(

@@ -1,12 +1,12 @@
 /**
  * Entry point for every network that is not a 1-D signal network: pick a formulation, lower it to
- * the stage chain (src/lmi/conv/stages.ts), and hand that to the one solver core (solveStagePlan:
+ * the stage chain (src/lmi/stage/stages.ts), and hand that to the one solver core (solveStagePlan:
  * start, Newton or L-BFGS, f64 certificate, naive bound). The formulations differ only in how the
  * network becomes stages:
  *
  * - 'fc': a fully connected chain (dense layers, elementwise scale/shift, flatten, activations;
  *   model/lower.ts folds the affine parts), one dense stage per layer — LipSDP-Neuron, layered.
- * - 'roesser': layer-wise LipSDP on 2-D Roesser realizations (src/lmi/conv/*).
+ * - 'roesser': layer-wise LipSDP on 2-D Roesser realizations (src/realize, src/lmi/conv).
  * - 'unrolled': conv/avg-pool/pad/flatten runs multiplied out into dense Toeplitz matrices
  *   (src/model/unroll.ts), then the dense stages of 'fc'. Only for networks without max pooling or
  *   residual blocks.
@@ -24,15 +24,15 @@ import type { Backend } from '../backend/backend.js';
 import { LipdpError } from '../model/errors.js';
 import { unrollSteps, unrolledSizes } from '../model/unroll.js';
 import { chainNetwork, fcChainOrNull } from '../model/lower.js';
-import { planStages } from '../lmi/conv/structure.js';
-import { compressFirstStage } from '../lmi/conv/compress.js';
-import { activationGain, lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/conv/stages.js';
+import { planStages } from '../lmi/stage/structure.js';
+import { compressFirstStage } from '../lmi/stage/compress.js';
+import { activationGain, lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/stage/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
-import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-conv.js';
+import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-chain.js';
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
 import { newtonChain, newtonFits } from '../solver/newton-chain.js';
 import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
-import { recursionSteps } from '../lmi/conv/recursion.js';
+import { recursionSteps } from '../lmi/stage/recursion.js';
 import { chooseBound } from '../report/choose.js';
 import { certifiedSpectralNorm } from '../bounds/naive.js';
 import { mulUp, nextUp } from '../certify/psd-check.js';

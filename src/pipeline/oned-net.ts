@@ -16,7 +16,7 @@ import type { Network } from '../model/ir.js';
 import type { Backend } from '../backend/backend.js';
 import { forward, jvp, vjp } from '../model/forward.js';
 import { lowerOneD, oneDStagePlan, schurStable } from '../lmi/oned/stages.js';
-import { lmiSize } from '../lmi/conv/stages.js';
+import { lmiSize } from '../lmi/stage/stages.js';
 import type { BoundSource } from '../report/choose.js';
 import { empiricalLowerBoundSteps } from '../bounds/lower.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';

@@ -9,7 +9,7 @@
  * with the two interface weights Q_k, Q_{k+1}. One step eliminates every stage's local block
  * (dense Cholesky of a stage-sized matrix), leaves a block-tridiagonal system in the interface
  * weights alone and solves that by block Cholesky along the chain: cost linear in the depth.
- * Unlike the eliminated problem of refine-conv.ts (first order, smoothed λ_max, stalls on deep
+ * Unlike the eliminated problem of refine-chain.ts (first order, smoothed λ_max, stalls on deep
  * chains whose gains grow geometrically) Newton's method is affine invariant, so the geometric
  * scale of Q_k along the chain does not slow it down.
  *
@@ -29,10 +29,10 @@
 import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
 import { dot, symmetrise } from '../linalg/dense.js';
-import { runRecursion } from '../lmi/conv/recursion.js';
-import { lmiSize, type Stage, type StageParams } from '../lmi/conv/stages.js';
-import { systemF } from '../lmi/conv/stage-math.js';
-import { scaleParams } from './refine-conv.js';
+import { runRecursion } from '../lmi/stage/recursion.js';
+import { lmiSize, type Stage, type StageParams } from '../lmi/stage/stages.js';
+import { systemF } from '../lmi/stage/stage-math.js';
+import { scaleParams } from './refine-chain.js';
 import { UNLIMITED, type RunBudget } from './budget.js';
 
 /** x + a·y as a new array (plain loops: TypedArray.map with a closure is several times slower in V8). */

@@ -1,7 +1,7 @@
 /**
  * Start point of a long stage chain from certificates of its parts.
  *
- * Why: the joint optimiser (refine-conv.ts) creeps on long chains, and a start at the level of
+ * Why: the joint optimiser (refine-chain.ts) creeps on long chains, and a start at the level of
  * the product of single-stage gains leaves it far above the optimum after any affordable number
  * of iterations (glipsdp cnn_C17_CH32: 4.98·10⁸ against the SDP optimum 1.06·10⁴). Short chains
  * (≤ 4 stages) it solves to within a few 0.1 % quickly. And the joint SDP contains every product
@@ -19,11 +19,11 @@
  * Everything here is iteration-counted; nothing depends on the wall clock (see budget.ts).
  */
 import { symEig } from '../linalg/eig.js';
-import { recursionSteps } from '../lmi/conv/recursion.js';
-import { stageForward } from '../lmi/conv/stage-math.js';
-import type { Stage, StageParams } from '../lmi/conv/stages.js';
+import { recursionSteps } from '../lmi/stage/recursion.js';
+import { stageForward } from '../lmi/stage/stage-math.js';
+import type { Stage, StageParams } from '../lmi/stage/stages.js';
 import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
-import { bestInputWeight, lastStub, partOrigin, refineStages, scaleParams, startParams, type SingleStage } from './refine-conv.js';
+import { bestInputWeight, lastStub, partOrigin, refineStages, scaleParams, startParams, type SingleStage } from './refine-chain.js';
 
 /** Largest part solved from the single-stage start (the optimiser reaches ~0.1 % there). */
 export const LEAF_STAGES = 4;

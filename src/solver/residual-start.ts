@@ -23,7 +23,7 @@
  */
 import type { Matrix } from '../model/ir.js';
 import { symEig } from '../linalg/eig.js';
-import { slopeInterval, type Stage, type StageParams } from '../lmi/conv/stages.js';
+import { slopeInterval, type Stage, type StageParams } from '../lmi/stage/stages.js';
 
 /** A system's own certificate: multipliers for Q_in = I and the squared gain they certify. */
 export interface SystemCertificate {

@@ -89,8 +89,8 @@ describe('sdpSizeOf', () => {
 
 describe('stageSdpSize', () => {
   it('matches the exported Roesser stage SDPs (conv, max pooling, residual, dense)', async () => {
-    const { buildStageSdp } = await import('../../src/lmi/conv/sdpa.js');
-    const { planStages } = await import('../../src/lmi/conv/structure.js');
+    const { buildStageSdp } = await import('../../src/lmi/stage/sdpa.js');
+    const { planStages } = await import('../../src/lmi/stage/structure.js');
     const { Rng, conv, dense, flatten, network, pool, relu, residual } = await import('../conv/helpers.js');
     const r = new Rng(5);
     const nets = [

@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Layer } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { certifyStages, verifyStages } from '../../src/certify/chain-certify.js';
 import { runStepsSync } from '../../src/util/steps.js';
-import { scaleParams, startParams } from '../../src/solver/refine-conv.js';
+import { scaleParams, startParams } from '../../src/solver/refine-chain.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, lowerBound, network, pool, relu, residual } from '../conv/helpers.js';
 

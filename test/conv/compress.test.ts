@@ -1,16 +1,16 @@
 /**
- * First-layer compression as a stage rule (src/lmi/conv/compress.ts): a wide dense first layer is
+ * First-layer compression as a stage rule (src/lmi/stage/compress.ts): a wide dense first layer is
  * replaced, for the optimisers and the certifier's recursion, by the m × m square root of its row
  * Gram matrix; the certificate verifies the original LMIs. Checked: the compressed map has the
  * same row Gram matrix, the rule applies only where it is exact, and the certified bound of a
  * 60- and a flattened 2×6×6-input net matches CSDP's optimum of the uncompressed stage SDP.
  */
 import { describe, expect, it } from 'vitest';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { compressFirstStage } from '../../src/lmi/conv/compress.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { compressFirstStage } from '../../src/lmi/stage/compress.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
-import { stageLevels } from '../../src/solver/refine-conv.js';
+import { stageLevels } from '../../src/solver/refine-chain.js';
 import { freshSeed } from '../helpers/random.js';
 import { oracleTestsEnabled } from '../helpers/oracle-policy.js';
 import { Rng, conv, dense, flatten, lowerBound, network, relu } from './helpers.js';

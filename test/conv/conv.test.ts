@@ -1,6 +1,6 @@
 /**
- * Conv / pooling / residual certificates (src/lmi/conv, src/certify/chain-certify.ts,
- * src/solver/refine-conv.ts, src/model/unroll.ts, src/pipeline/conv-net.ts): every certified bound
+ * Conv / pooling / residual certificates (src/lmi/stage, src/lmi/conv, src/certify/chain-certify.ts,
+ * src/solver/refine-chain.ts, src/model/unroll.ts, src/pipeline/conv-net.ts): every certified bound
  * must be ≥ an empirical lower bound (difference quotients of the true network).
  */
 import { describe, expect, it } from 'vitest';
@@ -8,14 +8,14 @@ import type { Conv2dLayer, Layer, Network } from '../../src/model/ir.js';
 import { chainOutputShape, forward } from '../../src/model/index.js';
 import { fcChainForward } from '../../src/model/lower.js';
 import { unrollNetwork } from '../../src/model/unroll.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
 import { avgPoolAxisGain, avgPoolGain } from '../../src/lmi/conv/pool-gain.js';
-import { ParamLayout, evaluateConvG, scaleParams, startParams, type SingleStage } from '../../src/solver/refine-conv.js';
+import { ParamLayout, evaluateConvG, scaleParams, startParams, type SingleStage } from '../../src/solver/refine-chain.js';
 import { naiveRoesser, solveNetwork } from '../../src/pipeline/conv-net.js';
-import { minimiseRhoG, runRecursion } from '../../src/lmi/conv/recursion.js';
+import { minimiseRhoG, runRecursion } from '../../src/lmi/stage/recursion.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { runStepsSync, stepsOf } from '../../src/util/steps.js';
-import type { Stage } from '../../src/lmi/conv/stages.js';
+import type { Stage } from '../../src/lmi/stage/stages.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, leaky, lowerBound, network, pool, relu, residual } from './helpers.js';
 

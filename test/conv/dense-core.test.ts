@@ -5,14 +5,14 @@
  * against CSDP's optimum of the same SDP.
  */
 import { describe, expect, it } from 'vitest';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { compressFirstStage } from '../../src/lmi/conv/compress.js';
-import { isKronDense, type StageParams } from '../../src/lmi/conv/stages.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { compressFirstStage } from '../../src/lmi/stage/compress.js';
+import { isKronDense, type StageParams } from '../../src/lmi/stage/stages.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { certifyFcChain } from '../../src/certify/fc-certify.js';
-import { recursionSteps } from '../../src/lmi/conv/recursion.js';
+import { recursionSteps } from '../../src/lmi/stage/recursion.js';
 import { chooseFormulation, solveNetwork } from '../../src/pipeline/conv-net.js';
-import { ROESSER_SCHEDULE, STATELESS_SCHEDULE, scheduleFor, scaleParams, stageLevels, startParams } from '../../src/solver/refine-conv.js';
+import { ParamLayout, ROESSER_SCHEDULE, STATELESS_SCHEDULE, evaluateConvG, scheduleFor, scaleParams, stageLevels, startParams } from '../../src/solver/refine-chain.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { chainNetwork, toFcChain } from '../../src/model/lower.js';
 import { runStepsSync } from '../../src/util/steps.js';
@@ -67,6 +67,32 @@ describe('dense chains on the solver core', () => {
     expect(chooseFormulation(cnn, 'fc')).not.toBe('fc');
     expect(scheduleFor(planStages(mlp).stages)).toBe(STATELESS_SCHEDULE);
     expect(scheduleFor(planStages(cnn).stages)).toBe(ROESSER_SCHEDULE);
+  });
+
+  it('the stateless barrier (log det N left out where N = Q_in): value and reverse-pass gradient', async () => {
+    const seed = freshSeed();
+    const r = new Rng(seed);
+    const plan = compressFirstStage(planStages(network([24], [dense(r, 24, 7), relu(), dense(r, 7, 6), tanh(), dense(r, 6, 3)], 3)));
+    const layout = new ParamLayout(plan.stages);
+    const th = layout.pack((await startParams(plan.stages, 0))!);
+    for (let i = 0; i < th.length; i++) th[i] += 0.05 * Math.sin(1.3 * i + seed);
+    const [mu, barrier] = [0.01, 0.02];
+    const plain = evaluateConvG(layout, th, mu, false, 0).f;
+    const all = evaluateConvG(layout, th, mu, false, barrier, false).f;
+    const { f, grad } = evaluateConvG(layout, th, mu, true, barrier, true);
+    // Every stage here has N = Q_in (dense, αβ = 0): leaving log det N out changes the value.
+    expect(Number.isFinite(f) && Number.isFinite(all) && Number.isFinite(plain), `seed ${seed}`).toBe(true);
+    expect(f, `seed ${seed}`).not.toBe(all);
+    expect(f, `seed ${seed}`).not.toBe(plain);
+    for (let i = 0; i < th.length; i++) {
+      const h = 1e-6;
+      const tp = Float64Array.from(th);
+      tp[i] += h;
+      const tm = Float64Array.from(th);
+      tm[i] -= h;
+      const fd = (evaluateConvG(layout, tp, mu, false, barrier, true).f - evaluateConvG(layout, tm, mu, false, barrier, true).f) / (2 * h);
+      expect(Math.abs(grad[i]! - fd), `seed ${seed} θ[${i}]: ${grad[i]} vs ${fd}`).toBeLessThanOrEqual(1e-4 * (Math.abs(fd) + 1e-2 * Math.abs(f)));
+    }
   });
 
   it('certifyFcChain: the adapter certifies given multipliers and rejects bad ones', async () => {

@@ -5,12 +5,12 @@
  * pushed past feasibility, and the last-stage form is checked the same way.
  */
 import { describe, expect, it } from 'vitest';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { isKronDense } from '../../src/lmi/conv/stages.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { isKronDense } from '../../src/lmi/stage/stages.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { assembleStageLmi, certifyStages, verifyKronDense } from '../../src/certify/chain-certify.js';
 import { verifyPositiveDefinite } from '../../src/certify/psd-check.js';
-import { scaleParams, startParams } from '../../src/solver/refine-conv.js';
+import { scaleParams, startParams } from '../../src/solver/refine-chain.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, network, relu } from './helpers.js';
 

@@ -3,14 +3,14 @@
  * looser than the product of its parts, on fresh random conv chains.
  */
 import { describe, expect, it } from 'vitest';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { chainParts, leafCuts, segment, startFromParts } from '../../src/solver/parts-start.js';
-import { refineStages, scaleParams, startParams } from '../../src/solver/refine-conv.js';
+import { refineStages, scaleParams, startParams } from '../../src/solver/refine-chain.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import type { Layer } from '../../src/model/ir.js';
-import type { Stage } from '../../src/lmi/conv/stages.js';
+import type { Stage } from '../../src/lmi/stage/stages.js';
 import { Rng, conv, lowerBound, network, relu, residual } from './helpers.js';
 
 const SEED = (Date.now() % 100_000) + 1;

@@ -3,17 +3,17 @@
  * vector): each block is one residual stage without Roesser systems (docs/method.md §5.1). Models
  * are ONNX (Gemm / Relu / Add), imported as user models are.
  *  - 2 blocks of width 16: lipdp's certified bound within 0.1 % of CSDP's and DSDP's optimum of
- *    the exported SDP (src/lmi/conv/sdpa.ts), and never below it.
+ *    the exported SDP (src/lmi/stage/sdpa.ts), and never below it.
  *  - 8 blocks of width 64: certifies after 20 iterations (the generic stage optimiser needs tens of
  *    minutes to converge on it on a loaded 2-core machine, see the README's limitations), ≥ the
  *    empirical lower bound, ≤ the naive products (stage gains; plain layer norms).
  */
 import { describe, expect, it } from 'vitest';
 import type { Layer, Network, ScaleShiftLayer } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
-import { stageLevels } from '../../src/solver/refine-conv.js';
+import { stageLevels } from '../../src/solver/refine-chain.js';
 import { certifiedSpectralNorm as normSteps } from '../../src/bounds/naive.js';
 import { runStepsSync } from '../../src/util/steps.js';
 import { spectralNormEstimate } from '../../src/linalg/dense.js';

@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Layer } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { stageForward } from '../../src/lmi/conv/stage-math.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
-import type { Stage } from '../../src/lmi/conv/stages.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { stageForward } from '../../src/lmi/stage/stage-math.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
+import type { Stage } from '../../src/lmi/stage/stages.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
-import { refineStages, scaleParams, startParams } from '../../src/solver/refine-conv.js';
+import { refineStages, scaleParams, startParams } from '../../src/solver/refine-chain.js';
 import { composeResidual, isResidualStage, qcStep, systemStage, type SystemCertificate } from '../../src/solver/residual-start.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, leaky, lowerBound, network, relu, residual } from './helpers.js';

@@ -1,5 +1,5 @@
 /**
- * The SDPA export of the Roesser stage SDP (src/lmi/conv/sdpa.ts) against the certifier and
+ * The SDPA export of the Roesser stage SDP (src/lmi/stage/sdpa.ts) against the certifier and
  * against interior-point solvers:
  *  - the exported blocks at the variables of given multipliers equal the certifier's own
  *    assembly of every stage LMI (so "the same SDP" is literally the one lipdp certifies);
@@ -8,13 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Network } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { buildStageSdp } from '../../src/lmi/conv/sdpa.js';
-import type { StageParams } from '../../src/lmi/conv/stages.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { buildStageSdp } from '../../src/lmi/stage/sdpa.js';
+import type { StageParams } from '../../src/lmi/stage/stages.js';
 import { assembleBlocks, toSdpaText } from '../../src/lmi/sdpa.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { assembleStageLmi } from '../../src/certify/chain-certify.js';
-import { scaleParams, stageLevels, startParams } from '../../src/solver/refine-conv.js';
+import { scaleParams, stageLevels, startParams } from '../../src/solver/refine-chain.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { freshSeed } from '../helpers/random.js';

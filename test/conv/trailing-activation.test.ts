@@ -1,12 +1,12 @@
 /**
  * A network whose outputs pass through an activation (ReLU or sigmoid on the logits, optionally
  * pooled): the stage chain ends at the last linear map and the plan's outerGain carries the
- * activation's max |slope| (src/lmi/conv/structure.ts). The bound is that of the chain without
+ * activation's max |slope| (src/lmi/stage/structure.ts). The bound is that of the chain without
  * the activation times the slope, and stays above an empirical lower bound of the whole net.
  */
 import { describe, expect, it } from 'vitest';
 import type { ActivationLayer } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, lowerBound, network, relu } from './helpers.js';

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { estimateLipschitz } from '../../src/estimate.js';
 import { importOnnx } from '../../src/model/import.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { segment, startFromParts } from '../../src/solver/parts-start.js';
-import { scaleParams, startParams } from '../../src/solver/refine-conv.js';
+import { scaleParams, startParams } from '../../src/solver/refine-chain.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 
 const SHARED = fileURLToPath(new URL('../../../shared/models', import.meta.url));

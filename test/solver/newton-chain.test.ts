@@ -10,10 +10,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Layer, Network } from '../../src/model/ir.js';
-import { planStages } from '../../src/lmi/conv/structure.js';
-import { runRecursion } from '../../src/lmi/conv/recursion.js';
+import { planStages } from '../../src/lmi/stage/structure.js';
+import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { assembleStageLmi, certifyStages } from '../../src/certify/chain-certify.js';
-import { stageLevels, startParams } from '../../src/solver/refine-conv.js';
+import { stageLevels, startParams } from '../../src/solver/refine-chain.js';
 import { modelStageLmi, newtonChain, newtonFits } from '../../src/solver/newton-chain.js';
 import { solveNetwork } from '../../src/pipeline/conv-net.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';

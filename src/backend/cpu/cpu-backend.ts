@@ -1,7 +1,7 @@
 /** Float64 reference backend: the Roesser realisation products in f64 on the CPU (stage-math.ts). */
 import type { Backend } from '../backend.js';
-import { cpuRoesserProducts, type RoesserProducts } from '../../lmi/conv/stage-math.js';
-import type { Stage } from '../../lmi/conv/stages.js';
+import { cpuRoesserProducts, type RoesserProducts } from '../../lmi/stage/stage-math.js';
+import type { Stage } from '../../lmi/stage/stages.js';
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;

@@ -8,8 +8,8 @@ import { acquireGpu } from './device.js';
 import { GpuContext } from './context.js';
 import { GemmKernel } from './kernels/gemm.js';
 import { SplitRoesserProducts } from './kernels/roesser.js';
-import type { RoesserProducts } from '../../lmi/conv/stage-math.js';
-import type { Stage } from '../../lmi/conv/stages.js';
+import type { RoesserProducts } from '../../lmi/stage/stage-math.js';
+import type { Stage } from '../../lmi/stage/stages.js';
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;

@@ -16,7 +16,7 @@ import { LipdpError } from '../../model/errors.js';
 import type { Layer, Matrix, Network, SlopeBounds } from '../../model/ir.js';
 import { networkShapes } from '../../model/shapes.js';
 import { type Conv1dSsm, type LtiSsm, ssmDims, ssmOfConv1d } from '../../realize/oned.js';
-import type { Stage, StagePlan } from '../conv/stages.js';
+import type { Stage, StagePlan } from '../stage/stages.js';
 import { identity, matmul, matrix, transpose } from '../../linalg/dense.js';
 
 export interface OneDStage {
@@ -115,7 +115,7 @@ export function lowerOneD(net: Network): OneDStage[] {
 }
 
 /**
- * The stages as the solver core's stage chain (lmi/conv/stages.ts): z = [u; x] with the
+ * The stages as the solver core's stage chain (lmi/stage/stages.ts): z = [u; x] with the
  * state-space system as a Roesser system with horizontal state only (its 2-D dissipation is
  * then the 1-D one, P − [A B]ᵀP[A B]), u = `stride` samples of `cin` channels (pixel-major, so
  * Q̃ = I_stride ⊗ Q_in) and the output v = D u + C x.

@@ -1,6 +1,6 @@
 /**
  * The Roesser realisation products of convolutional stage chains on the GPU (f32), for every
- * system of every stage in one batch (lmi/conv/stage-math.ts RoesserProducts). With F = [A B]
+ * system of every stage in one batch (lmi/stage/stage-math.ts RoesserProducts). With F = [A B]
  * (nx × d) and P = blkdiag(P1, P2):
  *   dissipation: PF = P·F, then D = −Fᵀ·PF   (d × d: −AᵀPA, −AᵀPB, −BᵀPB)
  *   adjoint:     FΠ = F·Π, then X = FΠ·Fᵀ   (nx × nx)
@@ -8,9 +8,9 @@
  * uploaded once; P and Π are written per call into buffers allocated once (no per-call
  * allocation besides the host arrays handed back).
  */
-import type { Stage } from '../../../lmi/conv/stages.js';
-import type { RoesserProducts } from '../../../lmi/conv/stage-math.js';
-import { systemF } from '../../../lmi/conv/stage-math.js';
+import type { Stage } from '../../../lmi/stage/stages.js';
+import type { RoesserProducts } from '../../../lmi/stage/stage-math.js';
+import { systemF } from '../../../lmi/stage/stage-math.js';
 import { Readback, type GpuContext } from '../context.js';
 import type { GemmKernel, GemmPlan } from './gemm.js';
 

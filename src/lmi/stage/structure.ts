@@ -24,8 +24,8 @@ import { LipdpError } from '../../model/errors.js';
 import { simplifyChain } from '../../model/simplify.js';
 import { type ValueShape, isMap, layerInputShape, layerOutputShape } from '../../model/shapes.js';
 import { axisDelay, roesserFull, roesserOfDelay } from '../../realize/index.js';
-import { convSystem, squareStride } from './conv-system.js';
-import { avgPoolGain, maxPoolGain } from './pool-gain.js';
+import { convSystem, squareStride } from '../conv/conv-system.js';
+import { avgPoolGain, maxPoolGain } from '../conv/pool-gain.js';
 import { activationGain, type Stage, type StagePlan, type StageSystem } from './stages.js';
 import { nextUp } from '../../certify/psd-check.js';
 

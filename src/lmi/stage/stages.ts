@@ -120,6 +120,14 @@ export function isKronDense(st: Stage): boolean {
   return st.kind === 'dense' && st.systems.length === 0 && st.internal.length === 0 && st.qin.order === 'channel-major' && st.qin.rep > 1 && st.out.a === 0;
 }
 
+/**
+ * N is the incoming weight alone (Q_in ⊗ I): a dense stage without systems or internal QCs whose
+ * activation has αβ = 0 (or none). Its N ≻ 0 is then the previous stage's Q* ≻ 0 (or ρ > 0).
+ */
+export function nIsInputWeight(st: Stage): boolean {
+  return st.kind === 'dense' && st.systems.length === 0 && st.internal.length === 0 && (st.last || st.out.a === 0);
+}
+
 export function lmiSize(st: Stage): number {
   return st.nz + (st.last ? 0 : st.out.G.rows);
 }

@@ -12,7 +12,7 @@
  * Scaling (exact): a stage chain's multipliers span many orders of magnitude (Q_k follows the
  * gain of the layers before it), which interior-point solvers handle badly. We substitute
  * x_orig = xScale · x with per-stage scales taken from a feasible point (the closed-form start of
- * refine-conv.ts when given): stage k's P and λ_int scale like Q_{k−1}, its λ_out and Q_k like
+ * refine-chain.ts when given): stage k's P and λ_int scale like Q_{k−1}, its λ_out and Q_k like
  * Q_k. Any positive scales give the same optimum.
  */
 import { SdpBuilder, type SdpaProblem } from '../sdpa.js';

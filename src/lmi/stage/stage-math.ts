@@ -17,7 +17,7 @@
  */
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../../linalg/cholesky.js';
 import { symEig } from '../../linalg/eig.js';
-import { isKronDense, type Stage, type StageParams } from './stages.js';
+import { isKronDense, nIsInputWeight, type Stage, type StageParams } from './stages.js';
 
 export interface StageGrad {
   readonly P: { P1: Float64Array; P2: Float64Array }[];
@@ -337,6 +337,11 @@ export interface ForwardOptions {
   readonly smooth?: number;
   /** Log-det barrier weight on N (and the outgoing Q*). */
   readonly barrier?: number;
+  /**
+   * Leave out log det N where N is the incoming weight alone (stages.ts nIsInputWeight): it then
+   * repeats the previous stage's barrier on the same matrix (STATELESS_SCHEDULE, refine-chain.ts).
+   */
+  readonly skipImpliedBarrier?: boolean;
   readonly products?: StageProducts;
   /** Largest storage P relative to the incoming weight inside the domain (default STORAGE_RANGE). */
   readonly storageRange?: number;
@@ -356,7 +361,7 @@ export function stageForward(st: Stage, Qin: Float64Array, prm: StageParams, opt
   const mu = opts.smooth ?? 0;
   if (isKronDense(st)) return kronForward(st, Qin, prm, mu);
   if (!storageInRange(st, Qin, prm, opts.storageRange ?? STORAGE_RANGE)) return null;
-  return genericForward(st, Qin, prm, mu, opts.barrier ?? 0, opts.products);
+  return genericForward(st, Qin, prm, mu, opts.barrier ?? 0, opts.skipImpliedBarrier === true && nIsInputWeight(st), opts.products);
 }
 
 /**
@@ -388,18 +393,19 @@ function logDetFromCholesky(L: Float64Array, n: number): number {
   return s;
 }
 
-function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number, barrier: number, products?: StageProducts): ForwardResult | null {
+function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number, barrier: number, noNBarrier: boolean, products?: StageProducts): ForwardResult | null {
   const nz = st.nz;
   const G = st.out.G;
   const m = G.rows;
   const L = buildN(st, Qin, prm, products?.dissipation);
   if (!choleskyInPlace(L, nz)) return null;
-  let barrierValue = barrier > 0 ? -barrier * logDetFromCholesky(L, nz) : 0;
+  const nBarrier = noNBarrier ? 0 : barrier;
+  let barrierValue = nBarrier > 0 ? -nBarrier * logDetFromCholesky(L, nz) : 0;
   /** Π += −barrier·N⁻¹ (the barrier's ∂/∂N). */
   const addBarrier = (Pi: Float64Array): void => {
-    if (!(barrier > 0)) return;
+    if (!(nBarrier > 0)) return;
     const Ni = inverseFromCholesky(L, nz);
-    for (let i = 0; i < nz * nz; i++) Pi[i] -= barrier * Ni[i]!;
+    for (let i = 0; i < nz * nz; i++) Pi[i] -= nBarrier * Ni[i]!;
   };
   if (st.last) {
     const Z = new Float64Array(nz * m);

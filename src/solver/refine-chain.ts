@@ -1,6 +1,6 @@
 /**
- * Multiplier optimisation for conv / pooling / residual / dense stage chains on the ELIMINATED
- * problem (docs/method.md §6; the generalisation of refine-fc.ts):
+ * Multiplier optimisation on the ELIMINATED problem (docs/method.md §6), for every stage chain
+ * (dense, conv, pooling, residual, 1-D):
  *   min over (P1, P2 per Roesser system, Λ per activation) of g = λ_max(G N_last⁻¹ Gᵀ)
  * where N_last comes out of the forward recursion of Loewner-maximal outgoing weights from
  * Q_0 = I (recursion.ts). By homogeneity the multipliers times g certify ρ = g. Without max
@@ -10,7 +10,8 @@
  * Parametrisation keeps the domain's simple constraints: λ = exp θ, and P = LLᵀ with L lower
  * triangular whose diagonal is exp θ (so P ≻ 0 always). Gradients come from the reverse pass
  * (stage-math.ts), chained through P = LLᵀ: ∂g/∂L = (∂g/∂P + ∂g/∂Pᵀ)L.
- * L-BFGS with log-sum-exp smoothing continuation as in refine-fc.ts (its lbfgs is reused).
+ * L-BFGS (lbfgs.ts) with log-sum-exp smoothing and a log-det barrier along a continuation schedule
+ * (ROESSER_SCHEDULE / STATELESS_SCHEDULE below).
  *
  * The start is a closed-form-ish feasible point (startParams): per system a Stein solution
  * P̄ (P̄ − AᵀP̄A ≻ 0 for the nilpotent A, block-diagonal), scaled; scalar Λ chosen stage by stage
@@ -18,9 +19,9 @@
  */
 import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/conv/recursion.js';
-import { isKronDense, type Stage, type StageParams } from '../lmi/conv/stages.js';
-import { addPGradient, cpuRoesserProducts, stageForward, type RoesserProducts, type StageProducts } from '../lmi/conv/stage-math.js';
+import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/stage/recursion.js';
+import { isKronDense, nIsInputWeight, type Stage, type StageParams } from '../lmi/stage/stages.js';
+import { addPGradient, cpuRoesserProducts, stageForward, type RoesserProducts, type StageProducts } from '../lmi/stage/stage-math.js';
 import { lbfgsAsync } from './lbfgs.js';
 import { UNLIMITED, runSteps, type RunBudget } from './budget.js';
 import { runStepsSync, stepsOf, type Steps } from '../util/steps.js';
@@ -134,7 +135,7 @@ export class ParamLayout {
       }
       const n = sl.n;
       const L = Float64Array.from(prm.P[sl.index]![sl.kind]);
-      if (!choleskyInPlace(L, n)) throw new Error('refine-conv: P not positive definite');
+      if (!choleskyInPlace(L, n)) throw new Error('refine-chain: P not positive definite');
       this.base.set(sl, L);
       // θ = 0 ⇔ M = I ⇔ P = L0L0ᵀ, the given P.
     }
@@ -192,14 +193,14 @@ function lowerMul(A: Float64Array, B: Float64Array, n: number): Float64Array {
 }
 
 /** g (smoothed with `smooth`, plus the log-det barrier) and its θ-gradient; Infinity outside the domain. */
-export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier = 0): { f: number; grad: Float64Array } {
-  return runStepsSync(convGSteps(layout, theta, smooth, wantGrad, barrier));
+export function evaluateConvG(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier = 0, skipImpliedBarrier = false): { f: number; grad: Float64Array } {
+  return runStepsSync(convGSteps(layout, theta, smooth, wantGrad, barrier, skipImpliedBarrier));
 }
 
 /** `evaluateConvG`, pausing between stages (the optimiser runs it under the run's budget). */
-function* convGSteps(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier: number): Steps<{ f: number; grad: Float64Array }> {
+function* convGSteps(layout: ParamLayout, theta: Float64Array, smooth: number, wantGrad: boolean, barrier: number, skipImpliedBarrier: boolean): Steps<{ f: number; grad: Float64Array }> {
   const { params, Ls } = layout.unpack(theta);
-  const r = yield* recursionSteps(layout.stages, params, { rho: 1, smooth, barrier }, wantGrad);
+  const r = yield* recursionSteps(layout.stages, params, { rho: 1, smooth, barrier, skipImpliedBarrier }, wantGrad);
   if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
   return { f: r.g, grad: wantGrad ? layout.gradTheta(r, params, Ls) : new Float64Array(layout.dim) };
 }
@@ -214,6 +215,7 @@ async function evaluateConvGVia(
   theta: Float64Array,
   smooth: number,
   barrier: number,
+  skipImpliedBarrier: boolean,
   products: RoesserProducts,
   budget: RunBudget,
 ): Promise<{ f: number; grad: Float64Array }> {
@@ -228,7 +230,7 @@ async function evaluateConvGVia(
     at += st.systems.length;
     return { dissipation, deferAdjoint: (j, Ps) => deferred.set(`${k}:${j}`, Ps) };
   });
-  const r = await runSteps(recursionSteps(stages, params, { rho: 1, smooth, barrier, products: perStage }, true), budget);
+  const r = await runSteps(recursionSteps(stages, params, { rho: 1, smooth, barrier, skipImpliedBarrier, products: perStage }, true), budget);
   if (!r || !Number.isFinite(r.g)) return { f: Infinity, grad: new Float64Array(layout.dim) };
   const Pis = owners.map(({ k, j }) => {
     const sy = stages[k]!.systems[j]!;
@@ -253,6 +255,11 @@ export interface Schedule {
   readonly innerTol: number;
   /** The level is run again while a run gains more than this (relative to g; 'level': the level itself × 0.1). */
   readonly repeatGain: number | 'level';
+  /**
+   * Leave out the barrier on N where N is the incoming weight alone (stages.ts nIsInputWeight),
+   * which only repeats the previous stage's barrier on that same matrix.
+   */
+  readonly skipImpliedBarrier: boolean;
 }
 
 /**
@@ -269,6 +276,7 @@ export const ROESSER_SCHEDULE: Schedule = {
   chunk: 200,
   innerTol: 0,
   repeatGain: 'level',
+  skipImpliedBarrier: false,
 };
 
 /**
@@ -276,13 +284,16 @@ export const ROESSER_SCHEDULE: Schedule = {
  * decades, each run stopping at a gain of 1e-4 of its level and repeated only while it halves g.
  * Their objective has no badly scaled P blocks, so the fine path above only costs iterations: on
  * mnist_relu_3_100 it was at 27.855 after 150 s (909 iterations), this schedule reaches 27.83106
- * in 33 s (bench/README.md, "One solver core for dense nets").
+ * in 33 s (bench/README.md, "One solver core for dense nets"). Its barrier leaves out log det N
+ * where N is the incoming weight alone: on the unrolled cnn_tiny that repeated term, an n³
+ * inverse per stage, took half the time.
  */
 export const STATELESS_SCHEDULE: Schedule = {
   levels: [1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
   chunk: 'share',
   innerTol: 1e-4,
   repeatGain: 0.5,
+  skipImpliedBarrier: true,
 };
 
 /** The schedule rule: by whether the chain has Roesser systems (see the two schedules). */
@@ -312,7 +323,8 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
   let bestG = g0;
   const schedule = opts.schedule ?? scheduleFor(stages);
   const levels = schedule.levels;
-  const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : st.nz + (st.last ? 0 : st.out.G.rows)), 0) || 1;
+  const skip = schedule.skipImpliedBarrier;
+  const barrierDim = stages.reduce((acc, st) => acc + (isKronDense(st) ? 0 : (skip && nIsInputWeight(st) ? 0 : st.nz) + (st.last ? 0 : st.out.G.rows)), 0) || 1;
   let level = opts.firstLevel ?? 0;
   while (level < levels.length && iterations < maxIter && !budget.expired()) {
     const rel = levels[level]!;
@@ -320,7 +332,7 @@ export async function refineStages(stages: readonly Stage[], start: readonly Sta
     // Barrier per unit of log det, so that its total pull is about rel·g.
     const barrier = (rel * bestG) / barrierDim;
     const via = rel >= F32_FLOOR ? own : f64;
-    const fg = (th: Float64Array): Promise<{ f: number; grad: Float64Array }> => evaluateConvGVia(layout, th, mu, barrier, via, budget);
+    const fg = (th: Float64Array): Promise<{ f: number; grad: Float64Array }> => evaluateConvGVia(layout, th, mu, barrier, skip, via, budget);
     // Each run starts from a re-based preconditioner (θ_P = 0 ⇔ the best P so far).
     theta = layout.pack(bestParams);
     const left = maxIter - iterations;
@@ -679,7 +691,7 @@ export function scaleParams(params: readonly StageParams[], f: number): StagePar
 /**
  * Scale of every interface weight along the chain at a feasible point: [ρ, level(Q_1), …] with
  * level = mean diagonal, from the closed-form start (startParams) pushed through the recursion.
- * Used to scale the exported stage SDP (lmi/conv/sdpa.ts) for interior-point solvers; null when
+ * Used to scale the exported stage SDP (lmi/stage/sdpa.ts) for interior-point solvers; null when
  * no start exists.
  */
 export async function stageLevels(stages: readonly Stage[]): Promise<number[] | null> {

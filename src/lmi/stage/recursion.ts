@@ -24,6 +24,8 @@ export interface RecursionOptions {
   readonly smooth?: number;
   /** Log-det barrier weight on every N_k and outgoing Q* (optimiser only; g then includes it). */
   readonly barrier?: number;
+  /** See stage-math.ts ForwardOptions. */
+  readonly skipImpliedBarrier?: boolean;
   /** Per stage: Roesser products computed by a backend, and where to defer the P-adjoints. */
   readonly products?: readonly StageProducts[];
   /** Incoming weight of the first stage instead of ρ·I (used to chain partial recursions). */
@@ -110,7 +112,7 @@ export function* recursionSteps(stages: readonly Stage[], params: readonly Stage
   for (let k = 0; k < stages.length; k++) {
     yield;
     const st = stages[k]!;
-    const fw = stageForward(st, Q, params[k]!, { smooth: opts.smooth, barrier: opts.barrier, products: opts.products?.[k], storageRange: opts.storageRange });
+    const fw = stageForward(st, Q, params[k]!, { smooth: opts.smooth, barrier: opts.barrier, skipImpliedBarrier: opts.skipImpliedBarrier, products: opts.products?.[k], storageRange: opts.storageRange });
     if (!fw) return null;
     backs.push(fw.back);
     barrierSum += fw.barrierValue;
