@@ -15,7 +15,7 @@ import { solveOneDNetwork } from './pipeline/oned-net.js';
 import { loadSsmJson } from './model/ssm-json.js';
 import { createBackend } from './backend/select.js';
 import { RunBudget } from './solver/budget.js';
-import type { CertificationStatus, EstimateOptions, LipschitzReport, NetworkSummary, SolverStatus } from './report/types.js';
+import type { CertificationStatus, EstimateOptions, LipschitzReport } from './report/types.js';
 import { finishReport, type ReportDraft } from './report/finish.js';
 
 export type ModelInput = string | Uint8Array | Network;
@@ -92,7 +92,6 @@ function deviceTrafficOf(backend: Backend): { deviceTraffic?: DeviceTraffic } {
   return t ? { deviceTraffic: t } : {};
 }
 
-/** The FC chain of the network, or null when it has conv/pool/residual structure. */
 /**
  * Every network but 1-D signal networks: dense chains, conv / pooling / residual networks, in the
  * formulation asked for or picked by size (pipeline/conv-net.ts), all solved by the one stage-chain
@@ -126,45 +125,12 @@ async function estimateStructured(
   }
   if (backend.name !== 'cpu' && res.formulation !== 'roesser') notices.push(`the ${res.formulation === 'fc' ? 'dense chain' : 'unrolled formulation'} is optimised in f64 on the CPU; the backend was not used`);
   checkAborted(options.signal);
-  options.onProgress?.({ phase: 'done', bestBound: res.upperBound, bestBoundCertified: res.upperBound !== null });
-  if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
-  return {
-    upperBound: res.upperBound,
-    status: res.status,
+  return reportDraft(net, options, budget, backend, notices, {
+    ...res,
     lowerBound: t.lowerBound,
-    naiveBound: res.naiveBound ?? Infinity,
-    backend: backend.name,
-    solverPrecision: backend.precision,
-    ...(backend.adapter ? { adapter: backend.adapter } : {}),
-    timings: {
-      import: t.tImport,
-      build: res.timings.build,
-      solve: res.timings.solve,
-      certify: res.timings.certify,
-      bounds: t.tBounds,
-      total: performance.now() - t.tStart,
-    },
-    solver: {
-      iterations: 0,
-      primalResidual: NaN,
-      dualResidual: NaN,
-      status: budget.timeLimitHit ? 'time_limit' : 'f64-optimiser',
-      refineIterations: res.iterations,
-      lmiSizes: res.lmiSizes,
-      bufferBytes: res.bufferBytes,
-      ...deviceTrafficOf(backend),
-      ...(res.stageGains ? { stageGains: res.stageGains } : {}),
-    },
-    certificate: {
-      precision: 'f64',
-      source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'),
-      rhoInterval: res.rhoInterval,
-      closedFormBound: res.closedFormBound,
-    },
-    network: { source: net.source, inputSize: inputSizeOf(net), outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
-    formulation: res.formulation,
-    notices,
-  };
+    timings: { import: t.tImport, ...res.timings, bounds: t.tBounds, total: performance.now() - t.tStart },
+    inputSize: inputSizeOf(net),
+  });
 }
 
 /**
@@ -187,8 +153,39 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
   } finally {
     backend.dispose();
   }
+  return reportDraft(net, options, budget, backend, notices, {
+    ...res,
+    closedFormBound: null,
+    bufferBytes: 0,
+    formulation: 'oned',
+    timings: { import: tImport, build: res.timings.build, solve: res.timings.solve, certify: res.timings.certify, bounds: res.timings.lower, total: performance.now() - tStart },
+    inputSize: net.inputShape[0] ?? 0,
+  });
+}
+
+/** What every pipeline hands the report builder. */
+interface SolvedNetwork {
+  readonly upperBound: number | null;
+  readonly status: CertificationStatus;
+  readonly lowerBound: number;
+  readonly naiveBound?: number;
+  readonly closedFormBound: number | null;
+  readonly rhoInterval: readonly [number, number] | null;
+  readonly source: 'optimised' | 'closed-form' | 'naive' | null;
+  readonly iterations: number;
+  readonly lmiSizes: readonly number[];
+  readonly bufferBytes: number;
+  readonly stageGains?: readonly number[];
+  readonly formulation: LipschitzReport['formulation'];
+  readonly timings: LipschitzReport['timings'];
+  readonly inputSize: number;
+}
+
+/** The report of a solved network: one builder for every network kind. */
+function reportDraft(net: Network, options: EstimateOptions, budget: RunBudget, backend: Backend, notices: string[], res: SolvedNetwork): ReportDraft {
   checkAborted(options.signal);
   options.onProgress?.({ phase: 'done', bestBound: res.upperBound, bestBoundCertified: res.upperBound !== null });
+  if (res.status === 'fallback') notices.push('the optimised multipliers could not be certified below the fallback bound; reporting the best certified fallback');
   return {
     upperBound: res.upperBound,
     status: res.status,
@@ -197,27 +194,26 @@ async function estimateOneD(net: Network, options: EstimateOptions, budget: RunB
     backend: backend.name,
     solverPrecision: backend.precision,
     ...(backend.adapter ? { adapter: backend.adapter } : {}),
-    timings: {
-      import: tImport,
-      build: res.timings.build,
-      solve: res.timings.solve,
-      certify: res.timings.certify,
-      bounds: res.timings.lower,
-      total: performance.now() - tStart,
-    },
+    timings: res.timings,
     solver: {
       iterations: 0,
       primalResidual: NaN,
       dualResidual: NaN,
       status: budget.timeLimitHit ? 'time_limit' : 'f64-optimiser',
       refineIterations: res.iterations,
-      lmiSizes: res.lmiSizes,
-      bufferBytes: 0,
+      lmiSizes: [...res.lmiSizes],
+      bufferBytes: res.bufferBytes,
       ...deviceTrafficOf(backend),
+      ...(res.stageGains ? { stageGains: [...res.stageGains] } : {}),
     },
-    certificate: { precision: 'f64', source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'), rhoInterval: res.rhoInterval, closedFormBound: null },
-    network: { source: net.source, inputSize: net.inputShape[0] ?? 0, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
-    formulation: 'oned',
+    certificate: {
+      precision: 'f64',
+      source: res.source === 'optimised' ? 'solver' : (res.source ?? 'none'),
+      rhoInterval: res.rhoInterval,
+      closedFormBound: res.closedFormBound,
+    },
+    network: { source: net.source, inputSize: res.inputSize, outputSize: net.outputSize, layers: net.layers.map(describeLayer) },
+    formulation: res.formulation,
     notices,
   };
 }
