@@ -285,9 +285,12 @@ function smoothedGradientHook(l: ActivationLayer, z: Float64Array, tz: Float64Ar
 }
 
 /**
- * max over a few step sizes and both signs of ‖f(x + h v) − f(x)‖ / (|h| ‖v‖), with the
+ * max over a few step sizes and both signs of ‖f(x₁) − f(x)‖ / ‖x₁ − x‖ with x₁ = x + h v, with the
  * reference forward pass. Several h because x may lie within rounding distance of a kink;
- * every one of them is a valid lower bound, so the maximum is too.
+ * every one of them is a valid lower bound, so the maximum is too. The denominator is the step
+ * actually taken, x₁ − x as stored (exact: nearby doubles subtract exactly), not |h|·‖v‖: at
+ * h ~ 1e-8·‖x‖ rounding x + h v moves each entry by up to 1e-8 of the step, and dividing by the
+ * intended step put the quotient of the identity map at 1 + 5e-9.
  */
 export function differenceQuotient(net: Network, x: Float64Array, v: Float64Array): number {
   const nv = norm(v);
@@ -298,10 +301,13 @@ export function differenceQuotient(net: Network, x: Float64Array, v: Float64Arra
   for (const rel of [1e-6, 1e-8]) {
     for (const sign of [1, -1]) {
       const h = (sign * rel * scale) / nv;
-      const f1 = forward(net, x.map((xi, i) => xi + h * v[i]!));
+      const x1 = x.map((xi, i) => xi + h * v[i]!);
+      const f1 = forward(net, x1);
       let s = 0;
       for (let i = 0; i < f1.length; i++) s += (f1[i]! - f0[i]!) ** 2;
-      const q = Math.sqrt(s) / (Math.abs(h) * nv);
+      let d = 0;
+      for (let i = 0; i < x1.length; i++) d += (x1[i]! - x[i]!) ** 2;
+      const q = Math.sqrt(s) / Math.sqrt(d);
       if (Number.isFinite(q) && q > best) best = q;
     }
   }

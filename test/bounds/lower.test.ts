@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NetEvaluator, convAdjointFast, convLinearFast } from '../../src/bounds/net-eval.js';
 import { loadSamples, parseSamples } from '../../src/bounds/samples.js';
-import { defaultLowerIterations, searchLowerBound, searchLowerBoundAsync } from '../../src/bounds/search.js';
+import { defaultLowerIterations, differenceQuotient, searchLowerBound, searchLowerBoundAsync } from '../../src/bounds/search.js';
 import { naiveBoundFc } from '../../src/bounds/naive.js';
 import { estimateLipschitz } from '../../src/estimate.js';
 import { symEig } from '../../src/linalg/eig.js';
@@ -111,6 +111,18 @@ describe('lower-bound evaluator (net-eval.ts)', () => {
 });
 
 describe('lower-bound search (search.ts)', () => {
+  it('the difference quotient divides by the step actually taken: exactly 1 for the identity map', () => {
+    // Found by the fuzz test: an empty graph (output = input) had quotient 1 + 5e-9 when the
+    // denominator was the intended step |h|·‖v‖ rather than the stored x + h v minus x.
+    const r = new Rng(7);
+    const id = network([40], [], 40);
+    for (let k = 0; k < 5; k++) {
+      const x = Float64Array.from({ length: 40 }, () => 3 * r.g() + (k === 4 ? 1000 : 0));
+      const v = Float64Array.from({ length: 40 }, () => r.g());
+      expect(differenceQuotient(id, x, v)).toBe(1);
+    }
+  });
+
   it('a linear network: finds its spectral norm, the exact Lipschitz constant, and never more', () => {
     const r = new Rng(11);
     const net = network([2, 6, 6], [conv(r, 2, 3, 3, 1, 1), conv(r, 3, 2, 3, 2, 0), flatten([2, 2, 2]), dense(r, 8, 4)], 4);
