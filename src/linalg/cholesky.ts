@@ -1,7 +1,7 @@
 /**
  * Dense Cholesky factorisation and triangular solves in Float64 (row-major, lower factor).
  * Used by the certifier (a failed factorisation means "not positive definite") and by the
- * ADMM's normal-equation solve.
+ * optimisers' recursion.
  */
 
 /**

@@ -4,8 +4,7 @@
  * Computations", §8.3). Eigenvectors are accumulated as ROWS of `vectors` (row i is the
  * eigenvector of values[i]) so that every rotation updates two contiguous rows.
  *
- * This is the CPU reference for the PSD projection that dominates the ADMM iteration, and the
- * oracle the WebGPU Jacobi kernels are tested against.
+ * It is also the oracle the WebGPU Jacobi (PSD projection) kernels are tested against.
  */
 
 export interface SymEig {

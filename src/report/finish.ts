@@ -46,7 +46,7 @@ function describeModel(model: string | Uint8Array | Network, source?: string): s
 /**
  * The report as plain JSON data. JSON has no NaN or Infinity; JSON.stringify would write null for
  * them anyway, this makes it explicit (and deep) so the printed JSON and this object agree:
- * `solver.primalResidual` / `dualResidual` are null without an ADMM phase, `naiveBound` is null
+ * `solver.primalResidual` / `dualResidual` are null (no network has an ADMM phase), `naiveBound` is null
  * when it was not computed.
  */
 export function reportToJson(r: LipschitzReport): unknown {

@@ -171,8 +171,8 @@ export interface ProgressEvent {
   readonly primalResidual?: number;
   readonly dualResidual?: number;
   /**
-   * Best bound so far. It is a certified bound only when `bestBoundCertified` is true (dense
-   * chains during ADMM, and the final 'done' event); otherwise it is the optimiser's current
+   * Best bound so far. It is a certified bound only when `bestBoundCertified` is true (the final
+   * 'done' event); otherwise it is the optimiser's current
    * estimate √g, which has not passed the f64 check and can lie below the bound that will be
    * certified.
    */

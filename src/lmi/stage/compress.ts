@@ -1,5 +1,5 @@
 /**
- * First-layer compression as a rule of the stage chain (the dense path's fast path, lmi/build-fc.ts):
+ * First-layer compression as a rule of the stage chain:
  * a first stage that is a plain dense map v = G u on a vector u of n inputs, n > m outputs.
  *
  * Its LMI [[ρI + 2a GᵀΛG, −c GᵀΛ], [−c ΛG, 2Λ − Q_1]] (or ρI − GᵀG/s² if it is the last) splits,
