@@ -114,12 +114,14 @@ export function chooseFormulation(net: Network, requested: SolveNetworkOptions['
 /** The network as a stage chain in the chosen formulation, then the solver core. */
 export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
   const t0 = performance.now();
-  const formulation = chooseFormulation(net, opts.formulation);
+  // The chain is folded once here, not again by chooseFormulation's test.
+  const fc = opts.formulation === 'roesser' || opts.formulation === 'unrolled' ? null : fcChainOrNull(net);
+  const formulation = fc ? 'fc' : chooseFormulation(net, opts.formulation);
   const budget = opts.budget ?? UNLIMITED;
   let plan: StagePlan;
   if (formulation === 'roesser') plan = planStages(net);
   else {
-    const chain = formulation === 'fc' ? fcChainOrNull(net)! : await runSteps(unrollSteps(net), budget);
+    const chain = fc ?? (await runSteps(unrollSteps(net), budget));
     plan = planStages(chainNetwork(chain, net.source));
   }
   return { ...(await solveStagePlan(plan, { ...opts, maxIter: opts.maxIter ?? DEFAULT_MAX_ITER[formulation] }, t0)), formulation };
