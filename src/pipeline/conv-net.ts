@@ -89,8 +89,8 @@ const AUTO_UNROLL_LIMIT = 1500;
 /**
  * Optimiser iterations by formulation, when the caller gives none: each keeps the budget its
  * pipeline had before the three were merged into one core (dense chains 3000, the unrolled
- * formulation 1000 — its stages are hundreds of neurons wide, ~0.1 s per iteration — Roesser
- * chains 6000), so that no network got slower by the merge.
+ * formulation 1000 — its stages are hundreds of neurons wide, ~0.2 s per iteration — Roesser
+ * chains 6000).
  */
 const DEFAULT_MAX_ITER = { fc: 3000, unrolled: 1000, roesser: 6000 } as const;
 
