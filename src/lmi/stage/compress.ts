@@ -13,6 +13,7 @@
  */
 import type { Matrix } from '../../model/ir.js';
 import { symEig } from '../../linalg/eig.js';
+import { gramRows } from '../../linalg/dense.js';
 import type { Stage, StagePlan } from './stages.js';
 
 /** The plan with its first stage compressed, or the plan itself when the rule does not apply. */
@@ -33,16 +34,7 @@ function compressible(st: Stage): boolean {
 /** (WWᵀ)^{1/2} (m × m) for W (m × n): the compressed weight of the module comment. */
 export function rowGramSqrt(W: Matrix): Matrix {
   const m = W.rows;
-  const n = W.cols;
-  const g = new Float64Array(m * m);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += W.data[i * n + k]! * W.data[j * n + k]!;
-      g[i * m + j] = s;
-      g[j * m + i] = s;
-    }
-  const { values, vectors } = symEig(g, m);
+  const { values, vectors } = symEig(gramRows(W).data, m);
   const r = new Float64Array(m * m);
   for (let k = 0; k < m; k++) {
     const sq = Math.sqrt(Math.max(values[k]!, 0));
