@@ -10,8 +10,8 @@ import { LipdpError } from './model/errors.js';
 import type { Network } from './model/ir.js';
 import { searchLowerBoundAsync } from './bounds/search.js';
 import { loadSamples } from './bounds/samples.js';
-import { solveNetwork } from './pipeline/conv-net.js';
-import { solveOneDNetwork } from './pipeline/oned-net.js';
+import { lowerBoundOneD } from './bounds/lower-oned.js';
+import { solveNetwork } from './pipeline/solve.js';
 import { loadSsmJson } from './model/ssm-json.js';
 import { createBackend } from './backend/select.js';
 import { RunBudget } from './solver/budget.js';
@@ -54,27 +54,30 @@ async function estimateDraft(model: ModelInput, options: EstimateOptions): Promi
   const tStart = performance.now();
   progress?.({ phase: 'import' });
   const net = await loadNetwork(model, options);
-  if (net.signal) return estimateOneD(net, options, budget, notices, tStart, performance.now() - tStart);
   const tImport = performance.now() - tStart;
   checkAborted(options.signal);
+  if (net.signal) notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
 
   const tB = performance.now();
   progress?.({ phase: 'bounds' });
-  // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load.
-  const lower = await searchLowerBoundAsync(net, {
-    ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
-    ...(options.lowerBoundSeed !== undefined ? { seed: options.lowerBoundSeed } : {}),
-    ...(options.samples !== undefined ? { samples: await loadSamples(options.samples) } : {}),
-    ...(options.lowerBoundTimeMs !== undefined ? { timeLimitMs: options.lowerBoundTimeMs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  // Iteration-budgeted and seeded, so that the lower bound does not depend on machine load. A 1-D
+  // signal network is searched on long random sequences (its bound holds for every length).
+  const lower = net.signal
+    ? await lowerBoundOneD(net, { budget, ...(options.lowerBoundSeed !== undefined ? { seed: options.lowerBoundSeed } : {}) })
+    : (await searchLowerBoundAsync(net, {
+        ...(options.lowerBoundIterations !== undefined ? { iterations: options.lowerBoundIterations } : {}),
+        ...(options.lowerBoundSeed !== undefined ? { seed: options.lowerBoundSeed } : {}),
+        ...(options.samples !== undefined ? { samples: await loadSamples(options.samples) } : {}),
+        ...(options.lowerBoundTimeMs !== undefined ? { timeLimitMs: options.lowerBoundTimeMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })).bound;
   const tBounds = performance.now() - tB;
   checkAborted(options.signal);
-  return estimateStructured(net, options, budget, notices, { tStart, tImport, tBounds, lowerBound: lower.bound });
+  return estimateStructured(net, options, budget, notices, { tStart, tImport, tBounds, lowerBound: lower });
 }
 
 /**
- * What the stage pipelines (conv-net.ts, oned-net.ts) take from the caller's options: the
+ * What the driver (pipeline/solve.ts) takes from the caller's options: the
  * optimiser's iteration budget, and their progress as the report's 'refine'/'certify' phases
  * (their bound estimates are not certified).
  */
@@ -93,11 +96,11 @@ function deviceTrafficOf(backend: Backend): { deviceTraffic?: DeviceTraffic } {
 }
 
 /**
- * Every network but 1-D signal networks: dense chains, conv / pooling / residual networks, in the
- * formulation asked for or picked by size (pipeline/conv-net.ts), all solved by the one stage-chain
- * core. The Roesser realisation products of its L-BFGS iterations run on the chosen backend
- * (WebGPU: f32 batched GEMMs for the coarse smoothing levels, f64 on the CPU for the final ones);
- * everything else, and the certificate, is f64 on the CPU.
+ * Every network kind — dense chains, conv / pooling / residual networks in the formulation asked
+ * for or picked by size, 1-D signal networks — through the one driver (pipeline/solve.ts). The
+ * Roesser realisation products of its L-BFGS iterations run on the chosen backend (WebGPU: f32
+ * batched GEMMs for the coarse smoothing levels, f64 on the CPU for the final ones); everything
+ * else, and the certificate, is f64 on the CPU.
  */
 async function estimateStructured(
   net: Network,
@@ -123,43 +126,15 @@ async function estimateStructured(
   } finally {
     backend.dispose();
   }
-  if (backend.name !== 'cpu' && res.formulation !== 'roesser') notices.push(`the ${res.formulation === 'fc' ? 'dense chain' : 'unrolled formulation'} is optimised in f64 on the CPU; the backend was not used`);
+  if (res.reason) notices.push(res.reason);
+  if (backend.name !== 'cpu' && (res.formulation === 'fc' || res.formulation === 'unrolled')) notices.push(`the ${res.formulation === 'fc' ? 'dense chain' : 'unrolled formulation'} is optimised in f64 on the CPU; the backend was not used`);
   checkAborted(options.signal);
   return reportDraft(net, options, budget, backend, notices, {
     ...res,
     lowerBound: t.lowerBound,
     timings: { import: t.tImport, ...res.timings, bounds: t.tBounds, total: performance.now() - t.tStart },
-    inputSize: inputSizeOf(net),
-  });
-}
-
-/**
- * 1-D signal networks (Conv1d, LTI state-space layers): bounds in ℓ2 over time for sequences of
- * any length (pipeline/oned-net.ts); the realisation products of the optimiser run on the chosen
- * backend, the final levels and the certificate in f64 on the CPU; the lower bound uses long
- * random sequences.
- */
-async function estimateOneD(net: Network, options: EstimateOptions, budget: RunBudget, notices: string[], tStart: number, tImport: number): Promise<ReportDraft> {
-  notices.push('bound in ℓ2 over time and channels, valid for input sequences of any length (zero initial state)');
-  const backend: Backend = await createBackend(options.backend ?? 'cpu', (msg) => notices.push(msg));
-  options.onProgress?.({ phase: 'build' });
-  let res: Awaited<ReturnType<typeof solveOneDNetwork>>;
-  try {
-    res = await solveOneDNetwork(net, {
-      backend,
-      budget,
-      ...stageSolveOptions(options),
-    });
-  } finally {
-    backend.dispose();
-  }
-  return reportDraft(net, options, budget, backend, notices, {
-    ...res,
-    closedFormBound: null,
-    bufferBytes: 0,
-    formulation: 'oned',
-    timings: { import: tImport, build: res.timings.build, solve: res.timings.solve, certify: res.timings.certify, bounds: res.timings.lower, total: performance.now() - tStart },
-    inputSize: net.inputShape[0] ?? 0,
+    // A 1-D network's input is a sequence of C-vectors of any length.
+    inputSize: net.signal ? (net.inputShape[0] ?? 0) : inputSizeOf(net),
   });
 }
 

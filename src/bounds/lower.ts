@@ -8,7 +8,7 @@
  * definition for any x, v, h — so the lower bound never depends on differentiability.
  *
  * estimateLipschitz now uses the stronger, iteration-budgeted search of search.ts on image and
- * vector networks; this simpler search remains for the 1-D signal networks (pipeline/oned-net.ts,
+ * vector networks; this simpler search remains for the 1-D signal networks (bounds/lower-oned.ts,
  * whose long random sequences need no pattern search) and as the "before" of bench/lower-bound.ts.
  */
 import { runStepsSync, type Steps } from '../util/steps.js';

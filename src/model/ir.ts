@@ -126,7 +126,7 @@ export interface ResidualLayer {
 /**
  * 1-D convolution on a [C, T] signal (channel-major: index c·T + t), PyTorch semantics
  * (cross-correlation), OIL kernel, groups = 1. The certified bound for such layers holds for input
- * sequences of any length (src/pipeline/oned-net.ts).
+ * sequences of any length (src/pipeline/solve.ts).
  */
 export interface Conv1dLayer {
   readonly kind: 'conv1d';

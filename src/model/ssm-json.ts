@@ -25,7 +25,7 @@
  *                     "padding": p | [left, right]?, "dilation":1?}
  *   {"type":"dense", "W":[[..]] (out×in), "b":[..]?}   applied to every time step separately
  *       (stored as a kernel-1 conv1d: a dense layer mixing time steps has no length-independent
- *       ℓ2 gain, see src/pipeline/oned-net.ts)
+ *       ℓ2 gain, see src/pipeline/solve.ts)
  *   {"type":"relu"|"tanh"|"sigmoid"|"softplus"} | {"type":"leaky_relu","alpha":0.01?} |
  *   {"type":"elu","alpha":1?}
  *

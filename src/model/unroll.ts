@@ -6,7 +6,7 @@
  * is assembled column by column from the layers' own linear maps (jvp at 0, exact: each column is
  * the layer kernels applied to a unit vector) and its offset from the forward pass at 0. The result
  * is an FcChain that computes exactly the network's function (up to rounding of the bias), so
- * LipSDP-Neuron with one multiplier per unrolled neuron applies (dense stages, src/pipeline/conv-net.ts).
+ * LipSDP-Neuron with one multiplier per unrolled neuron applies (dense stages, src/pipeline/solve.ts).
  *
  * Max pooling and residual blocks are not affine maps between activations: rejected with
  * LipdpError('UNSUPPORTED_STRUCTURE').

@@ -202,7 +202,7 @@ export interface EstimateOptions {
   readonly noRefine?: boolean;
   /**
    * Iteration limit of the f64 multiplier optimiser (which also caps each part of a long chain).
-   * Default by formulation: dense chains 3000, unrolled 1000, Roesser 6000, 1-D 5000. An iteration
+   * Default by formulation: dense chains 3000, unrolled 1000, Roesser and 1-D 6000. An iteration
    * count, not a time: the result does not depend on the machine.
    */
   readonly refineMaxIter?: number;

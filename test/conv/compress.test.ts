@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { planStages } from '../../src/lmi/stage/structure.js';
 import { compressFirstStage } from '../../src/lmi/stage/compress.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { stageLevels } from '../../src/solver/refine-chain.js';
 import { freshSeed } from '../helpers/random.js';

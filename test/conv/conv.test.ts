@@ -1,6 +1,6 @@
 /**
  * Conv / pooling / residual certificates (src/lmi/stage, src/lmi/conv, src/certify/chain-certify.ts,
- * src/solver/refine-chain.ts, src/model/unroll.ts, src/pipeline/conv-net.ts): every certified bound
+ * src/solver/refine-chain.ts, src/model/unroll.ts, src/pipeline/solve.ts): every certified bound
  * must be ≥ an empirical lower bound (difference quotients of the true network).
  */
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { unrollNetwork } from '../../src/model/unroll.js';
 import { planStages } from '../../src/lmi/stage/structure.js';
 import { avgPoolAxisGain, avgPoolGain } from '../../src/lmi/conv/pool-gain.js';
 import { ParamLayout, evaluateConvG, scaleParams, startParams, type SingleStage } from '../../src/solver/refine-chain.js';
-import { naiveRoesser, solveNetwork } from '../../src/pipeline/conv-net.js';
+import { naiveRoesser, solveNetwork } from '../../src/pipeline/solve.js';
 import { minimiseRhoG, runRecursion } from '../../src/lmi/stage/recursion.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { runStepsSync, stepsOf } from '../../src/util/steps.js';

@@ -1,5 +1,5 @@
 /**
- * Dense chains on the one solver core (src/pipeline/conv-net.ts, formulation 'fc'): the wide first
+ * Dense chains on the one solver core (src/pipeline/solve.ts, formulation 'fc'): the wide first
  * layer planned as ρ ⊗ I_n (verified with m × m tests), the certifier's recursion on the compressed
  * first stage, the schedule rule, the public certifyFcChain adapter, and a fresh random dense net
  * against CSDP's optimum of the same SDP.
@@ -11,7 +11,7 @@ import { isKronDense, type StageParams } from '../../src/lmi/stage/stages.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { certifyFcChain } from '../../src/certify/fc-certify.js';
 import { recursionSteps } from '../../src/lmi/stage/recursion.js';
-import { chooseFormulation, solveNetwork } from '../../src/pipeline/conv-net.js';
+import { chooseFormulation, solveNetwork } from '../../src/pipeline/solve.js';
 import { ParamLayout, ROESSER_SCHEDULE, STATELESS_SCHEDULE, evaluateConvG, scheduleFor, scaleParams, stageLevels, startParams } from '../../src/solver/refine-chain.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { chainNetwork, toFcChain } from '../../src/model/lower.js';

@@ -8,7 +8,7 @@ import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { chainParts, leafCuts, segment, startFromParts } from '../../src/solver/parts-start.js';
 import { refineStages, scaleParams, startParams } from '../../src/solver/refine-chain.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import type { Layer } from '../../src/model/ir.js';
 import type { Stage } from '../../src/lmi/stage/stages.js';
 import { Rng, conv, lowerBound, network, relu, residual } from './helpers.js';

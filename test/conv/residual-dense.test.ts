@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Layer, Network, ScaleShiftLayer } from '../../src/model/ir.js';
 import { planStages } from '../../src/lmi/stage/structure.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { stageLevels } from '../../src/solver/refine-chain.js';
 import { certifiedSpectralNorm as normSteps } from '../../src/bounds/naive.js';

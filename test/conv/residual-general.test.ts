@@ -11,7 +11,7 @@ import type { Network } from '../../src/model/ir.js';
 import { jvp, sizeOf, layerInputShape } from '../../src/model/index.js';
 import { LipdpError } from '../../src/model/errors.js';
 import { planStages } from '../../src/lmi/stage/structure.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { stageLevels } from '../../src/solver/refine-chain.js';
 import { symEig } from '../../src/linalg/eig.js';

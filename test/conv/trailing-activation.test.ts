@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivationLayer } from '../../src/model/ir.js';
 import { planStages } from '../../src/lmi/stage/structure.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { freshSeed } from '../helpers/random.js';
 import { Rng, conv, dense, flatten, lowerBound, network, relu } from './helpers.js';
 

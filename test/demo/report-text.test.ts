@@ -6,7 +6,7 @@ import type { LipschitzReport } from '../../src/report/types.js';
 const ctx: RunContext = { backendReason: 'Auto chose the CPU backend: software adapter.', timeLimitS: 60, optimiserSeconds: 3, wallSeconds: 5 };
 
 /**
- * A conv-net report as the library returns it for every network kind: solver.iterations 0, NaN
+ * A report as the library returns it for every network kind: solver.iterations 0, NaN
  * primal/dual residuals (fields the report still has, which the page must not print), an
  * infinite naive bound.
  */

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importOnnx, importOnnxBytes } from '../../src/model/import.js';
 import { loadSsmJson } from '../../src/model/ssm-json.js';
-import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
+import { lowerBoundOneD } from '../../src/bounds/lower-oned.js';
 import { buildCnn1dOnnx, buildSsmNetJson } from '../../examples/oned/make-oned-examples.js';
 
 describe('seeded 1-D examples', () => {
@@ -21,7 +22,7 @@ describe('seeded 1-D examples', () => {
 
   it('cnn1d: certified bound ≥ lower bound on length-512 sequences, ≤ naive', async () => {
     const net = await importOnnx('examples/oned/cnn1d.onnx');
-    const r = await solveOneDNetwork(net, { lowerBoundLength: 512, lowerBoundSamples: 3 });
+    const r = { ...(await solveNetwork(net)), lowerBound: await lowerBoundOneD(net, { length: 512, samples: 3 }) };
     console.log(`cnn1d: certified ${r.upperBound} lower(T=512) ${r.lowerBound} naive ${r.naiveBound} sizes ${r.lmiSizes}`);
     expect(r.status).toBe('certified');
     expect(r.lowerBound).toBeGreaterThan(0);
@@ -31,7 +32,7 @@ describe('seeded 1-D examples', () => {
 
   it('ssm-net.json: certified bound ≥ lower bound on length-512 sequences, ≤ naive', async () => {
     const net = await loadSsmJson('examples/oned/ssm-net.json');
-    const r = await solveOneDNetwork(net, { lowerBoundLength: 512, lowerBoundSamples: 3 });
+    const r = { ...(await solveNetwork(net)), lowerBound: await lowerBoundOneD(net, { length: 512, samples: 3 }) };
     console.log(`ssm-net: certified ${r.upperBound} lower(T=512) ${r.lowerBound} naive ${r.naiveBound} sizes ${r.lmiSizes}`);
     expect(r.status).toBe('certified');
     expect(r.upperBound!).toBeGreaterThanOrEqual(r.lowerBound);

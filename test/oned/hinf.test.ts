@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Network } from '../../src/model/ir.js';
-import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
+import { lowerBoundOneD } from '../../src/bounds/lower-oned.js';
 import { gaussian, hinfNorm, randMatrix, rng, stableA } from './helpers.js';
 
 function linearSsmNet(seed: number, nx: number, cin: number, cout: number, r: number): Network {
@@ -29,7 +30,7 @@ describe('linear SSM: certified bound vs H∞ norm', () => {
       const layer = net.layers[0]!;
       if (layer.kind !== 'ssm') throw new Error('unreachable');
       const hinf = hinfNorm(layer.A, layer.B, layer.C, layer.D);
-      const res = await solveOneDNetwork(net, { lowerBoundLength: 512, noNaive: true });
+      const res = { ...(await solveNetwork(net, { noNaive: true })), lowerBound: await lowerBoundOneD(net, { length: 512 }) };
       expect(res.status).toBe('certified');
       const ub = res.upperBound!;
       // Sound: never below the H∞ norm (the exact ℓ2 gain over unbounded sequences).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LipdpError } from '../../src/model/errors.js';
 import { loadSsmJson, parseSsmJson } from '../../src/model/ssm-json.js';
-import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 
 function err(text: string): LipdpError {
   try {
@@ -49,6 +49,6 @@ describe('lipdp-ssm JSON: one-line errors', () => {
   it('a time-mixing layer is rejected by the 1-D pipeline with a reason', async () => {
     const net = parseSsmJson(JSON.stringify({ input: { channels: 1, length: 4 }, layers: [ok] }));
     const mixed = { ...net, layers: [...net.layers, { kind: 'dense' as const, W: { rows: 1, cols: 4, data: new Float64Array(4).fill(1) }, bias: new Float64Array(1), name: 'sum' }] };
-    await expect(solveOneDNetwork(mixed)).rejects.toThrow(/length-independent/);
+    await expect(solveNetwork(mixed)).rejects.toThrow(/length-independent/);
   });
 });

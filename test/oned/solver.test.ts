@@ -12,7 +12,7 @@ import { startParams, scaleParams } from '../../src/solver/refine-chain.js';
 import { recursionSteps } from '../../src/lmi/stage/recursion.js';
 import { runSteps } from '../../src/solver/budget.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
-import { solveOneDNetwork } from '../../src/pipeline/oned-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { buildSsmNetJson } from '../../examples/oned/make-oned-examples.js';
 import { gaussian, rng } from './helpers.js';
 
@@ -73,7 +73,7 @@ describe('Schur stability of 1-D layers', () => {
 
   it('an unstable SSM fails with a one-line reason naming the stage (its ℓ2 gain is infinite)', async () => {
     const net = parseSsmJson(JSON.stringify({ input: { channels: 1 }, layers: [{ type: 'ssm', A: [[1.05]], B: [[1]], C: [[1]] }] }));
-    const r = await solveOneDNetwork(net, { lowerBoundSamples: 0 });
+    const r = await solveNetwork(net);
     expect(r.status).toBe('failed');
     expect(r.upperBound).toBeNull();
     expect(r.reason).toMatch(/stage 0 .*not Schur stable/);

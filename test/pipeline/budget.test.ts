@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { estimateLipschitz } from '../../src/estimate.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import type { Layer } from '../../src/model/ir.js';
 import { Rng, conv, dense, flatten, network, relu } from '../conv/helpers.js';
 

@@ -14,7 +14,7 @@ import { planStages } from '../../src/lmi/stage/structure.js';
 import { certifyStages } from '../../src/certify/chain-certify.js';
 import { segment, startFromParts } from '../../src/solver/parts-start.js';
 import { scaleParams, startParams } from '../../src/solver/refine-chain.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 
 const SHARED = fileURLToPath(new URL('../../../shared/models', import.meta.url));
 const have = existsSync(SHARED);

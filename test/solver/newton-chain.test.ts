@@ -15,7 +15,7 @@ import { runRecursion } from '../../src/lmi/stage/recursion.js';
 import { assembleStageLmi, certifyStages } from '../../src/certify/chain-certify.js';
 import { stageLevels, startParams } from '../../src/solver/refine-chain.js';
 import { modelStageLmi, newtonChain, newtonFits } from '../../src/solver/newton-chain.js';
-import { solveNetwork } from '../../src/pipeline/conv-net.js';
+import { solveNetwork } from '../../src/pipeline/solve.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { freshSeed } from '../helpers/random.js';
 import { oracleTestsEnabled } from '../helpers/oracle-policy.js';

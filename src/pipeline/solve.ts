@@ -1,8 +1,7 @@
 /**
- * Entry point for every network that is not a 1-D signal network: pick a formulation, lower it to
- * the stage chain (src/lmi/stage/stages.ts), and hand that to the one solver core (solveStagePlan:
- * start, Newton or L-BFGS, f64 certificate, naive bound). The formulations differ only in how the
- * network becomes stages:
+ * The one driver: lower a network to the stage chain (src/lmi/stage/stages.ts) and hand that to
+ * the one solver core (solveStagePlan: start, Newton or L-BFGS, f64 certificate, naive bound).
+ * Network kinds and formulations differ only in how the network becomes stages:
  *
  * - 'fc': a fully connected chain (dense layers, elementwise scale/shift, flatten, activations;
  *   model/lower.ts folds the affine parts), one dense stage per layer — LipSDP-Neuron, layered.
@@ -12,6 +11,12 @@
  *   residual blocks.
  * - 'auto': 'fc' for a fully connected chain; otherwise unrolled when possible and the unrolled
  *   chain has at most ~1500 neurons, else roesser.
+ * - 1-D signal networks (conv1d / LTI SSM / per-step dense layers; `net.signal`) whatever the
+ *   formulation: lmi/oned/stages.ts, one stage per layer with horizontal state only. Their bound
+ *   is in ℓ2 over time and channels for input sequences of ANY length (no LMI block depends on
+ *   the length T; zero initial state). Heads that mix time steps are rejected by the lowering:
+ *   flatten + dense depends on T by construction and the mean over T steps has gain 1/√T, so no
+ *   length-independent bound exists for them.
  *
  * The naive bound (always certified): product over stages of each stage's own certified gain
  * (the stage as a linear last layer from Q_in = I, certified by the same rigorous check; a dense
@@ -36,9 +41,11 @@ import { recursionSteps } from '../lmi/stage/recursion.js';
 import { chooseBound } from '../report/choose.js';
 import { certifiedSpectralNorm } from '../bounds/naive.js';
 import { mulUp, nextUp } from '../certify/psd-check.js';
+import { lowerOneD, oneDStagePlan, schurStable } from '../lmi/oned/stages.js';
 
 export interface SolveNetworkOptions {
-  readonly formulation: 'fc' | 'roesser' | 'unrolled' | 'auto';
+  /** Default 'auto'; 1-D signal networks have one formulation and ignore it. */
+  readonly formulation?: 'fc' | 'roesser' | 'unrolled' | 'auto';
   readonly onProgress?: (p: { phase: 'build' | 'solve' | 'certify'; iteration?: number; boundEstimate?: number }) => void;
   /** Optimiser iterations (default by formulation: DEFAULT_MAX_ITER). */
   readonly maxIter?: number;
@@ -74,7 +81,7 @@ export interface SolveNetworkResult {
   readonly lmiSizes: number[];
   readonly iterations: number;
   readonly timings: { build: number; solve: number; certify: number };
-  readonly formulation: 'fc' | 'roesser' | 'unrolled';
+  readonly formulation: 'fc' | 'roesser' | 'unrolled' | 'oned';
   readonly rhoInterval: [number, number] | null;
   /** Which multipliers the printed bound comes from ('optimised' ⇔ status 'certified'). */
   readonly source: 'optimised' | 'closed-form' | 'naive' | null;
@@ -82,6 +89,8 @@ export interface SolveNetworkResult {
   readonly stageGains?: number[];
   /** Bytes of backend buffers the products used (0 on the CPU). */
   readonly bufferBytes: number;
+  /** Why nothing was certified (status 'failed' before any optimisation). */
+  readonly reason?: string;
 }
 
 const AUTO_UNROLL_LIMIT = 1500;
@@ -90,15 +99,15 @@ const AUTO_UNROLL_LIMIT = 1500;
  * Optimiser iterations by formulation, when the caller gives none: each keeps the budget its
  * pipeline had before the three were merged into one core (dense chains 3000, the unrolled
  * formulation 1000 — its stages are hundreds of neurons wide, ~0.2 s per iteration — Roesser
- * chains 6000).
+ * and 1-D chains 6000).
  */
-const DEFAULT_MAX_ITER = { fc: 3000, unrolled: 1000, roesser: 6000 } as const;
+const DEFAULT_MAX_ITER = { fc: 3000, unrolled: 1000, roesser: 6000, oned: 6000 } as const;
 
 /**
  * Which formulation 'auto' picks (exported for tests and the CLI's report). 'fc' asked of a
  * network that is not a fully connected chain means 'auto'.
  */
-export function chooseFormulation(net: Network, requested: SolveNetworkOptions['formulation']): 'fc' | 'roesser' | 'unrolled' {
+export function chooseFormulation(net: Network, requested: SolveNetworkOptions['formulation'] = 'auto'): 'fc' | 'roesser' | 'unrolled' {
   if (requested === 'roesser' || requested === 'unrolled') return requested;
   if (fcChainOrNull(net)) return 'fc';
   let sizes: number[];
@@ -112,8 +121,9 @@ export function chooseFormulation(net: Network, requested: SolveNetworkOptions['
 }
 
 /** The network as a stage chain in the chosen formulation, then the solver core. */
-export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Promise<SolveNetworkResult> {
+export async function solveNetwork(net: Network, opts: SolveNetworkOptions = {}): Promise<SolveNetworkResult> {
   const t0 = performance.now();
+  if (net.signal) return solveOneD(net, opts, t0);
   // The chain is folded once here, not again by chooseFormulation's test.
   const fc = opts.formulation === 'roesser' || opts.formulation === 'unrolled' ? null : fcChainOrNull(net);
   const formulation = fc ? 'fc' : chooseFormulation(net, opts.formulation);
@@ -127,7 +137,23 @@ export async function solveNetwork(net: Network, opts: SolveNetworkOptions): Pro
   return { ...(await solveStagePlan(plan, { ...opts, maxIter: opts.maxIter ?? DEFAULT_MAX_ITER[formulation] }, t0)), formulation };
 }
 
-// ------------------------------------------------------------------ Roesser
+/**
+ * A 1-D signal network: a stage whose A is not Schur stable has infinite gain over unbounded
+ * sequences, so no multipliers exist; say which instead of running the optimiser.
+ */
+async function solveOneD(net: Network, opts: SolveNetworkOptions, t0: number): Promise<SolveNetworkResult> {
+  const stages = lowerOneD(net);
+  const plan = oneDStagePlan(stages);
+  opts.budget?.throwIfAborted();
+  const unstable = stages.findIndex((st) => !schurStable(st.sys.A));
+  if (unstable >= 0) {
+    const reason = `stage ${unstable} ('${stages[unstable]!.name}') has no feasible start: its A is not Schur stable (spectral radius ≥ 1), so its ℓ2 gain over unbounded sequences is infinite`;
+    return { upperBound: null, status: 'failed', source: null, closedFormBound: null, rhoInterval: null, lmiSizes: plan.stages.map(lmiSize), iterations: 0, timings: { build: performance.now() - t0, solve: 0, certify: 0 }, formulation: 'oned', bufferBytes: 0, reason };
+  }
+  return { ...(await solveStagePlan(plan, { ...opts, maxIter: opts.maxIter ?? DEFAULT_MAX_ITER.oned }, t0)), formulation: 'oned' };
+}
+
+// ------------------------------------------------------------------ the core
 
 /**
  * The solver core on a stage chain of any origin (conv / residual / dense networks through
@@ -284,7 +310,8 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
   const tSolve = performance.now() - t1 - tCert;
   const stageGains: number[] = [];
   const naive = opts.noNaive ? undefined : await naiveRoesser(original, singles, stageGains, budget);
-  return { ...finish(best === closed ? null : best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', iterations > 0), bufferBytes, ...(stageGains.length ? { stageGains } : {}) };
+  const result = finish(best === closed ? null : best, closed, naive, lmiSizes, iterations, { build: tBuild, solve: tSolve, certify: tCert }, 'roesser', iterations > 0);
+  return { ...result, bufferBytes, ...(stageGains.length ? { stageGains } : {}), ...(result.status === 'failed' ? { reason: 'no multipliers could be certified' } : {}) };
 }
 
 /** Product of per-stage certified gains (see the module comment). +∞ if some stage fails. */
