@@ -61,7 +61,7 @@ async function runLipdp(input: WorkerInput, backend: 'cpu' | 'webgpu', variant: 
   // Imported here so that an import-time failure of the library is a recorded 'failed', not a crash.
   const { estimateLipschitz } = await import('../src/estimate.js');
   const { importOnnx, toFcChain } = await import('../src/model/index.js');
-  const { chooseFormulation } = await import('../src/pipeline/conv-net.js');
+  const { chooseFormulation } = await import('../src/pipeline/solve.js');
   const t0 = performance.now();
   try {
     const net = await importOnnx(input.path);
