@@ -23,7 +23,7 @@
  *    ε_k on the outgoing Q_k grows (bisect.ts MARGINS).
  * 4. L = √(ρ·s²) · outerGain, rounded up.
  */
-import { isKronDense, type Stage, type StagePlan, type StageParams } from '../lmi/stage/stages.js';
+import { isKronDense, qinIndex, type Stage, type StagePlan, type StageParams } from '../lmi/stage/stages.js';
 import { minimiseRhoG, recursionSteps } from '../lmi/stage/recursion.js';
 import { runSteps, type RunBudget } from '../solver/budget.js';
 import type { Steps } from '../util/steps.js';
@@ -170,14 +170,12 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
   };
   let ops = 4;
   // Incoming weight on u.
-  const { c, rep, order } = st.qin;
+  const { c, rep } = st.qin;
   for (let p = 0; p < rep; p++)
     for (let i = 0; i < c; i++)
       for (let j = 0; j < c; j++) {
-        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
-        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
         const v = Qin[i * c + j]!;
-        if (v !== 0) add(r, s, v, Math.abs(v));
+        if (v !== 0) add(qinIndex(st.qin, p, i), qinIndex(st.qin, p, j), v, Math.abs(v));
       }
   // Dissipation of every Roesser system: blkdiag(P, 0) − [A B]ᵀ P [A B] on (x, input).
   st.systems.forEach((sy, jx) => {
@@ -225,23 +223,25 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
       }
     ops += 2 * nx + 4;
   });
-  // Quadratic constraints: 2a GᵀΛG − c(GᵀΛE + EᵀΛG) + 2EᵀΛE.
-  const qc = (Gm: { rows: number; data: Float64Array }, lam: Float64Array, a: number, cc: number, wOff: number): void => {
-    if (a !== 0)
-      for (let kk = 0; kk < Gm.rows; kk++) {
-        const f = 2 * a * lam[kk]!;
-        if (f === 0) continue;
-        for (let i = 0; i < nz; i++) {
-          const gi = Gm.data[kk * nz + i]!;
-          if (gi === 0) continue;
-          for (let j = 0; j < nz; j++) {
-            const gj = Gm.data[kk * nz + j]!;
-            if (gj === 0) continue;
-            const v = f * gi * gj;
-            add(i, j, v, Math.abs(v));
-          }
+  // Σ_k over the rows g_k of G of the nonzero products term(k, g_ki, g_kj) at (i, j): the GᵀΛG
+  // and GᵀG terms below, each with its own (fixed) order of rounded operations.
+  const addGramTerms = (Gm: { rows: number; data: Float64Array }, term: (kk: number, gi: number, gj: number) => number): void => {
+    for (let kk = 0; kk < Gm.rows; kk++)
+      for (let i = 0; i < nz; i++) {
+        const gi = Gm.data[kk * nz + i]!;
+        if (gi === 0) continue;
+        for (let j = 0; j < nz; j++) {
+          const gj = Gm.data[kk * nz + j]!;
+          if (gj === 0) continue;
+          const v = term(kk, gi, gj);
+          add(i, j, v, Math.abs(v));
         }
       }
+  };
+  // Quadratic constraints: 2a GᵀΛG − c(GᵀΛE + EᵀΛG) + 2EᵀΛE.
+  const qc = (Gm: { rows: number; data: Float64Array }, lam: Float64Array, a: number, cc: number, wOff: number): void => {
+    // (2aλ_k)·g_ki·g_kj; a row with 2aλ_k = 0 adds exact zeros.
+    if (a !== 0) addGramTerms(Gm, (kk, gi, gj) => 2 * a * lam[kk]! * gi * gj);
     for (let kk = 0; kk < Gm.rows; kk++) {
       const w = wOff + kk;
       for (let i = 0; i < nz; i++) {
@@ -259,17 +259,7 @@ export function assembleStageLmi(st: Stage, Qin: Float64Array, prm: StageParams,
   });
   if (st.last) {
     // − GᵀG / s² (one more rounded operation per term than − GᵀG)
-    for (let kk = 0; kk < m; kk++)
-      for (let i = 0; i < nz; i++) {
-        const gi = G.data[kk * nz + i]!;
-        if (gi === 0) continue;
-        for (let j = 0; j < nz; j++) {
-          const gj = G.data[kk * nz + j]!;
-          if (gj === 0) continue;
-          const v = (gi * gj) / outScale2;
-          add(i, j, -v, Math.abs(v));
-        }
-      }
+    addGramTerms(G, (_kk, gi, gj) => -((gi * gj) / outScale2));
     ops += m + 3;
   } else {
     // Output QC with w at z-index nz.., and −μ Q_out on the w block.

@@ -34,6 +34,48 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
   return c;
 }
 
+/**
+ * A·B for row-major A (r × k) and B (k × c) as flat arrays, skipping zero entries of A (the
+ * realisation matrices are sparse). Summation over k in increasing order.
+ */
+export function mulSparseLeft(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+  return matmul(matrix(r, k, A), matrix(k, c, B)).data;
+}
+
+/** A·B for dense n × n row-major matrices (k summed in increasing order, as matmul). */
+export function mulSquare(A: Float64Array, B: Float64Array, n: number): Float64Array {
+  const C = new Float64Array(n * n);
+  let i = 0;
+  // Four rows of C per pass over B: each B entry loaded once for four products.
+  for (; i + 3 < n; i += 4) {
+    const c0 = i * n;
+    const c1 = c0 + n;
+    const c2 = c1 + n;
+    const c3 = c2 + n;
+    for (let k = 0; k < n; k++) {
+      const a0 = A[c0 + k]!;
+      const a1 = A[c1 + k]!;
+      const a2 = A[c2 + k]!;
+      const a3 = A[c3 + k]!;
+      const bk = k * n;
+      for (let j = 0; j < n; j++) {
+        const b = B[bk + j]!;
+        C[c0 + j] += a0 * b;
+        C[c1 + j] += a1 * b;
+        C[c2 + j] += a2 * b;
+        C[c3 + j] += a3 * b;
+      }
+    }
+  }
+  for (; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const a = A[i * n + k]!;
+      if (a === 0) continue;
+      for (let j = 0; j < n; j++) C[i * n + j] += a * B[k * n + j]!;
+    }
+  return C;
+}
+
 export function transpose(a: Matrix): Matrix {
   const t = matrix(a.cols, a.rows);
   for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];

@@ -28,9 +28,9 @@
  */
 import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
-import { dot, symmetrise } from '../linalg/dense.js';
+import { dot, mulSquare as mul, symmetrise } from '../linalg/dense.js';
 import { runRecursion } from '../lmi/stage/recursion.js';
-import { lmiSize, type Stage, type StageParams } from '../lmi/stage/stages.js';
+import { lmiSize, qinIndex, type Stage, type StageParams } from '../lmi/stage/stages.js';
 import { systemF } from '../lmi/stage/stage-math.js';
 import { scaleParams } from './refine-chain.js';
 import { UNLIMITED, type RunBudget } from './budget.js';
@@ -175,8 +175,8 @@ function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
   });
   const vars: VarTerms[] = [];
   // Incoming weight on u (I_rep ⊗ Q or Q ⊗ I_rep, stages.ts StageInput).
-  const { c, rep, order } = st.qin;
-  const uPos = (p: number, i: number): number => (order === 'pixel-major' ? p * c + i : i * rep + p);
+  const { c, rep } = st.qin;
+  const uPos = (p: number, i: number): number => qinIndex(st.qin, p, i);
   if (first) {
     const t: [number, number, number][] = [];
     for (let p = 0; p < rep; p++) for (let i = 0; i < c; i++) t.push([1, unit(uPos(p, i)), unit(uPos(p, i))]);
@@ -316,6 +316,12 @@ interface ChainFactor {
   solve(rhs: Float64Array[][]): Float64Array[][];
 }
 
+/** Stage k's block sizes in the chain factor: nv = all its variables, np = those it eliminates. */
+function blockSizes(md: StageModel): { nq: number; nl: number; no: number; nv: number; np: number } {
+  const { nq, nl, no } = md;
+  return { nq, nl, no, nv: nq + nl + no, np: nl + nq };
+}
+
 /**
  * `hess[k]` over stage k's [q_k, l_k, q_{k+1}], consumed: each is released once factored (with
  * wide dense stages the Hessians and factors are hundreds of MB together). rhs / result per
@@ -327,9 +333,7 @@ function factorChain(models: readonly StageModel[], hess: Float64Array[]): Chain
   const F: Float64Array[] = [];
   let carry: Float64Array | null = null;
   for (let k = 0; k < K; k++) {
-    const { nq, nl, no } = models[k]!;
-    const nv = nq + nl + no;
-    const np = nl + nq;
+    const { nq, nl, no, nv, np } = blockSizes(models[k]!);
     const H = hess[k]!;
     const order = [...Array.from({ length: nl }, (_, i) => nq + i), ...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
     const P = new Float64Array(nv * nv);
@@ -354,9 +358,7 @@ function factorChain(models: readonly StageModel[], hess: Float64Array[]): Chain
       const v: Float64Array[] = [];
       let push: Float64Array | null = null;
       for (let k = 0; k < K; k++) {
-        const { nq, nl, no } = models[k]!;
-        const nv = nq + nl + no;
-        const np = nl + nq;
+        const { nq, nl, no, nv, np } = blockSizes(models[k]!);
         const Fk = F[k]!;
         const w = new Float64Array(np);
         w.set(rhs[k]![1]!, 0);
@@ -381,9 +383,7 @@ function factorChain(models: readonly StageModel[], hess: Float64Array[]): Chain
       const out: Float64Array[][] = new Array(K);
       let next: Float64Array | null = null;
       for (let k = K - 1; k >= 0; k--) {
-        const { nq, nl, no } = models[k]!;
-        const nv = nq + nl + no;
-        const np = nl + nq;
+        const { nq, nl, no, nv, np } = blockSizes(models[k]!);
         const Fk = F[k]!;
         const w = v[k]!;
         if (next)
@@ -504,40 +504,6 @@ function feasibleStart(models: readonly StageModel[], start: readonly StageParam
 function chol(A: Float64Array, n: number): Float64Array | null {
   const L = Float64Array.from(A);
   return choleskyInPlace(L, n) ? L : null;
-}
-
-/** A·B for n × n row-major matrices. */
-function mul(A: Float64Array, B: Float64Array, n: number): Float64Array {
-  const C = new Float64Array(n * n);
-  let i = 0;
-  // Four rows of C per pass over B: each B entry loaded once for four products.
-  for (; i + 3 < n; i += 4) {
-    const c0 = i * n;
-    const c1 = c0 + n;
-    const c2 = c1 + n;
-    const c3 = c2 + n;
-    for (let k = 0; k < n; k++) {
-      const a0 = A[c0 + k]!;
-      const a1 = A[c1 + k]!;
-      const a2 = A[c2 + k]!;
-      const a3 = A[c3 + k]!;
-      const bk = k * n;
-      for (let j = 0; j < n; j++) {
-        const b = B[bk + j]!;
-        C[c0 + j] += a0 * b;
-        C[c1 + j] += a1 * b;
-        C[c2 + j] += a2 * b;
-        C[c3 + j] += a3 * b;
-      }
-    }
-  }
-  for (; i < n; i++)
-    for (let k = 0; k < n; k++) {
-      const a = A[i * n + k]!;
-      if (a === 0) continue;
-      for (let j = 0; j < n; j++) C[i * n + j] += a * B[k * n + j]!;
-    }
-  return C;
 }
 
 /** Largest α with S + αD ⪰ 0 (Infinity if every α ≥ 0 works), from the Cholesky factor L of S. */
@@ -756,14 +722,15 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     rhsA[0]![0]![0] = -1;
     const dxA = fac.solve(rhsA);
     const dSA = models.map((_, k) => deltaS(dxA, k));
-    const dZA = models.map((md, k) => {
-      const n = md.n;
-      const T = mul(mul(Z[k]!, dSA[k]!, n), Sinv[k]!, n);
+    // ΔZ = sym(rest − Z·ΔS·S⁻¹), entry by entry as `entry(i, (ZΔSS⁻¹)_i)`.
+    const dualDirection = (k: number, dSk: Float64Array, entry: (i: number, t: number) => number): Float64Array => {
+      const n = models[k]!.n;
+      const T = mul(mul(Z[k]!, dSk, n), Sinv[k]!, n);
       const out = new Float64Array(n * n);
-      const Zk = Z[k]!;
-      for (let i = 0; i < n * n; i++) out[i] = -Zk[i]! - T[i]!;
+      for (let i = 0; i < n * n; i++) out[i] = entry(i, T[i]!);
       return symmetrised(out, n);
-    });
+    };
+    const dZA = models.map((_, k) => dualDirection(k, dSA[k]!, (i, t) => -Z[k]![i]! - t));
     let ap = 1;
     let ad = 1;
     for (let k = 0; k < K; k++) {
@@ -788,13 +755,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
     const dx = fac.solve(rhs);
     const dS = models.map((_, k) => deltaS(dx, k));
-    const dZ = models.map((md, k) => {
-      const n = md.n;
-      const T = mul(mul(Z[k]!, dS[k]!, n), Sinv[k]!, n);
-      const out = new Float64Array(n * n);
-      for (let i = 0; i < n * n; i++) out[i] = sigma * mu * Sinv[k]![i]! - Z[k]![i]! - T[i]! - corr[k]![i]!;
-      return symmetrised(out, n);
-    });
+    const dZ = models.map((_, k) => dualDirection(k, dS[k]!, (i, t) => sigma * mu * Sinv[k]![i]! - Z[k]![i]! - t - corr[k]![i]!));
     ap = 1;
     ad = 1;
     for (let k = 0; k < K; k++) {

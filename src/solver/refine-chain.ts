@@ -19,6 +19,7 @@
  */
 import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
+import { mulSparseLeft } from '../linalg/dense.js';
 import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/stage/recursion.js';
 import { isKronDense, nIsInputWeight, type Stage, type StageParams } from '../lmi/stage/stages.js';
 import { addPGradient, cpuRoesserProducts, stageForward, type RoesserProducts, type StageProducts } from '../lmi/stage/stage-math.js';
@@ -367,7 +368,7 @@ function mat(n: number, m: number, data: Float64Array, i: number, j: number): nu
 /** Σ_k (Aᵀ)^k A^k for a nilpotent A (n × n): the Stein solution of P − AᵀPA = I. */
 function steinNilpotent(A: Float64Array, n: number): Float64Array {
   const P = new Float64Array(n * n);
-  let Ak = new Float64Array(n * n);
+  let Ak: Float64Array = new Float64Array(n * n);
   for (let i = 0; i < n; i++) Ak[i * n + i] = 1;
   for (let k = 0; k <= n; k++) {
     let nz = false;
@@ -379,14 +380,7 @@ function steinNilpotent(A: Float64Array, n: number): Float64Array {
         if (s !== 0) nz = true;
       }
     if (!nz) break;
-    const next = new Float64Array(n * n);
-    for (let i = 0; i < n; i++)
-      for (let r = 0; r < n; r++) {
-        const a = Ak[i * n + r]!;
-        if (a === 0) continue;
-        for (let j = 0; j < n; j++) next[i * n + j] += a * A[r * n + j]!;
-      }
-    Ak = next; // A^{k+1} = A^k·A
+    Ak = mulSparseLeft(Ak, A, n, n, n); // A^{k+1} = A^k·A
   }
   return P;
 }

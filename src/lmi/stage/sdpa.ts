@@ -16,7 +16,7 @@
  * Q_k. Any positive scales give the same optimum.
  */
 import { SdpBuilder, type SdpaProblem } from '../sdpa.js';
-import type { StagePlan } from './stages.js';
+import { qinIndex, type StagePlan } from './stages.js';
 
 export interface StageSdpOptions {
   /**
@@ -65,8 +65,8 @@ export function buildStageSdp(plan: StagePlan, opts: StageSdpOptions = {}): Sdpa
       : symVars(m, (i, j) => (st.pool.diag && i !== j ? -1 : addVar({ kind: 'Q', layer: k + 1, i, j }, 0, sOut)));
 
     // Incoming weight on u: Ũᵀ Q̃_in Ũ.
-    const { c, rep, order } = st.qin;
-    const uIdx = (p: number, i: number): number => (order === 'pixel-major' ? p * c + i : i * rep + p);
+    const { c, rep } = st.qin;
+    const uIdx = (p: number, i: number): number => qinIndex(st.qin, p, i);
     for (let p = 0; p < rep; p++)
       for (let i = 0; i < c; i++) {
         if (k === 0) b.add(rho, blk, uIdx(p, i), uIdx(p, i), scales[rho]!);

@@ -17,7 +17,8 @@
  */
 import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../../linalg/cholesky.js';
 import { symEig } from '../../linalg/eig.js';
-import { isKronDense, nIsInputWeight, type Stage, type StageParams } from './stages.js';
+import { mulSparseLeft } from '../../linalg/dense.js';
+import { isKronDense, nIsInputWeight, qinIndex, type Stage, type StageParams } from './stages.js';
 
 export interface StageGrad {
   readonly P: { P1: Float64Array; P2: Float64Array }[];
@@ -111,13 +112,7 @@ function rowNonzeros(F: Float64Array, rows: number, d: number): Int32Array[] {
  * `cols`: F's row nonzeros when the caller has them cached.
  */
 export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number, cols: readonly Int32Array[] = rowNonzeros(F, nx, d)): Float64Array {
-  const FP = new Float64Array(nx * d);
-  for (let r = 0; r < nx; r++)
-    for (let a = 0; a < d; a++) {
-      const f = F[r * d + a]!;
-      if (f === 0) continue;
-      for (let b = 0; b < d; b++) FP[r * d + b] += f * Pi[a * d + b]!;
-    }
+  const FP = mulSparseLeft(F, Pi, nx, d, d);
   // X[r][q] = Σ_b FP[r][b]·F[q][b] over the nonzeros of F's row q only (F is sparse).
   const X = new Float64Array(nx * nx);
   for (let r = 0; r < nx; r++)
@@ -171,15 +166,9 @@ export function buildN(st: Stage, Qin: Float64Array, prm: StageParams, dissipati
 }
 
 function addQin(st: Stage, N: Float64Array, Q: Float64Array): void {
-  const { c, rep, order } = st.qin;
-  const nz = st.nz;
+  const { c, rep } = st.qin;
   for (let p = 0; p < rep; p++)
-    for (let i = 0; i < c; i++)
-      for (let j = 0; j < c; j++) {
-        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
-        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
-        N[r * nz + s] += Q[i * c + j]!;
-      }
+    for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) N[qinIndex(st.qin, p, i) * st.nz + qinIndex(st.qin, p, j)] += Q[i * c + j]!;
 }
 
 /** F = [A B] (nx × (nx + nin)) of a system, row-major. */
@@ -270,15 +259,10 @@ function emptyGrad(st: Stage): StageGrad {
 /** Push Π = ∂g/∂N through N(Q_in, P, Λ); the P-part is deferred to the caller when `defer` is given. */
 function adjointN(st: Stage, prm: StageParams, Pi: Float64Array, grad: StageGrad, defer?: StageProducts['deferAdjoint']): Float64Array {
   const nz = st.nz;
-  const { c, rep, order } = st.qin;
+  const { c, rep } = st.qin;
   const gQ = new Float64Array(c * c);
   for (let p = 0; p < rep; p++)
-    for (let i = 0; i < c; i++)
-      for (let j = 0; j < c; j++) {
-        const r = order === 'pixel-major' ? p * c + i : i * rep + p;
-        const s = order === 'pixel-major' ? p * c + j : j * rep + p;
-        gQ[i * c + j] += Pi[r * nz + s]!;
-      }
+    for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) gQ[i * c + j] += Pi[qinIndex(st.qin, p, i) * nz + qinIndex(st.qin, p, j)]!;
   st.systems.forEach((sy, j) => {
     const nx = sy.nx1 + sy.nx2;
     const d = nx + sy.nin;
@@ -470,13 +454,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
       if (QinvB) for (let i = 0; i < m * m; i++) Gb[i] -= barrier * QinvB[i]!;
       const grad = emptyGrad(st);
       // YḠ (nz × m)
-      const YG = new Float64Array(nz * m);
-      for (let x = 0; x < nz; x++)
-        for (let r = 0; r < m; r++) {
-          const yv = Y[x * m + r]!;
-          if (yv === 0) continue;
-          for (let s = 0; s < m; s++) YG[x * m + s] += yv * Gb[r * m + s]!;
-        }
+      const YG = mulSparseLeft(Y, Gb, nz, m, m);
       const gl = grad.lamOut!;
       for (let i = 0; i < m; i++) {
         let s = 0;

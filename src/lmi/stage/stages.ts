@@ -120,6 +120,11 @@ export function isKronDense(st: Stage): boolean {
   return st.kind === 'dense' && st.systems.length === 0 && st.internal.length === 0 && st.qin.order === 'channel-major' && st.qin.rep > 1 && st.out.a === 0;
 }
 
+/** The z-index of channel i at pixel p in the incoming weight Q ⊗ I (pixel-major) or I ⊗ Q. */
+export function qinIndex(qin: Stage['qin'], p: number, i: number): number {
+  return qin.order === 'pixel-major' ? p * qin.c + i : i * qin.rep + p;
+}
+
 /**
  * N is the incoming weight alone (Q_in ⊗ I): a dense stage without systems or internal QCs whose
  * activation has αβ = 0 (or none). Its N ≻ 0 is then the previous stage's Q* ≻ 0 (or ρ > 0).
