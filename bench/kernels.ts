@@ -12,7 +12,7 @@ import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { acquireGpu } from '../src/backend/webgpu/device.js';
 import { GpuContext } from '../src/backend/webgpu/context.js';
 import { PsdKernel } from '../src/backend/webgpu/kernels/psd.js';
-import { GemmKernel } from '../src/backend/webgpu/kernels/gemm.js';
+import { GemmKernel, timeVariants } from '../src/backend/webgpu/kernels/gemm.js';
 import { CholeskyKernels, NO_TRANSPOSE } from '../src/backend/webgpu/kernels/cholesky.js';
 import { projectPsdInPlace } from '../src/linalg/eig.js';
 import { choleskyInPlace, choleskySolve } from '../src/linalg/cholesky.js';
@@ -152,15 +152,15 @@ async function main(): Promise<void> {
   table('Cholesky factorisation and the two triangular solves', ['n', 'batch', 'CPU factor ms', 'CPU GFLOP/s', 'GPU factor ms', 'GPU GFLOP/s', 'CPU solve ms', 'GPU solve ms'], cholRows);
 
   // ---- GEMM ----
-  const gemm = await GemmKernel.create(ctx);
+  const tuned = await timeVariants(ctx);
+  const pick = await GemmKernel.create(ctx);
+  console.log(`GEMM variant picked for ${gpu.info.description}: ${pick.variant} (4 × 128³: tiled ${tuned.tiled.toFixed(2)} ms, register ${tuned.register.toFixed(2)} ms)`);
   const gemmRows: (string | number)[][] = [];
   const gemmCases: [number, number][] = quick ? [[64, 8], [256, 1]] : [[33, 64], [64, 16], [128, 4], [256, 1], [256, 4], [512, 1]];
   for (const [n, batch] of gemmCases) {
     const A = new Float64Array(batch * n * n).map(rnd);
     const B = new Float64Array(batch * n * n).map(rnd);
     const ab = ctx.upload(A, 'A'), bb = ctx.upload(B, 'B'), cb = ctx.storage(batch * n * n * 4, 'C');
-    const plan = gemm.plan(Array.from({ length: batch }, (_, k) => ({ M: n, N: n, K: n, transA: true, aOff: k * n * n, lda: n, bOff: k * n * n, ldb: n, cOff: k * n * n, ldc: n, alpha: 1, beta: 0 })));
-    const tg = await timeGpu(dev, () => ctx.run((pass) => plan.record(pass, ab, bb, cb, 'bench')));
     const C = new Float64Array(n * n);
     const tc = timeCpu(() => {
       for (let k = 0; k < batch; k++) {
@@ -174,11 +174,18 @@ async function main(): Promise<void> {
       }
     });
     const flops = 2 * n ** 3 * batch;
-    gemmRows.push([`${n}×${n}×${n}`, batch, ms(tc), gf(flops, tc), ms(tg), gf(flops, tg), (tc / tg).toFixed(2)]);
-    plan.destroy();
+    const row: (string | number)[] = [`${n}×${n}×${n}`, batch, ms(tc), gf(flops, tc)];
+    for (const variant of ['tiled', 'register'] as const) {
+      const plan = (await GemmKernel.create(ctx, variant)).plan(Array.from({ length: batch }, (_, k) => ({ M: n, N: n, K: n, transA: true, aOff: k * n * n, lda: n, bOff: k * n * n, ldb: n, cOff: k * n * n, ldc: n, alpha: 1, beta: 0 })));
+      const tg = await timeGpu(dev, () => ctx.run((pass) => plan.record(pass, ab, bb, cb, 'bench')));
+      row.push(ms(tg), gf(flops, tg));
+      if (variant === pick.variant) row.push((tc / tg).toFixed(2));
+      plan.destroy();
+    }
+    gemmRows.push(row);
     [ab, bb, cb].forEach((x) => x.destroy());
   }
-  table('GEMM C = AᵀB (f64 triple loop on the CPU vs tiled f32 WGSL)', ['shape', 'batch', 'CPU ms', 'CPU GFLOP/s', 'GPU ms', 'GPU GFLOP/s', 'CPU/GPU'], gemmRows);
+  table(`GEMM C = AᵀB (f64 triple loop on the CPU vs the two f32 WGSL variants; picked: ${pick.variant})`, ['shape', 'batch', 'CPU ms', 'CPU GFLOP/s', 'tiled ms', 'tiled GFLOP/s', 'register ms', 'register GFLOP/s', 'CPU/picked'], gemmRows.map((r) => (pick.variant === 'tiled' ? [...r.slice(0, 6), ...r.slice(7), r[6]!] : r)));
 
   const wgpu = await WebGpuBackend.create();
   const cpu = new CpuBackend();

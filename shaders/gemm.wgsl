@@ -72,3 +72,59 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     Cm[ci] = v;
   }
 }
+
+// Register-blocked variant of the same op (same descriptors and bindings): each invocation keeps
+// an 8×8 block of C in registers (16 vec4 accumulators) and reads its operands straight from
+// storage, no workgroup memory and no barriers; an 8×8 workgroup covers a 64×64 tile. On a
+// CPU-emulated adapter (lavapipe, SwiftShader) barriers are emulated in software and
+// workgroup-memory staging buys nothing, so this variant is the fast one there; on hardware GPUs
+// the tiled one above may win. GemmKernel.create times both and keeps the faster.
+const RB: u32 = 8u;
+
+@compute @workgroup_size(8, 8)
+fn gemm_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let d = descs[wid.z];
+  let row0 = wid.y * 64u + lid.y * RB;
+  let col0 = wid.x * 64u + lid.x * RB;
+  // No barriers below, so invocations outside the problem may leave on their own.
+  if (row0 >= d.M || col0 >= d.N) { return; }
+  // op(A)[r, k] = Am[aOff + r·sar + k·sak]; op(B)[k, c] = Bm[bOff + k·sbk + c·sbc].
+  var sar = d.lda;
+  var sak = 1u;
+  if ((d.flags & 1u) != 0u) { sar = 1u; sak = d.lda; }
+  var sbk = d.ldb;
+  var sbc = 1u;
+  if ((d.flags & 2u) != 0u) { sbk = 1u; sbc = d.ldb; }
+  // Rows and columns past the edge read the last valid one (their results are never stored), so
+  // every load stays inside this problem's operands.
+  var ar: array<u32, 8>;
+  var bc: array<u32, 8>;
+  for (var i = 0u; i < RB; i = i + 1u) {
+    ar[i] = d.aOff + min(row0 + i, d.M - 1u) * sar;
+    bc[i] = d.bOff + min(col0 + i, d.N - 1u) * sbc;
+  }
+  var acc: array<vec4f, 16>;
+  for (var k = 0u; k < d.K; k = k + 1u) {
+    let ka = k * sak;
+    let kb = k * sbk;
+    let b0 = vec4f(Bm[bc[0] + kb], Bm[bc[1] + kb], Bm[bc[2] + kb], Bm[bc[3] + kb]);
+    let b1 = vec4f(Bm[bc[4] + kb], Bm[bc[5] + kb], Bm[bc[6] + kb], Bm[bc[7] + kb]);
+    for (var i = 0u; i < RB; i = i + 1u) {
+      let a = Am[ar[i] + ka];
+      acc[2u * i] = acc[2u * i] + a * b0;
+      acc[2u * i + 1u] = acc[2u * i + 1u] + a * b1;
+    }
+  }
+  for (var i = 0u; i < RB; i = i + 1u) {
+    let r = row0 + i;
+    if (r >= d.M) { break; }
+    for (var j = 0u; j < RB; j = j + 1u) {
+      let c = col0 + j;
+      if (c >= d.N) { break; }
+      let ci = d.cOff + r * d.ldc + c;
+      var v = d.alpha * acc[2u * i + j / 4u][j % 4u];
+      if (d.beta != 0.0) { v = v + d.beta * Cm[ci]; }
+      Cm[ci] = v;
+    }
+  }
+}

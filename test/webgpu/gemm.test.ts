@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gpuContextOrSkip, noGpuErrors, poison, readF32, relErr } from './gpu-available.js';
-import { GemmKernel, type GemmDesc } from '../../src/backend/webgpu/kernels/gemm.js';
+import { GemmKernel, timeVariants, type GemmDesc } from '../../src/backend/webgpu/kernels/gemm.js';
 import { freshSeed, gaussian, mulberry32 } from '../helpers/random.js';
 
 const ctx = await gpuContextOrSkip();
@@ -21,11 +21,12 @@ function refGemm(d: GemmDesc, A: Float64Array, B: Float64Array, C: Float64Array)
 }
 
 describe.skipIf(!ctx)('webgpu batched GEMM vs f64', () => {
-  it('mixed shapes, transposes, strides, offsets, β ∈ {0, 1}; untouched C elements stay put', async () => {
+  it.each(['tiled', 'register'] as const)('%s: mixed shapes, transposes, strides, offsets, β ∈ {0, 1}; untouched C elements stay put', async (variant) => {
     const c = ctx!;
     const seed = freshSeed();
     const g = gaussian(mulberry32(seed));
-    const shapes: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [17, 33, 65], [65, 3, 100], [100, 129, 17], [33, 33, 33]];
+    // Edges of both variants' tiles (16, and 64 per workgroup / 8 per invocation) on both sides.
+    const shapes: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [17, 33, 65], [65, 3, 100], [100, 129, 17], [33, 33, 33], [64, 64, 9], [71, 130, 3]];
     const descs: GemmDesc[] = [];
     let aLen = 0, bLen = 0, cLen = 0;
     shapes.forEach(([M, N, K], idx) => {
@@ -52,7 +53,8 @@ describe.skipIf(!ctx)('webgpu batched GEMM vs f64', () => {
     const ref = C.slice();
     for (const d of descs) refGemm(d, Af, Bf, ref);
     const ab = c.upload(A, 'A'), bb = c.upload(B, 'B'), cb = c.upload(C, 'C');
-    const kernel = await GemmKernel.create(c);
+    const kernel = await GemmKernel.create(c, variant);
+    expect(kernel.variant).toBe(variant);
     const plan = kernel.plan(descs);
     const out = await noGpuErrors(c, async () => {
       c.run((pass) => plan.record(pass, ab, bb, cb));
@@ -71,9 +73,17 @@ describe.skipIf(!ctx)('webgpu batched GEMM vs f64', () => {
     const inside = new Uint8Array(cLen);
     for (const d of descs) for (let i = 0; i < d.M; i++) for (let j = 0; j < d.N; j++) inside[d.cOff + i * d.ldc + j] = 1;
     for (let i = 0; i < cLen; i++) if (!inside[i]) expect(out[i]).toBe(Math.fround(C0[i]));
-    console.log(`gemm: max rel err ${worst.toExponential(2)} over ${descs.length} problems`);
+    console.log(`gemm ${variant}: max rel err ${worst.toExponential(2)} over ${descs.length} problems`);
     plan.destroy();
     [ab, bb, cb].forEach((b) => b.destroy());
+  });
+  it('the default variant is picked once per device (by timing both) and is one of the two', async () => {
+    const c = ctx!;
+    const t = await timeVariants(c);
+    console.log(`gemm variants on ${c.gpu.info.description}: tiled ${t.tiled.toFixed(2)} ms, register ${t.register.toFixed(2)} ms`);
+    const [a, b] = [await GemmKernel.create(c), await GemmKernel.create(c)];
+    expect(a.variant).toBe(b.variant);
+    expect(['tiled', 'register']).toContain(a.variant);
   });
   it('poisoned output with β=0 single problem (1×129 · 129×1)', async () => {
     const c = ctx!;
