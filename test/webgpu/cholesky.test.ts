@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuContextOrSkip, noGpuErrors, poison, readF32, relErr } from './gpu-available.js';
-import { CholeskyKernels, NO_TRANSPOSE, type TriMode } from '../../src/backend/webgpu/kernels/cholesky.js';
+import { CHOLESKY_BLOCK, CholeskyKernels, NO_TRANSPOSE, type TriMode } from '../../src/backend/webgpu/kernels/cholesky.js';
+import { GemmKernel } from '../../src/backend/webgpu/kernels/gemm.js';
 import { choleskyInPlace, backSubst, forwardSubst } from '../../src/linalg/cholesky.js';
 import { freshSeed, gaussian, mulberry32 } from '../helpers/random.js';
 
@@ -63,6 +64,46 @@ describe.skipIf(!ctx)('webgpu batched Cholesky and triangular solves vs f64', ()
     c.run((pass) => plan.record(pass));
     const inf = new Uint32Array((await readF32(c, info, 1)).buffer);
     expect(inf[0]).toBe(4);
+  });
+
+  it.each([1, 63, 64, 65, 130, 257])('blocked factor (GEMM trailing updates), n = %i at an offset: matches f64, upper triangle zeroed, info = 0', async (n) => {
+    const c = ctx!;
+    const seed = freshSeed();
+    const g = gaussian(mulberry32(seed));
+    const m = spd(n, g);
+    const off = 7;
+    const host = new Float64Array(off + n * n + 5).map(() => g());
+    host.set(m, off);
+    const a = c.upload(host, 'chol blocked');
+    const info = c.storage(4, 'info');
+    poison(c, info, 1);
+    const plan = (await CholeskyKernels.create(c)).planBlockedFactor(a, off, n, info, await GemmKernel.create(c));
+    const out = await noGpuErrors(c, async () => {
+      c.run((pass) => plan.record(pass));
+      return readF32(c, a, host.length);
+    });
+    const ref = Float64Array.from(Float32Array.from(m));
+    expect(choleskyInPlace(ref, n)).toBe(true);
+    expect(relErr(out.subarray(off, off + n * n), ref), `seed ${seed} n=${n}`).toBeLessThan(2e-6 * n + 1e-6);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(out[off + i * n + j]).toBe(0);
+    // Nothing outside the matrix is touched.
+    for (const i of [...Array(off).keys(), ...Array.from({ length: 5 }, (_, k) => off + n * n + k)]) expect(out[i]).toBe(Math.fround(host[i]!));
+    expect(new Uint32Array((await readF32(c, info, 1)).buffer)[0]).toBe(0);
+    plan.destroy();
+  });
+
+  it('blocked factor reports a failing pivot in a later panel', async () => {
+    const c = ctx!;
+    const n = 2 * CHOLESKY_BLOCK + 20;
+    const bad = CHOLESKY_BLOCK + 37;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = i === bad ? -1 : 2;
+    const buf = c.upload(a, 'indef');
+    const info = c.storage(4, 'info');
+    const plan = (await CholeskyKernels.create(c)).planBlockedFactor(buf, 0, n, info, await GemmKernel.create(c));
+    c.run((pass) => plan.record(pass));
+    expect(new Uint32Array((await readF32(c, info, 1)).buffer)[0]).toBe(bad + 1);
+    plan.destroy();
   });
 
   for (const mode of ['forward', 'backward', 'solve'] as TriMode[])
