@@ -33,7 +33,7 @@ import { planStages } from '../lmi/stage/structure.js';
 import { compressFirstStage } from '../lmi/stage/compress.js';
 import { activationGain, lmiSize, type Stage, type StagePlan, type StageParams } from '../lmi/stage/stages.js';
 import { certifyStages, type ChainCertificate } from '../certify/chain-certify.js';
-import { blendParams, refineStages, scaleParams, startParams, type SingleStage } from '../solver/refine-chain.js';
+import { blendParams, refineStages, scaleParams, scheduleFor, startParams, type SingleStage } from '../solver/refine-chain.js';
 import { LEAF_STAGES, PART_ITER, startFromParts } from '../solver/parts-start.js';
 import { newtonChain, newtonFits } from '../solver/newton-chain.js';
 import { UNLIMITED, runSteps, type RunBudget } from '../solver/budget.js';
@@ -249,13 +249,14 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
         newtonDone = nearOptimal && tight && best === won;
       }
     }
-    // Long chains start from certificates of their parts (parts-start.ts): never looser than the
-    // product of the parts, and far closer to the optimum than the product of single stages.
+    // Long chains with Roesser systems start from certificates of their parts (parts-start.ts):
+    // never looser than the product of the parts, and far closer to the optimum than the product
+    // of single stages. Dense chains do better without (the schedule's partsStart says which).
     let from = start;
     let gFrom = g0;
     if (newtonDone) {
       // Converged to the SDP optimum (gap test): nothing left for the first-order optimiser.
-    } else if (plan.stages.length > LEAF_STAGES && !budget.expired()) {
+    } else if (plan.stages.length > LEAF_STAGES && scheduleFor(plan.stages).partsStart && !budget.expired()) {
       const parts = await startFromParts(plan.stages, {
         budget,
         singles,
