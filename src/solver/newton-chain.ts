@@ -28,7 +28,7 @@
  */
 import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
-import { dot, mulSquare as mul, symmetrise } from '../linalg/dense.js';
+import { dot, mulSparseLeft, mulSquare as mul, symmetrise } from '../linalg/dense.js';
 import { runRecursion } from '../lmi/stage/recursion.js';
 import { lmiSize, qinIndex, type Stage, type StageParams } from '../lmi/stage/stages.js';
 import { systemF } from '../lmi/stage/stage-math.js';
@@ -506,6 +506,17 @@ function chol(A: Float64Array, n: number): Float64Array | null {
   return choleskyInPlace(L, n) ? L : null;
 }
 
+/**
+ * X·ΔS·Y for symmetric n × n X and ΔS, ΔS sparse (a step of the stage LMI: the stage's block
+ * pattern). X·ΔS = (ΔS·X)ᵀ costs nnz(ΔS)·n instead of n³; the same products in the same order.
+ */
+function timesSparseTimes(X: Float64Array, dS: Float64Array, Y: Float64Array, n: number): Float64Array {
+  const SX = mulSparseLeft(dS, X, n, n, n);
+  const XS = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) XS[i * n + j] = SX[j * n + i]!;
+  return mul(XS, Y, n);
+}
+
 /** Largest α with S + αD ⪰ 0 (Infinity if every α ≥ 0 works), from the Cholesky factor L of S. */
 function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   const B = Float64Array.from(D);
@@ -725,7 +736,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     // ΔZ = sym(rest − Z·ΔS·S⁻¹), entry by entry as `entry(i, (ZΔSS⁻¹)_i)`.
     const dualDirection = (k: number, dSk: Float64Array, entry: (i: number, t: number) => number): Float64Array => {
       const n = models[k]!.n;
-      const T = mul(mul(Z[k]!, dSk, n), Sinv[k]!, n);
+      const T = timesSparseTimes(Z[k]!, dSk, Sinv[k]!, n);
       const out = new Float64Array(n * n);
       for (let i = 0; i < n * n; i++) out[i] = entry(i, T[i]!);
       return symmetrised(out, n);
@@ -750,7 +761,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     // The second-order term only helps where the predictor could go a long way (Mehrotra's
     // heuristic misleads far from the central path of an infeasible-dual start).
     const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.2);
-    const corr = models.map((md, k) => (useCorr ? symmetrised(mul(mul(dZA[k]!, dSA[k]!, md.n), Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
+    const corr = models.map((md, k) => (useCorr ? symmetrised(timesSparseTimes(dZA[k]!, dSA[k]!, Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
     for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
     const dx = fac.solve(rhs);
