@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { symEig, symEigenvalues, projectPsdInPlace } from '../../src/linalg/eig.js';
 import { choleskyInPlace, choleskySolve, partialCholesky } from '../../src/linalg/cholesky.js';
 import { freshSeed, mulberry32, randomSymmetric } from '../helpers/random.js';
+import { mulSparseLeft, mulSquare } from '../../src/linalg/dense.js';
 
 function reconstruct(values: Float64Array, vectors: Float64Array, n: number): Float64Array {
   const a = new Float64Array(n * n);
@@ -152,5 +153,31 @@ describe('symEigenvalues', () => {
       const a = randomSymmetric(n, mulberry32(seed + n));
       expect(Array.from(symEigenvalues(a, n)), `seed ${seed}`).toEqual(Array.from(symEig(a, n).values));
     }
+  });
+});
+
+describe('dense products', () => {
+  /** Σ_k A[i][k]·B[k][j] summed in increasing k, the order both products promise. */
+  function reference(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+    const C = new Float64Array(r * c);
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < c; j++) {
+        let s = 0;
+        for (let t = 0; t < k; t++) s += A[i * k + t]! * B[t * c + j]!;
+        C[i * c + j] = s;
+      }
+    return C;
+  }
+  it.each([1, 2, 3, 5, 8, 13, 34])('mulSquare and mulSparseLeft (A with zero entries) equal the k-ordered sums bit for bit, n = %i', (n) => {
+    const seed = freshSeed();
+    const rnd = mulberry32(seed);
+    const A = new Float64Array(n * n).map(() => (rnd() < 0.3 ? 0 : rnd() - 0.5));
+    const B = new Float64Array(n * n).map(() => rnd() - 0.5);
+    const want = reference(A, B, n, n, n);
+    expect(Array.from(mulSquare(A, B, n)), `seed ${seed}`).toEqual(Array.from(want));
+    expect(Array.from(mulSparseLeft(A, B, n, n, n)), `seed ${seed}`).toEqual(Array.from(want));
+    // A rectangular sparse-left product.
+    const R = new Float64Array(3 * n).map(() => (rnd() < 0.5 ? 0 : rnd()));
+    expect(Array.from(mulSparseLeft(R, B, 3, n, n))).toEqual(Array.from(reference(R, B, 3, n, n)));
   });
 });
