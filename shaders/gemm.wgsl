@@ -103,18 +103,31 @@ fn gemm_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
     ar[i] = d.aOff + min(row0 + i, d.M - 1u) * sar;
     bc[i] = d.bOff + min(col0 + i, d.N - 1u) * sbc;
   }
-  var acc: array<vec4f, 16>;
+  // 16 named accumulators (row i, column half h): straight-line code, so the compiler keeps them
+  // in registers instead of an indexed array.
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0); var c10 = vec4f(0.0); var c11 = vec4f(0.0);
+  var c20 = vec4f(0.0); var c21 = vec4f(0.0); var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+  var c40 = vec4f(0.0); var c41 = vec4f(0.0); var c50 = vec4f(0.0); var c51 = vec4f(0.0);
+  var c60 = vec4f(0.0); var c61 = vec4f(0.0); var c70 = vec4f(0.0); var c71 = vec4f(0.0);
+  let a0 = ar[0]; let a1 = ar[1]; let a2 = ar[2]; let a3 = ar[3];
+  let a4 = ar[4]; let a5 = ar[5]; let a6 = ar[6]; let a7 = ar[7];
+  let q0 = bc[0]; let q1 = bc[1]; let q2 = bc[2]; let q3 = bc[3];
+  let q4 = bc[4]; let q5 = bc[5]; let q6 = bc[6]; let q7 = bc[7];
   for (var k = 0u; k < d.K; k = k + 1u) {
     let ka = k * sak;
     let kb = k * sbk;
-    let b0 = vec4f(Bm[bc[0] + kb], Bm[bc[1] + kb], Bm[bc[2] + kb], Bm[bc[3] + kb]);
-    let b1 = vec4f(Bm[bc[4] + kb], Bm[bc[5] + kb], Bm[bc[6] + kb], Bm[bc[7] + kb]);
-    for (var i = 0u; i < RB; i = i + 1u) {
-      let a = Am[ar[i] + ka];
-      acc[2u * i] = acc[2u * i] + a * b0;
-      acc[2u * i + 1u] = acc[2u * i + 1u] + a * b1;
-    }
+    let b0 = vec4f(Bm[q0 + kb], Bm[q1 + kb], Bm[q2 + kb], Bm[q3 + kb]);
+    let b1 = vec4f(Bm[q4 + kb], Bm[q5 + kb], Bm[q6 + kb], Bm[q7 + kb]);
+    var x = Am[a0 + ka]; c00 = fma(vec4f(x), b0, c00); c01 = fma(vec4f(x), b1, c01);
+    x = Am[a1 + ka]; c10 = fma(vec4f(x), b0, c10); c11 = fma(vec4f(x), b1, c11);
+    x = Am[a2 + ka]; c20 = fma(vec4f(x), b0, c20); c21 = fma(vec4f(x), b1, c21);
+    x = Am[a3 + ka]; c30 = fma(vec4f(x), b0, c30); c31 = fma(vec4f(x), b1, c31);
+    x = Am[a4 + ka]; c40 = fma(vec4f(x), b0, c40); c41 = fma(vec4f(x), b1, c41);
+    x = Am[a5 + ka]; c50 = fma(vec4f(x), b0, c50); c51 = fma(vec4f(x), b1, c51);
+    x = Am[a6 + ka]; c60 = fma(vec4f(x), b0, c60); c61 = fma(vec4f(x), b1, c61);
+    x = Am[a7 + ka]; c70 = fma(vec4f(x), b0, c70); c71 = fma(vec4f(x), b1, c71);
   }
+  let acc = array<vec4f, 16>(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
   for (var i = 0u; i < RB; i = i + 1u) {
     let r = row0 + i;
     if (r >= d.M) { break; }
