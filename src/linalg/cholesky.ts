@@ -3,6 +3,7 @@
  * Used by the certifier (a failed factorisation means "not positive definite") and by the
  * optimisers' recursion.
  */
+import { dots4x2 } from './dense.js';
 
 /**
  * In-place Cholesky A = L Lᵀ of the n×n row-major matrix `a` (lower triangle read, L written to
@@ -111,12 +112,13 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  * block; the Schur complement is not tested.
  *
  * Row-oriented (dot products over contiguous rows, like choleskyInPlace), four rows by two
- * columns at a time: each pass over k loads six numbers for eight products instead of two for
- * one, and loads are what bound these loops in V8 (about 4 · 10⁹ multiply-adds per second on
+ * columns at a time (dense.ts dots4x2): each pass over k loads six numbers for eight products
+ * instead of two for one, and loads are what bound these loops in V8 (about 4 · 10⁹ multiply-adds per second on
  * 350–1200-row blocks against 1.3 · 10⁹ for choleskyInPlace; scratch measurement on the project
  * machine). Used by the Newton solver (newton-chain.ts) for its stage Hessians.
  */
 export function partialCholesky(a: Float64Array, n: number, p: number): boolean {
+  const s = new Float64Array(8);
   let i = 0;
   for (; i + 3 < n; i += 4) {
     const r0 = i * n;
@@ -128,31 +130,15 @@ export function partialCholesky(a: Float64Array, n: number, p: number): boolean 
       const c0 = j * n;
       const c1 = c0 + n;
       const km = j < p ? j : p;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0; // prettier-ignore
-      for (let k = 0; k < km; k++) {
-        const y0 = a[c0 + k]!;
-        const y1 = a[c1 + k]!;
-        const x0 = a[r0 + k]!;
-        const x1 = a[r1 + k]!;
-        const x2 = a[r2 + k]!;
-        const x3 = a[r3 + k]!;
-        s00 += x0 * y0;
-        s01 += x0 * y1;
-        s10 += x1 * y0;
-        s11 += x1 * y1;
-        s20 += x2 * y0;
-        s21 += x2 * y1;
-        s30 += x3 * y0;
-        s31 += x3 * y1;
-      }
-      let v0 = a[r0 + j]! - s00;
-      let v1 = a[r1 + j]! - s10;
-      let v2 = a[r2 + j]! - s20;
-      let v3 = a[r3 + j]! - s30;
-      let w0 = a[r0 + j + 1]! - s01;
-      let w1 = a[r1 + j + 1]! - s11;
-      let w2 = a[r2 + j + 1]! - s21;
-      let w3 = a[r3 + j + 1]! - s31;
+      dots4x2(a, r0, a, c0, n, km, s);
+      let v0 = a[r0 + j]! - s[0]!;
+      let v1 = a[r1 + j]! - s[2]!;
+      let v2 = a[r2 + j]! - s[4]!;
+      let v3 = a[r3 + j]! - s[6]!;
+      let w0 = a[r0 + j + 1]! - s[1]!;
+      let w1 = a[r1 + j + 1]! - s[3]!;
+      let w2 = a[r2 + j + 1]! - s[5]!;
+      let w3 = a[r3 + j + 1]! - s[7]!;
       if (j < p) {
         const d = a[c0 + j]!;
         v0 /= d;
