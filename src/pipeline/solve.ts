@@ -16,7 +16,8 @@
  *   is in ℓ2 over time and channels for input sequences of ANY length (no LMI block depends on
  *   the length T; zero initial state). Heads that mix time steps are rejected by the lowering:
  *   flatten + dense depends on T by construction and the mean over T steps has gain 1/√T, so no
- *   length-independent bound exists for them.
+ *   length-independent bound exists for them (for a fixed T, multiply the bound by that head's
+ *   gain by hand).
  *
  * The naive bound (always certified): product over stages of each stage's own certified gain
  * (the stage as a linear last layer from Q_in = I, certified by the same rigorous check; a dense
@@ -89,7 +90,7 @@ export interface SolveNetworkResult {
   readonly stageGains?: number[];
   /** Bytes of backend buffers the products used (0 on the CPU). */
   readonly bufferBytes: number;
-  /** Why nothing was certified (status 'failed' before any optimisation). */
+  /** Why nothing was certified (status 'failed'): a 1-D stage without a feasible start, or no multipliers verified. */
   readonly reason?: string;
 }
 
