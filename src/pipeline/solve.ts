@@ -283,7 +283,7 @@ export async function solveStagePlan(original: StagePlan, opts: Omit<SolveNetwor
         plan.stages,
         from,
         {
-          maxIter: opts.maxIter ?? 6000,
+          maxIter: opts.maxIter ?? DEFAULT_MAX_ITER.roesser,
           budget,
           onIteration: (it, g) => opts.onProgress?.({ phase: 'solve', iteration: it, boundEstimate: Math.sqrt(g) * plan.outerGain }),
         },
