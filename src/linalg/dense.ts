@@ -22,13 +22,18 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.rows) throw new Error(`matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
   const c = matrix(a.rows, b.cols);
   const n = b.cols;
+  const m = a.cols;
+  // Plain locals: V8 does not hoist the .data loads out of the inner loop (3× slower).
+  const A = a.data;
+  const B = b.data;
+  const C = c.data;
   for (let i = 0; i < a.rows; i++) {
     const ci = i * n;
-    for (let k = 0; k < a.cols; k++) {
-      const aik = a.data[i * a.cols + k];
+    for (let k = 0; k < m; k++) {
+      const aik = A[i * m + k]!;
       if (aik === 0) continue;
       const bk = k * n;
-      for (let j = 0; j < n; j++) c.data[ci + j] += aik * b.data[bk + j];
+      for (let j = 0; j < n; j++) C[ci + j] += aik * B[bk + j]!;
     }
   }
   return c;
@@ -36,10 +41,38 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
 
 /**
  * A·B for row-major A (r × k) and B (k × c) as flat arrays, skipping zero entries of A (the
- * realisation matrices are sparse). Summation over k in increasing order.
+ * realisation matrices are sparse). Four entries of A's row per pass over C's row
+ * (C_i += a₀B₀ + a₁B₁ + a₂B₂ + a₃B₃, groups of four in increasing k; a group is skipped when
+ * all four are zero): six loads per four multiply-adds instead of three per one, which is what
+ * bounds these loops in V8 (2.3× on the 128 × 160 Roesser map of a 32-channel conv, scratch
+ * measurement on the project machine).
  */
 export function mulSparseLeft(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  return matmul(matrix(r, k, A), matrix(k, c, B)).data;
+  const C = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    const ci = i * c;
+    const ai = i * k;
+    let t = 0;
+    for (; t + 3 < k; t += 4) {
+      const a0 = A[ai + t]!;
+      const a1 = A[ai + t + 1]!;
+      const a2 = A[ai + t + 2]!;
+      const a3 = A[ai + t + 3]!;
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+      const b0 = t * c;
+      const b1 = b0 + c;
+      const b2 = b1 + c;
+      const b3 = b2 + c;
+      for (let j = 0; j < c; j++) C[ci + j] += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+    }
+    for (; t < k; t++) {
+      const a = A[ai + t]!;
+      if (a === 0) continue;
+      const bt = t * c;
+      for (let j = 0; j < c; j++) C[ci + j] += a * B[bt + j]!;
+    }
+  }
+  return C;
 }
 
 /**
@@ -77,6 +110,35 @@ export function dots4x2(X: Float64Array, x: number, Y: Float64Array, y: number, 
   s[5] = s21;
   s[6] = s30;
   s[7] = s31;
+}
+
+/**
+ * S = X·Yᵀ for row-major X, Y (n × len each) when the product is known to be symmetric: only
+ * the lower triangle is computed (four rows of X × two rows of Y per pass, dots4x2) and mirrored.
+ */
+export function symmetricProductT(X: Float64Array, Y: Float64Array, n: number, len: number): Float64Array {
+  const S = new Float64Array(n * n);
+  const s = new Float64Array(8);
+  let x = 0;
+  for (; x + 3 < n; x += 4)
+    for (let y = 0; y < x + 4; y += 2) {
+      dots4x2(X, x * len, Y, y * len, len, len, s);
+      for (let r = 0; r < 4; r++)
+        for (let c = 0; c < 2; c++) {
+          if (y + c > x + r) continue;
+          const v = s[2 * r + c]!;
+          S[(x + r) * n + y + c] = v;
+          S[(y + c) * n + x + r] = v;
+        }
+    }
+  for (; x < n; x++)
+    for (let y = 0; y <= x; y++) {
+      let v = 0;
+      for (let k = 0; k < len; k++) v += X[x * len + k]! * Y[y * len + k]!;
+      S[x * n + y] = v;
+      S[y * n + x] = v;
+    }
+  return S;
 }
 
 /**

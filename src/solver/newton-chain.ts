@@ -26,7 +26,7 @@
  * No wall-clock limits: the method stops on the complementarity gap and the dual residual, or
  * on its step count, so the same input gives the same result on an idle and a loaded machine.
  */
-import { choleskyInPlace, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
+import { forwardSubstMany, inverseFromCholesky, partialCholesky } from '../linalg/cholesky.js';
 import { symEigenvalues } from '../linalg/eig.js';
 import { dot, mulSparseLeft, mulSquare as mul, symmetrise } from '../linalg/dense.js';
 import { runRecursion } from '../lmi/stage/recursion.js';
@@ -274,7 +274,7 @@ function assemble(md: StageModel, x: Float64Array): Float64Array {
 /** Cholesky of M(x) (lower, in place) and log det, or null outside the cone. */
 function factorStage(md: StageModel, x: Float64Array): { L: Float64Array; logDet: number } | null {
   const L = assemble(md, x);
-  if (!choleskyInPlace(L, md.n)) return null;
+  if (!partialCholesky(L, md.n, md.n)) return null;
   let s = 0;
   for (let i = 0; i < md.n; i++) s += 2 * Math.log(L[i * md.n + i]!);
   return Number.isFinite(s) ? { L, logDet: s } : null;
@@ -503,7 +503,7 @@ function feasibleStart(models: readonly StageModel[], start: readonly StageParam
 /** Cholesky factor of a symmetric matrix (copy), or null if not positive definite. */
 function chol(A: Float64Array, n: number): Float64Array | null {
   const L = Float64Array.from(A);
-  return choleskyInPlace(L, n) ? L : null;
+  return partialCholesky(L, n, n) ? L : null;
 }
 
 /**

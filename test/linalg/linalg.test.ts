@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { symEig, symEigenvalues, projectPsdInPlace } from '../../src/linalg/eig.js';
-import { choleskyInPlace, choleskySolve, partialCholesky } from '../../src/linalg/cholesky.js';
+import { backSubstMany, choleskyInPlace, choleskySolve, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../../src/linalg/cholesky.js';
 import { freshSeed, mulberry32, randomSymmetric } from '../helpers/random.js';
-import { mulSparseLeft, mulSquare } from '../../src/linalg/dense.js';
+import { mulSparseLeft, mulSquare, symmetricProductT } from '../../src/linalg/dense.js';
 
 function reconstruct(values: Float64Array, vectors: Float64Array, n: number): Float64Array {
   const a = new Float64Array(n * n);
@@ -168,16 +168,98 @@ describe('dense products', () => {
       }
     return C;
   }
-  it.each([1, 2, 3, 5, 8, 13, 34])('mulSquare and mulSparseLeft (A with zero entries) equal the k-ordered sums bit for bit, n = %i', (n) => {
+  /** |x − y| ≤ 1e-14·Σ|terms| entrywise (mulSparseLeft sums in groups of four). */
+  function expectClose(got: Float64Array, want: Float64Array, A: Float64Array, B: Float64Array, r: number, k: number, c: number, msg: string): void {
+    const absA = A.map(Math.abs);
+    const absB = B.map(Math.abs);
+    const scale = reference(absA, absB, r, k, c);
+    for (let i = 0; i < r * c; i++) expect(Math.abs(got[i]! - want[i]!), msg).toBeLessThanOrEqual(1e-14 * scale[i]!);
+  }
+  it.each([1, 2, 3, 5, 8, 13, 34])('mulSquare equals the k-ordered sums bit for bit, mulSparseLeft (A with zero entries and zero groups) to rounding, n = %i', (n) => {
     const seed = freshSeed();
     const rnd = mulberry32(seed);
     const A = new Float64Array(n * n).map(() => (rnd() < 0.3 ? 0 : rnd() - 0.5));
+    // A whole zero group of four in A's first row, when it has one.
+    for (let t = 0; t < Math.min(4, n); t++) A[t] = 0;
     const B = new Float64Array(n * n).map(() => rnd() - 0.5);
     const want = reference(A, B, n, n, n);
     expect(Array.from(mulSquare(A, B, n)), `seed ${seed}`).toEqual(Array.from(want));
-    expect(Array.from(mulSparseLeft(A, B, n, n, n)), `seed ${seed}`).toEqual(Array.from(want));
+    expectClose(mulSparseLeft(A, B, n, n, n), want, A, B, n, n, n, `seed ${seed}`);
     // A rectangular sparse-left product.
     const R = new Float64Array(3 * n).map(() => (rnd() < 0.5 ? 0 : rnd()));
-    expect(Array.from(mulSparseLeft(R, B, 3, n, n))).toEqual(Array.from(reference(R, B, 3, n, n)));
+    expectClose(mulSparseLeft(R, B, 3, n, n), reference(R, B, 3, n, n), R, B, 3, n, n, `seed ${seed}`);
+  });
+});
+
+describe('triangular solves with many right-hand sides, and the inverse', () => {
+  /** A random SPD matrix with some exact zeros in its factor's rows (the solves skip zero groups). */
+  function factor(n: number, rnd: () => number): { a: Float64Array; l: Float64Array } {
+    const l0 = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) l0[i * n + j] = i === j ? 1 + rnd() : rnd() < 0.4 ? 0 : rnd() - 0.5;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += l0[i * n + k]! * l0[j * n + k]!;
+    const l = Float64Array.from(a);
+    expect(choleskyInPlace(l, n)).toBe(true);
+    return { a, l };
+  }
+  it.each([
+    [1, 1],
+    [3, 2],
+    [4, 5],
+    [9, 3],
+    [17, 32],
+    [40, 7],
+  ])('n = %i, m = %i: L X = B and Lᵀ X = B to rounding; A⁻¹ from the factor', (n, m) => {
+    const seed = freshSeed();
+    const rnd = mulberry32(seed);
+    const { a, l } = factor(n, rnd);
+    const B = new Float64Array(n * m).map(() => rnd() - 0.5);
+    const X = Float64Array.from(B);
+    forwardSubstMany(l, n, X, m);
+    // L·X = B
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let k = 0; k <= i; k++) s += l[i * n + k]! * X[k * m + j]!;
+        expect(Math.abs(s - B[i * m + j]!), `seed ${seed}`).toBeLessThan(1e-11);
+      }
+    const Y = Float64Array.from(B);
+    backSubstMany(l, n, Y, m);
+    // Lᵀ·Y = B
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let k = i; k < n; k++) s += l[k * n + i]! * Y[k * m + j]!;
+        expect(Math.abs(s - B[i * m + j]!), `seed ${seed}`).toBeLessThan(1e-11);
+      }
+    const inv = inverseFromCholesky(l, n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        expect(inv[i * n + j], `seed ${seed}`).toBe(inv[j * n + i]);
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k]! * inv[k * n + j]!;
+        expect(Math.abs(s - (i === j ? 1 : 0)), `seed ${seed}`).toBeLessThan(1e-9);
+      }
+  });
+});
+
+describe('symmetricProductT', () => {
+  it.each([1, 2, 3, 4, 5, 7, 8, 13])('X·Yᵀ of a symmetric product, n = %i: both triangles, the lower one summed in k order', (n) => {
+    const seed = freshSeed();
+    const rnd = mulberry32(seed);
+    const len = 1 + Math.floor(rnd() * 9);
+    // X = Y·S with S symmetric makes X·Yᵀ = Y S Yᵀ symmetric.
+    const Y = new Float64Array(n * len).map(() => rnd() - 0.5);
+    const S = randomSymmetric(len, rnd);
+    const X = new Float64Array(n * len);
+    for (let i = 0; i < n; i++) for (let j = 0; j < len; j++) for (let k = 0; k < len; k++) X[i * len + j] += Y[i * len + k]! * S[k * len + j]!;
+    const P = symmetricProductT(X, Y, n, len);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < len; k++) s += X[i * len + k]! * Y[j * len + k]!;
+        expect(P[i * n + j], `seed ${seed}`).toBe(s);
+        expect(P[j * n + i], `seed ${seed}`).toBe(s);
+      }
   });
 });

@@ -15,9 +15,9 @@
  * G N⁻¹ Gᵀ = Σ_p W_p Q_in⁻¹ W_pᵀ with W_p the columns of pixel p (c of them), never forming the
  * (c·hw)-square N.
  */
-import { backSubst, backSubstMany, choleskyInPlace, forwardSubstMany, inverseFromCholesky } from '../../linalg/cholesky.js';
+import { backSubstMany, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../../linalg/cholesky.js';
 import { symEig } from '../../linalg/eig.js';
-import { mulSparseLeft } from '../../linalg/dense.js';
+import { mulSparseLeft, symmetricProductT } from '../../linalg/dense.js';
 import { isKronDense, nIsInputWeight, qinIndex, type Stage, type StageParams } from './stages.js';
 
 export interface StageGrad {
@@ -79,13 +79,15 @@ export function dissipationProduct(sy: Stage['systems'][number], P1: Float64Arra
   const { F, PF, nx, d } = systemParts(sy, P1, P2);
   // Row by row of F = [A B], skipping its zeros: A is mostly shift structure (Roesser
   // realisations of convolutions), so this is several times cheaper than the dense triple loop.
+  // D is symmetric: the upper triangle (b ≥ a) is summed, then mirrored.
   const D = new Float64Array(d * d);
   for (let r = 0; r < nx; r++)
     for (let a = 0; a < d; a++) {
       const f = F[r * d + a]!;
       if (f === 0) continue;
-      for (let b = 0; b < d; b++) D[a * d + b] -= f * PF[r * d + b]!;
+      for (let b = a; b < d; b++) D[a * d + b] -= f * PF[r * d + b]!;
     }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) D[a * d + b] = D[b * d + a]!;
   return D;
 }
 
@@ -114,9 +116,10 @@ function rowNonzeros(F: Float64Array, rows: number, d: number): Int32Array[] {
 export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number, cols: readonly Int32Array[] = rowNonzeros(F, nx, d)): Float64Array {
   const FP = mulSparseLeft(F, Pi, nx, d, d);
   // X[r][q] = Σ_b FP[r][b]·F[q][b] over the nonzeros of F's row q only (F is sparse).
+  // X is symmetric (Π is): the lower triangle is summed, then mirrored.
   const X = new Float64Array(nx * nx);
   for (let r = 0; r < nx; r++)
-    for (let q = 0; q < nx; q++) {
+    for (let q = 0; q <= r; q++) {
       const nzb = cols[q]!;
       let s = 0;
       for (let k = 0; k < nzb.length; k++) {
@@ -124,6 +127,7 @@ export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: numb
         s += FP[r * d + b]! * F[q * d + b]!;
       }
       X[r * nx + q] = s;
+      X[q * nx + r] = s;
     }
   return X;
 }
@@ -382,7 +386,8 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   const G = st.out.G;
   const m = G.rows;
   const L = buildN(st, Qin, prm, products?.dissipation);
-  if (!choleskyInPlace(L, nz)) return null;
+  // The optimiser's factorisations use the blocked kernel; the certifier keeps choleskyInPlace.
+  if (!partialCholesky(L, nz, nz)) return null;
   const nBarrier = noNBarrier ? 0 : barrier;
   let barrierValue = nBarrier > 0 ? -nBarrier * logDetFromCholesky(L, nz) : 0;
   /** Π += −barrier·N⁻¹ (the barrier's ∂/∂N). */
@@ -403,24 +408,21 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
       g,
       barrierValue,
       back: () => {
-        const Pi = new Float64Array(nz * nz);
+        // ∂g/∂N = −Σ_e w_e z_e z_eᵀ, z_e = L⁻ᵀ(L⁻¹Gᵀ)v_e over the eigenvectors v_e of H that
+        // carry weight: as one product, Π −= T Tᵀ with T = L⁻ᵀ Z V (columns √w_e v_e).
+        const used: number[] = [];
+        for (let e = 0; e < m; e++) if (weights[e]! >= 1e-12) used.push(e);
+        const ne = used.length;
+        const Vt = new Float64Array(m * ne);
+        used.forEach((e, c) => {
+          const r = Math.sqrt(weights[e]!);
+          for (let a = 0; a < m; a++) Vt[a * ne + c] = r * vectors[e * m + a]!;
+        });
+        const T = mulSparseLeft(Z, Vt, nz, m, ne);
+        backSubstMany(L, nz, T, ne);
+        const Pi = symmetricProductT(T, T, nz, ne);
+        for (let i = 0; i < nz * nz; i++) Pi[i] = -Pi[i]!;
         addBarrier(Pi);
-        const z = new Float64Array(nz);
-        for (let e = 0; e < m; e++) {
-          const we = weights[e]!;
-          if (we < 1e-12) continue;
-          for (let j = 0; j < nz; j++) {
-            let s = 0;
-            for (let a = 0; a < m; a++) s += Z[j * m + a]! * vectors[e * m + a]!;
-            z[j] = s;
-          }
-          backSubst(L, nz, z);
-          for (let i = 0; i < nz; i++) {
-            const zi = we * z[i]!;
-            if (zi === 0) continue;
-            for (let j = 0; j < nz; j++) Pi[i * nz + j] -= zi * z[j]!;
-          }
-        }
         const grad = emptyGrad(st);
         return { gQin: adjointN(st, prm, Pi, grad, products?.deferAdjoint), grad };
       },
@@ -442,7 +444,7 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
   let QinvB: Float64Array | null = null;
   if (barrier > 0) {
     const LQ = Float64Array.from(Q);
-    if (!choleskyInPlace(LQ, m)) return null;
+    if (!partialCholesky(LQ, m, m)) return null;
     barrierValue -= barrier * logDetFromCholesky(LQ, m);
     QinvB = inverseFromCholesky(LQ, m);
   }
@@ -461,14 +463,10 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
         for (let j = 0; j < nz; j++) s += G.data[i * nz + j]! * YG[j * m + i]!;
         gl[i] += 2 * Gb[i * m + i]! - 2 * cc * cc * s;
       }
-      const Pi = new Float64Array(nz * nz);
+      // Π = c²·Y Ḡ Yᵀ (symmetric: Ḡ is).
+      const Pi = symmetricProductT(YG, Y, nz, m);
       const c2 = cc * cc;
-      for (let x = 0; x < nz; x++)
-        for (let y = 0; y <= x; y++) {
-          let s = 0;
-          for (let r = 0; r < m; r++) s += YG[x * m + r]! * Y[y * m + r]!;
-          Pi[x * nz + y] = Pi[y * nz + x] = c2 * s;
-        }
+      for (let i = 0; i < nz * nz; i++) Pi[i] *= c2;
       addBarrier(Pi);
       return { gQin: adjointN(st, prm, Pi, grad, products?.deferAdjoint), grad };
     },
@@ -494,7 +492,7 @@ function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number)
   const m = W.rows;
   const nz = st.nz;
   const L = Float64Array.from(Qin);
-  if (!choleskyInPlace(L, c)) return null;
+  if (!partialCholesky(L, c, c)) return null;
   // X_p = L⁻¹ W_pᵀ (c × m) for every pixel p, H = Σ_p X_pᵀX_p = Σ_p W_p Q⁻¹ W_pᵀ.
   const X: Float64Array[] = [];
   const H = new Float64Array(m * m);
