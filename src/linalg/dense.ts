@@ -113,6 +113,34 @@ export function dots4x2(X: Float64Array, x: number, Y: Float64Array, y: number, 
 }
 
 /**
+ * C = X·Yᵀ for row-major X (rx × len) and Y (ry × len): every entry a dot product of two
+ * contiguous rows, four rows of X × two rows of Y per pass (dots4x2), k summed in increasing order.
+ */
+export function productT(X: Float64Array, Y: Float64Array, rx: number, ry: number, len: number): Float64Array {
+  const C = new Float64Array(rx * ry);
+  const s = new Float64Array(8);
+  const dotInto = (i: number, j: number): void => {
+    let v = 0;
+    for (let k = 0; k < len; k++) v += X[i * len + k]! * Y[j * len + k]!;
+    C[i * ry + j] = v;
+  };
+  let i = 0;
+  for (; i + 3 < rx; i += 4) {
+    let j = 0;
+    for (; j + 1 < ry; j += 2) {
+      dots4x2(X, i * len, Y, j * len, len, len, s);
+      for (let r = 0; r < 4; r++) {
+        C[(i + r) * ry + j] = s[2 * r]!;
+        C[(i + r) * ry + j + 1] = s[2 * r + 1]!;
+      }
+    }
+    for (; j < ry; j++) for (let r = 0; r < 4; r++) dotInto(i + r, j);
+  }
+  for (; i < rx; i++) for (let j = 0; j < ry; j++) dotInto(i, j);
+  return C;
+}
+
+/**
  * S = X·Yᵀ for row-major X, Y (n × len each) when the product is known to be symmetric: only
  * the lower triangle is computed (four rows of X × two rows of Y per pass, dots4x2) and mirrored.
  */

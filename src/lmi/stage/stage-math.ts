@@ -17,7 +17,7 @@
  */
 import { backSubstMany, forwardSubstMany, inverseFromCholesky, partialCholesky } from '../../linalg/cholesky.js';
 import { symEig } from '../../linalg/eig.js';
-import { mulSparseLeft, symmetricProductT } from '../../linalg/dense.js';
+import { mulSparseLeft, productT, symmetricProductT } from '../../linalg/dense.js';
 import { isKronDense, nIsInputWeight, qinIndex, type Stage, type StageParams } from './stages.js';
 
 export interface StageGrad {
@@ -74,28 +74,76 @@ export interface StageProducts {
   readonly deferAdjoint: (j: number, Ps: Float64Array) => void;
 }
 
-/** −FᵀPF (d × d) of one system in f64. */
+/**
+ * −FᵀPF (d × d) of one system in f64, P = blkdiag(P1, P2). F = [A B] of a convolution's Roesser
+ * realisation has two kinds of rows: shift rows (one nonzero: the state is a delayed input or
+ * state) and rows that carry the kernel (dense). The shift rows are taken entry by entry, the
+ * dense ones as matrix products (systemMap); D is symmetric, so its lower triangle is summed and
+ * mirrored.
+ */
 export function dissipationProduct(sy: Stage['systems'][number], P1: Float64Array, P2: Float64Array): Float64Array {
-  const { F, PF, nx, d } = systemParts(sy, P1, P2);
-  // Row by row of F = [A B], skipping its zeros: A is mostly shift structure (Roesser
-  // realisations of convolutions), so this is several times cheaper than the dense triple loop.
-  // D is symmetric: the upper triangle (b ≥ a) is summed, then mirrored.
-  const D = new Float64Array(d * d);
-  for (let r = 0; r < nx; r++)
-    for (let a = 0; a < d; a++) {
+  const { F, PF, d } = systemParts(sy, P1, P2);
+  const { rowNz, dense, sparse, FdT } = systemMap(sy);
+  const nd = dense.length;
+  const PFdT = new Float64Array(d * nd);
+  for (let i = 0; i < nd; i++) {
+    const r = dense[i]! * d;
+    for (let b = 0; b < d; b++) PFdT[b * nd + i] = PF[r + b]!;
+  }
+  // Σ over the dense rows r of F[r][a]·PF[r][b]: dot products of columns.
+  const D = symmetricProductT(FdT, PFdT, d, nd);
+  for (const r of sparse) {
+    const nz = rowNz[r]!;
+    for (let k = 0; k < nz.length; k++) {
+      const a = nz[k]!;
       const f = F[r * d + a]!;
-      if (f === 0) continue;
-      for (let b = a; b < d; b++) D[a * d + b] -= f * PF[r * d + b]!;
+      for (let b = 0; b <= a; b++) D[a * d + b] += f * PF[r * d + b]!;
     }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) D[a * d + b] = D[b * d + a]!;
+  }
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b <= a; b++) {
+      const v = -D[a * d + b]!;
+      D[a * d + b] = v;
+      D[b * d + a] = v;
+    }
   return D;
 }
 
-/** F Π Fᵀ (nx × nx) of one system in f64, Π on (x, input) (d × d). */
+/**
+ * F Π Fᵀ (nx × nx) of one system in f64, Π on (x, input) (d × d, symmetric): FΠ with the dense
+ * rows of F as one product and the shift rows as combinations of rows of Π, then (FΠ)Fᵀ with the
+ * dense rows' columns as dot products and the shift rows' by their nonzeros. Exactly symmetric
+ * (the lower triangle is kept).
+ */
 export function adjointProduct(sy: Stage['systems'][number], Ps: Float64Array): Float64Array {
   const nx = sy.nx1 + sy.nx2;
-  const { F, rowNz } = sparseF(sy);
-  return sandwichT(F, Ps, nx, nx + sy.nin, rowNz);
+  const d = nx + sy.nin;
+  const { F, rowNz, dense, sparse, Fd } = systemMap(sy);
+  const nd = dense.length;
+  const FPd = mulSparseLeft(Fd, Ps, nd, d, d);
+  const FP = new Float64Array(nx * d);
+  for (let i = 0; i < nd; i++) FP.set(FPd.subarray(i * d, (i + 1) * d), dense[i]! * d);
+  for (const r of sparse) {
+    const nz = rowNz[r]!;
+    for (let k = 0; k < nz.length; k++) {
+      const b = nz[k]!;
+      const f = F[r * d + b]!;
+      for (let j = 0; j < d; j++) FP[r * d + j] += f * Ps[b * d + j]!;
+    }
+  }
+  const Y = productT(FP, Fd, nx, nd, d);
+  const X = new Float64Array(nx * nx);
+  for (let r = 0; r < nx; r++) {
+    for (let i = 0; i < nd; i++) X[r * nx + dense[i]!] = Y[r * nd + i]!;
+    for (const q of sparse) {
+      const nz = rowNz[q]!;
+      let v = 0;
+      for (let k = 0; k < nz.length; k++) v += FP[r * d + nz[k]!]! * F[q * d + nz[k]!]!;
+      X[r * nx + q] = v;
+    }
+  }
+  for (let r = 0; r < nx; r++) for (let q = 0; q < r; q++) X[q * nx + r] = X[r * nx + q]!;
+  return X;
 }
 
 /** Column indices of the nonzeros of each row of F (rows × d, row-major). */
@@ -107,29 +155,6 @@ function rowNonzeros(F: Float64Array, rows: number, d: number): Int32Array[] {
     out.push(Int32Array.from(nzb));
   }
   return out;
-}
-
-/**
- * F Π Fᵀ for F (nx × d) and Π (d × d), row-major (also the 1-D optimiser's P-adjoint);
- * `cols`: F's row nonzeros when the caller has them cached.
- */
-export function sandwichT(F: Float64Array, Pi: Float64Array, nx: number, d: number, cols: readonly Int32Array[] = rowNonzeros(F, nx, d)): Float64Array {
-  const FP = mulSparseLeft(F, Pi, nx, d, d);
-  // X[r][q] = Σ_b FP[r][b]·F[q][b] over the nonzeros of F's row q only (F is sparse).
-  // X is symmetric (Π is): the lower triangle is summed, then mirrored.
-  const X = new Float64Array(nx * nx);
-  for (let r = 0; r < nx; r++)
-    for (let q = 0; q <= r; q++) {
-      const nzb = cols[q]!;
-      let s = 0;
-      for (let k = 0; k < nzb.length; k++) {
-        const b = nzb[k]!;
-        s += FP[r * d + b]! * F[q * d + b]!;
-      }
-      X[r * nx + q] = s;
-      X[q * nx + r] = s;
-    }
-  return X;
 }
 
 /** ∂g/∂P1, ∂g/∂P2 += Πs[x,x] − FΠsFᵀ on the diagonal blocks (X = FΠsFᵀ). */
@@ -187,14 +212,42 @@ export function systemF(sy: Stage['systems'][number]): Float64Array {
   return F;
 }
 
-/** F = [A B] of a system and the column indices of each row's nonzeros (cached: constant). */
-const sparseCache = new WeakMap<Stage['systems'][number], { F: Float64Array; rowNz: Int32Array[] }>();
-function sparseF(sy: Stage['systems'][number]): { F: Float64Array; rowNz: Int32Array[] } {
-  let s = sparseCache.get(sy);
+/** Rows of F = [A B] with at most this many nonzeros are handled entry by entry (shift rows have one). */
+const SPARSE_ROW = 4;
+
+/** F = [A B] of a system, its rows' nonzeros, and its dense rows as a block (cached: constant). */
+interface SystemMap {
+  readonly F: Float64Array;
+  readonly rowNz: Int32Array[];
+  /** Rows with more than SPARSE_ROW nonzeros, increasing, and the others. */
+  readonly dense: Int32Array;
+  readonly sparse: Int32Array;
+  /** The dense rows (nd × d) and their transpose (d × nd). */
+  readonly Fd: Float64Array;
+  readonly FdT: Float64Array;
+}
+const mapCache = new WeakMap<Stage['systems'][number], SystemMap>();
+function systemMap(sy: Stage['systems'][number]): SystemMap {
+  let s = mapCache.get(sy);
   if (!s) {
+    const nx = sy.nx1 + sy.nx2;
+    const d = nx + sy.nin;
     const F = systemF(sy);
-    s = { F, rowNz: rowNonzeros(F, sy.nx1 + sy.nx2, sy.nx1 + sy.nx2 + sy.nin) };
-    sparseCache.set(sy, s);
+    const rowNz = rowNonzeros(F, nx, d);
+    const denseRows: number[] = [];
+    const sparseRows: number[] = [];
+    rowNz.forEach((nz, r) => (nz.length > SPARSE_ROW ? denseRows : sparseRows).push(r));
+    const nd = denseRows.length;
+    const Fd = new Float64Array(nd * d);
+    const FdT = new Float64Array(d * nd);
+    denseRows.forEach((r, i) => {
+      for (let b = 0; b < d; b++) {
+        Fd[i * d + b] = F[r * d + b]!;
+        FdT[b * nd + i] = F[r * d + b]!;
+      }
+    });
+    s = { F, rowNz, dense: Int32Array.from(denseRows), sparse: Int32Array.from(sparseRows), Fd, FdT };
+    mapCache.set(sy, s);
   }
   return s;
 }
@@ -206,20 +259,34 @@ export function systemParts(sy: Stage['systems'][number], P1: Float64Array, P2: 
   const idx = new Int32Array(d);
   for (let r = 0; r < nx; r++) idx[r] = sy.xOff + r;
   for (let r = 0; r < sy.nin; r++) idx[nx + r] = sy.inOff + r;
-  const { F, rowNz } = sparseF(sy);
+  const { F, rowNz, dense, Fd } = systemMap(sy);
+  const nd = dense.length;
+  // P·F block by block of P: the dense rows of F in the block as one product, the shift rows by
+  // their nonzeros.
   const PF = new Float64Array(nx * d);
-  const n1 = sy.nx1;
-  for (let r = 0; r < nx; r++) {
-    const blk = r < n1;
-    const lo = blk ? 0 : n1;
-    const hi = blk ? n1 : nx;
+  const blocks: [number, number, Float64Array][] = [
+    [0, sy.nx1, P1],
+    [sy.nx1, nx, P2],
+  ];
+  for (const [lo, hi, P] of blocks) {
+    const np = hi - lo;
+    let i0 = 0;
+    while (i0 < nd && dense[i0]! < lo) i0++;
+    let i1 = i0;
+    while (i1 < nd && dense[i1]! < hi) i1++;
+    const nq = i1 - i0;
+    if (nq > 0) {
+      const Pd = new Float64Array(np * nq);
+      for (let r = 0; r < np; r++) for (let t = 0; t < nq; t++) Pd[r * nq + t] = P[r * np + dense[i0 + t]! - lo]!;
+      PF.set(mulSparseLeft(Pd, Fd.subarray(i0 * d, i1 * d), np, nq, d), lo * d);
+    }
     for (let q = lo; q < hi; q++) {
-      const p = blk ? P1[r * n1 + q]! : P2[(r - n1) * sy.nx2 + q - n1]!;
-      if (p === 0) continue;
-      const nzb = rowNz[q]!;
-      for (let k = 0; k < nzb.length; k++) {
-        const b = nzb[k]!;
-        PF[r * d + b] += p * F[q * d + b]!;
+      const nz = rowNz[q]!;
+      if (nz.length > SPARSE_ROW) continue;
+      for (let r = lo; r < hi; r++) {
+        const p = P[(r - lo) * np + q - lo]!;
+        if (p === 0) continue;
+        for (let k = 0; k < nz.length; k++) PF[r * d + nz[k]!] += p * F[q * d + nz[k]!]!;
       }
     }
   }
