@@ -43,9 +43,9 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
  * A·B for row-major A (r × k) and B (k × c) as flat arrays, skipping zero entries of A (the
  * realisation matrices are sparse). Four entries of A's row per pass over C's row
  * (C_i += a₀B₀ + a₁B₁ + a₂B₂ + a₃B₃, groups of four in increasing k; a group is skipped when
- * all four are zero, and a group with one nonzero is one row): six loads per four multiply-adds instead of three per one, which is what
- * bounds these loops in V8 (2.3× on the 128 × 160 Roesser map of a 32-channel conv, scratch
- * measurement on the project machine).
+ * all four are zero, and a group with one nonzero is one row): six loads per four multiply-adds
+ * instead of three per one, which is what bounds these loops in V8 (2.3× on the 128 × 160
+ * Roesser map of a 32-channel conv, scratch measurement on the project machine).
  */
 export function mulSparseLeft(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
   const C = new Float64Array(r * c);
