@@ -9,7 +9,7 @@ import { freshSeed, mulberry32, randomSymmetric } from '../helpers/random.js';
  * dense rows as matrix products; here they are checked against the dense definitions on systems
  * that mix both kinds of rows in both state blocks, in random order.
  */
-function randomSystem(nx1: number, nx2: number, nin: number, rnd: () => number): StageSystem {
+function randomSystem(nx1: number, nx2: number, nin: number, rnd: () => number): { sy: StageSystem; F: Float64Array } {
   const nx = nx1 + nx2;
   const d = nx + nin;
   const F = new Float64Array(nx * d);
@@ -25,18 +25,7 @@ function randomSystem(nx1: number, nx2: number, nin: number, rnd: () => number):
     for (let q = 0; q < nx; q++) A[r * nx + q] = F[r * d + q]!;
     for (let q = 0; q < nin; q++) B[r * nin + q] = F[r * d + nx + q]!;
   }
-  return { name: 'random', nx1, nx2, nin, A: { rows: nx, cols: nx, data: A }, B: { rows: nx, cols: nin, data: B }, xOff: nin, inOff: 0 };
-}
-
-function dense(sy: StageSystem): Float64Array {
-  const nx = sy.nx1 + sy.nx2;
-  const d = nx + sy.nin;
-  const F = new Float64Array(nx * d);
-  for (let r = 0; r < nx; r++) {
-    for (let q = 0; q < nx; q++) F[r * d + q] = sy.A.data[r * nx + q]!;
-    for (let q = 0; q < sy.nin; q++) F[r * d + nx + q] = sy.B.data[r * sy.nin + q]!;
-  }
-  return F;
+  return { sy: { name: 'random', nx1, nx2, nin, A: { rows: nx, cols: nx, data: A }, B: { rows: nx, cols: nin, data: B }, xOff: nin, inOff: 0 }, F };
 }
 
 function mul(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
@@ -60,10 +49,9 @@ describe('Roesser products in f64 (shift rows entry by entry, dense rows as prod
   ])('nx1 = %i, nx2 = %i, nin = %i: −FᵀPF and FΠFᵀ as the dense definitions, exactly symmetric', (nx1, nx2, nin) => {
     const seed = freshSeed();
     const rnd = mulberry32(seed);
-    const sy = randomSystem(nx1, nx2, nin, rnd);
+    const { sy, F } = randomSystem(nx1, nx2, nin, rnd);
     const nx = nx1 + nx2;
     const d = nx + nin;
-    const F = dense(sy);
     const P1 = randomSymmetric(nx1, rnd);
     const P2 = randomSymmetric(nx2, rnd);
     const P = new Float64Array(nx * nx);
