@@ -3,7 +3,7 @@
  * Used by the certifier (a failed factorisation means "not positive definite") and by the
  * optimisers' recursion.
  */
-import { dots4x2 } from './dense.js';
+import { dots4x2, symmetricProductT } from './dense.js';
 
 /**
  * In-place Cholesky A = L Lᵀ of the n×n row-major matrix `a` (lower triangle read, L written to
@@ -132,9 +132,9 @@ export function backSubstMany(l: Float64Array, n: number, b: Float64Array, m: nu
 
 /**
  * A⁻¹ (n×n, exactly symmetric) from the lower Cholesky factor l of A: M = L⁻¹ (forward
- * substitution on the identity, n³/6), then A⁻¹ = MᵀM (n³/6) with T = Mᵀ upper triangular, entry
- * (i, j ≤ i) = Σ_{k ≥ i} T_ik·T_jk, four rows by two columns at a time (dots4x2) — a third of the
- * work of two full triangular solves, and in the faster product kernel.
+ * substitution on the identity, n³/6), then A⁻¹ = MᵀM = TTᵀ (n³/6) with T = Mᵀ upper
+ * triangular, entry (i, j ≤ i) = Σ_{k ≥ i} T_ik·T_jk by dense.ts symmetricProductT (sums started
+ * at the diagonal) — a third of the work of two full triangular solves, in the faster kernel.
  */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
   const M = new Float64Array(n * n);
@@ -142,27 +142,7 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
   forwardRows(l, n, M, n, true);
   const T = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) T[k * n + i] = M[i * n + k]!;
-  const inv = M; // reused: every entry is overwritten below
-  const s = new Float64Array(8);
-  const put = (i: number, j: number, v: number): void => {
-    inv[i * n + j] = v;
-    inv[j * n + i] = v;
-  };
-  let x = 0;
-  for (; x + 3 < n; x += 4)
-    for (let y = 0; y < x + 4; y += 2) {
-      // Rows x … x + 3 of T are zero before column x.
-      dots4x2(T, x * n + x, T, y * n + x, n, n - x, s);
-      for (let r = 0; r < 4; r++)
-        for (let c = 0; c < 2; c++) if (y + c <= x + r) put(x + r, y + c, s[2 * r + c]!);
-    }
-  for (; x < n; x++)
-    for (let y = 0; y <= x; y++) {
-      let v = 0;
-      for (let k = x; k < n; k++) v += T[x * n + k]! * T[y * n + k]!;
-      put(x, y, v);
-    }
-  return inv;
+  return symmetricProductT(T, T, n, n, true);
 }
 
 /**
@@ -174,9 +154,9 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  *
  * Row-oriented (dot products over contiguous rows, like choleskyInPlace), four rows by two
  * columns at a time (dense.ts dots4x2): each pass over k loads six numbers for eight products
- * instead of two for one, and loads are what bound these loops in V8 (about 4 · 10⁹ multiply-adds per second on
- * 350–1200-row blocks against 1.3 · 10⁹ for choleskyInPlace; scratch measurement on the project
- * machine). Used by the Newton solver (newton-chain.ts) for its stage Hessians.
+ * instead of two for one, and loads are what bound these loops in V8 (about 4 · 10⁹
+ * multiply-adds per second on 350–1200-row blocks against 1.3 · 10⁹ for choleskyInPlace;
+ * scratch measurement on the project machine). Used by the Newton solver (newton-chain.ts) for its stage Hessians.
  */
 export function partialCholesky(a: Float64Array, n: number, p: number): boolean {
   const s = new Float64Array(8);

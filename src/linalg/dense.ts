@@ -152,14 +152,17 @@ export function productT(X: Float64Array, Y: Float64Array, rx: number, ry: numbe
 /**
  * S = X·Yᵀ for row-major X, Y (n × len each) when the product is known to be symmetric: only
  * the lower triangle is computed (four rows of X × two rows of Y per pass, dots4x2) and mirrored.
+ * `upper`: row i of X is zero before column i (X upper triangular, n = len), so the sums for
+ * rows x … x + 3 start at column x.
  */
-export function symmetricProductT(X: Float64Array, Y: Float64Array, n: number, len: number): Float64Array {
+export function symmetricProductT(X: Float64Array, Y: Float64Array, n: number, len: number, upper = false): Float64Array {
   const S = new Float64Array(n * n);
   const s = new Float64Array(8);
   let x = 0;
-  for (; x + 3 < n; x += 4)
+  for (; x + 3 < n; x += 4) {
+    const k0 = upper ? x : 0;
     for (let y = 0; y < x + 4; y += 2) {
-      dots4x2(X, x * len, Y, y * len, len, len, s);
+      dots4x2(X, x * len + k0, Y, y * len + k0, len, len - k0, s);
       for (let r = 0; r < 4; r++)
         for (let c = 0; c < 2; c++) {
           if (y + c > x + r) continue;
@@ -168,10 +171,11 @@ export function symmetricProductT(X: Float64Array, Y: Float64Array, n: number, l
           S[(y + c) * n + x + r] = v;
         }
     }
+  }
   for (; x < n; x++)
     for (let y = 0; y <= x; y++) {
       let v = 0;
-      for (let k = 0; k < len; k++) v += X[x * len + k]! * Y[y * len + k]!;
+      for (let k = upper ? x : 0; k < len; k++) v += X[x * len + k]! * Y[y * len + k]!;
       S[x * n + y] = v;
       S[y * n + x] = v;
     }

@@ -262,4 +262,19 @@ describe('symmetricProductT', () => {
         expect(P[j * n + i], `seed ${seed}`).toBe(s);
       }
   });
+
+  it.each([1, 3, 4, 6, 9])('upper: T·Tᵀ of an upper-triangular T (n = %i), sums from the diagonal, bit for bit', (n) => {
+    const seed = freshSeed();
+    const rnd = mulberry32(seed);
+    const T = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let k = i; k < n; k++) T[i * n + k] = rnd() - 0.5;
+    const P = symmetricProductT(T, T, n, n, true);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = i; k < n; k++) s += T[i * n + k]! * T[j * n + k]!;
+        expect(P[i * n + j], `seed ${seed}`).toBe(s);
+        expect(P[j * n + i], `seed ${seed}`).toBe(s);
+      }
+  });
 });
