@@ -3,7 +3,8 @@
  * Used by the certifier (a failed factorisation means "not positive definite") and by the
  * optimisers' recursion.
  */
-import { dots4x2, symmetricProductT } from './dense.js';
+import { symmetricProductRows } from './dense.js';
+import { HEAP0, workspace, type RowKernels } from './simd/kernels.js';
 
 /**
  * In-place Cholesky A = L Lᵀ of the n×n row-major matrix `a` (lower triangle read, L written to
@@ -56,32 +57,29 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void
 }
 
 /**
- * b[dst + j] −= w0·b[s0 + j] + w1·b[s1 + j] + w2·b[s2 + j] + w3·b[s3 + j] for j < len: the inner
- * loop of the triangular solves with many right-hand sides. Four source rows per pass load six
- * numbers for four multiply-adds, where one row at a time loads three for one; in V8 the loads
- * bound these loops (scratch measurement on the project machine, n = 160, m = 32: 0.45 → ~1
- * GFMA/s).
- */
-function subtract4(b: Float64Array, dst: number, s0: number, s1: number, s2: number, s3: number, w0: number, w1: number, w2: number, w3: number, len: number): void {
-  for (let j = 0; j < len; j++) b[dst + j] -= w0 * b[s0 + j]! + w1 * b[s1 + j]! + w2 * b[s2 + j]! + w3 * b[s3 + j]!;
-}
-
-/**
  * Solves L X = B in place for a row-major n×m right-hand side B (forward substitution on all
- * columns at once, row by row so the inner loop is contiguous; four earlier rows per pass).
+ * columns at once, row by row so the inner loop is contiguous; four earlier rows per pass, which
+ * loads six numbers for four multiply-adds where one row at a time loads three for one).
  */
 export function forwardSubstMany(l: Float64Array, n: number, b: Float64Array, m: number): void {
-  forwardRows(l, n, b, m, false);
+  const ws = workspace((n * n * m) / 2);
+  if (!ws.heap) return forwardRows(ws.rows, l, 0, b, 0, n, m, false);
+  const h = ws.heap(HEAP0 + n * n + n * m);
+  h.set(l, HEAP0);
+  h.set(b, HEAP0 + n * n);
+  forwardRows(ws.rows, h, HEAP0, h, HEAP0 + n * n, n, m, false);
+  b.set(h.subarray(HEAP0 + n * n, HEAP0 + n * n + n * m));
 }
 
 /**
- * forwardSubstMany; with `lowerRhs` B is lower triangular (the identity, for the inverse), so
- * row k of the solution is zero beyond column k and the passes stop there.
+ * forwardSubstMany on L at l[lo …] and B at b[bo …] (one array in the SIMD heap, or the
+ * caller's); with `lowerRhs` B is lower triangular (the identity, for the inverse), so row k of
+ * the solution is zero beyond column k and the passes stop there.
  */
-function forwardRows(l: Float64Array, n: number, b: Float64Array, m: number, lowerRhs: boolean): void {
+function forwardRows(rows: RowKernels, l: Float64Array, lo: number, b: Float64Array, bo: number, n: number, m: number, lowerRhs: boolean): void {
   for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    const bi = i * m;
+    const ri = lo + i * n;
+    const bi = bo + i * m;
     let k = 0;
     for (; k + 3 < i; k += 4) {
       const w0 = l[ri + k]!;
@@ -89,15 +87,12 @@ function forwardRows(l: Float64Array, n: number, b: Float64Array, m: number, low
       const w2 = l[ri + k + 2]!;
       const w3 = l[ri + k + 3]!;
       if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) continue;
-      const bk = k * m;
-      subtract4(b, bi, bk, bk + m, bk + 2 * m, bk + 3 * m, w0, w1, w2, w3, lowerRhs ? Math.min(m, k + 4) : m);
+      const bk = bo + k * m;
+      rows.sub4(b, bi, b, bk, bk + m, bk + 2 * m, bk + 3 * m, w0, w1, w2, w3, lowerRhs ? Math.min(m, k + 4) : m);
     }
     for (; k < i; k++) {
       const lik = l[ri + k]!;
-      if (lik === 0) continue;
-      const bk = k * m;
-      const len = lowerRhs ? Math.min(m, k + 1) : m;
-      for (let j = 0; j < len; j++) b[bi + j] -= lik * b[bk + j]!;
+      if (lik !== 0) rows.sub1(b, bi, b, bo + k * m, lik, lowerRhs ? Math.min(m, k + 1) : m);
     }
     const inv = 1 / l[ri + i]!;
     const len = lowerRhs ? Math.min(m, i + 1) : m;
@@ -107,25 +102,33 @@ function forwardRows(l: Float64Array, n: number, b: Float64Array, m: number, low
 
 /** Solves Lᵀ X = B in place for a row-major n×m right-hand side B (four later rows per pass). */
 export function backSubstMany(l: Float64Array, n: number, b: Float64Array, m: number): void {
+  const ws = workspace((n * n * m) / 2);
+  if (!ws.heap) return backRows(ws.rows, l, 0, b, 0, n, m);
+  const h = ws.heap(HEAP0 + n * n + n * m);
+  h.set(l, HEAP0);
+  h.set(b, HEAP0 + n * n);
+  backRows(ws.rows, h, HEAP0, h, HEAP0 + n * n, n, m);
+  b.set(h.subarray(HEAP0 + n * n, HEAP0 + n * n + n * m));
+}
+
+function backRows(rows: RowKernels, l: Float64Array, lo: number, b: Float64Array, bo: number, n: number, m: number): void {
   for (let i = n - 1; i >= 0; i--) {
-    const bi = i * m;
+    const bi = bo + i * m;
     let k = i + 1;
     for (; k + 3 < n; k += 4) {
-      const w0 = l[k * n + i]!;
-      const w1 = l[(k + 1) * n + i]!;
-      const w2 = l[(k + 2) * n + i]!;
-      const w3 = l[(k + 3) * n + i]!;
+      const w0 = l[lo + k * n + i]!;
+      const w1 = l[lo + (k + 1) * n + i]!;
+      const w2 = l[lo + (k + 2) * n + i]!;
+      const w3 = l[lo + (k + 3) * n + i]!;
       if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) continue;
-      const bk = k * m;
-      subtract4(b, bi, bk, bk + m, bk + 2 * m, bk + 3 * m, w0, w1, w2, w3, m);
+      const bk = bo + k * m;
+      rows.sub4(b, bi, b, bk, bk + m, bk + 2 * m, bk + 3 * m, w0, w1, w2, w3, m);
     }
     for (; k < n; k++) {
-      const lki = l[k * n + i]!;
-      if (lki === 0) continue;
-      const bk = k * m;
-      for (let j = 0; j < m; j++) b[bi + j] -= lki * b[bk + j]!;
+      const lki = l[lo + k * n + i]!;
+      if (lki !== 0) rows.sub1(b, bi, b, bo + k * m, lki, m);
     }
-    const inv = 1 / l[i * n + i]!;
+    const inv = 1 / l[lo + i * n + i]!;
     for (let j = 0; j < m; j++) b[bi + j] *= inv;
   }
 }
@@ -133,16 +136,28 @@ export function backSubstMany(l: Float64Array, n: number, b: Float64Array, m: nu
 /**
  * A⁻¹ (n×n, exactly symmetric) from the lower Cholesky factor l of A: M = L⁻¹ (forward
  * substitution on the identity, n³/6), then A⁻¹ = MᵀM = TTᵀ (n³/6) with T = Mᵀ upper
- * triangular, entry (i, j ≤ i) = Σ_{k ≥ i} T_ik·T_jk by dense.ts symmetricProductT (sums started
- * at the diagonal) — a third of the work of two full triangular solves, in the faster kernel.
+ * triangular, entry (i, j ≤ i) = Σ_{k ≥ i} T_ik·T_jk by dense.ts symmetricProductRows (sums
+ * started at the diagonal) — a third of the work of two full triangular solves, in the faster
+ * kernel.
  */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  const M = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) M[i * n + i] = 1;
-  forwardRows(l, n, M, n, true);
-  const T = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) T[k * n + i] = M[i * n + k]!;
-  return symmetricProductT(T, T, n, n, true);
+  const nn = n * n;
+  const ws = workspace((n * nn) / 3);
+  // Layout: L, M = L⁻¹, T = Mᵀ, the result; in the caller's arrays or one after the other in the heap.
+  const h = ws.heap?.(HEAP0 + 4 * nn) ?? null;
+  const [L, lo] = h ? [h, HEAP0] : [l, 0];
+  const [M, mo] = h ? [h, HEAP0 + nn] : [new Float64Array(nn), 0];
+  const [T, to] = h ? [h, HEAP0 + 2 * nn] : [new Float64Array(nn), 0];
+  const [S, so] = h ? [h, HEAP0 + 3 * nn] : [new Float64Array(nn), 0];
+  if (h) {
+    h.set(l, lo);
+    h.fill(0, mo, so + nn);
+  }
+  for (let i = 0; i < n; i++) M[mo + i * n + i] = 1;
+  forwardRows(ws.rows, L, lo, M, mo, n, n, true);
+  for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) T[to + k * n + i] = M[mo + i * n + k]!;
+  symmetricProductRows(ws.rows, T, to, T, to, S, so, n, n, true);
+  return h ? h.slice(so, so + nn) : S;
 }
 
 /**
@@ -153,25 +168,36 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
  * block; the Schur complement is not tested.
  *
  * Row-oriented (dot products over contiguous rows, like choleskyInPlace), four rows by two
- * columns at a time (dense.ts dots4x2): each pass over k loads six numbers for eight products
- * instead of two for one, and loads are what bound these loops in V8 (about 4 · 10⁹
- * multiply-adds per second on 350–1200-row blocks against 1.3 · 10⁹ for choleskyInPlace;
- * scratch measurement on the project machine). Used by the Newton solver (newton-chain.ts) for its stage Hessians.
+ * columns at a time (the dots4x2 kernel): each pass over k loads six numbers for eight products
+ * instead of two for one, and loads are what bound these loops in V8 (JavaScript kernels: about
+ * 2 · 10⁹ multiply-adds per second on 350–1400-row blocks against 1.3 · 10⁹ for choleskyInPlace;
+ * SIMD kernels 6–9 · 10⁹; scratch measurements on the project machine). Used by the Newton
+ * solver (newton-chain.ts) for its stage Hessians and by the optimiser's stage maths.
  */
 export function partialCholesky(a: Float64Array, n: number, p: number): boolean {
-  const s = new Float64Array(8);
+  const ws = workspace((p * p * p) / 3 + (n - p) * p * n);
+  if (!ws.heap) return partialCholeskyRows(ws.rows, a, 0, n, p);
+  const h = ws.heap(HEAP0 + n * n);
+  h.set(a, HEAP0);
+  const ok = partialCholeskyRows(ws.rows, h, HEAP0, n, p);
+  a.set(h.subarray(HEAP0, HEAP0 + n * n));
+  return ok;
+}
+
+/** partialCholesky of the matrix at a[o …]. */
+function partialCholeskyRows(rows: RowKernels, a: Float64Array, o: number, n: number, p: number): boolean {
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const r0 = i * n;
+    const r0 = o + i * n;
     const r1 = r0 + n;
     const r2 = r1 + n;
     const r3 = r2 + n;
     let j = 0;
     for (; j + 1 < i; j += 2) {
-      const c0 = j * n;
+      const c0 = o + j * n;
       const c1 = c0 + n;
       const km = j < p ? j : p;
-      dots4x2(a, r0, a, c0, n, km, s);
+      const s = rows.dots4x2(a, r0, a, c0, n, km);
       let v0 = a[r0 + j]! - s[0]!;
       let v1 = a[r1 + j]! - s[2]!;
       let v2 = a[r2 + j]! - s[4]!;
@@ -210,14 +236,14 @@ export function partialCholesky(a: Float64Array, n: number, p: number): boolean 
       a[r3 + j + 1] = w3;
     }
     // A column left over (j = i − 1), then the 4 × 4 diagonal block, entry by entry.
-    for (; j < i + 4; j++) for (let r = Math.max(0, j - i); r < 4; r++) entry(a, n, p, i + r, j);
-    for (let r = 0; r < 4; r++) a.fill(0, (i + r) * n + i + r + 1, (i + r + 1) * n);
-    if (!pivotsOk(a, n, p, i, 4)) return false;
+    for (; j < i + 4; j++) for (let r = Math.max(0, j - i); r < 4; r++) entry(a, o, n, p, i + r, j);
+    for (let r = 0; r < 4; r++) a.fill(0, r0 + r * n + i + r + 1, r0 + (r + 1) * n);
+    if (!pivotsOk(a, o, n, p, i, 4)) return false;
   }
   for (; i < n; i++) {
-    for (let j = 0; j <= i; j++) entry(a, n, p, i, j);
-    a.fill(0, i * n + i + 1, (i + 1) * n);
-    if (!pivotsOk(a, n, p, i, 1)) return false;
+    for (let j = 0; j <= i; j++) entry(a, o, n, p, i, j);
+    a.fill(0, o + i * n + i + 1, o + (i + 1) * n);
+    if (!pivotsOk(a, o, n, p, i, 1)) return false;
   }
   return true;
 }
@@ -227,9 +253,9 @@ export function partialCholesky(a: Float64Array, n: number, p: number): boolean 
  * dot product runs over the leading block's columns only; leading columns divide by the pivot.
  * A leading-block pivot that is not positive is written as NaN (pivotsOk reports it).
  */
-function entry(a: Float64Array, n: number, p: number, i: number, j: number): void {
-  const ri = i * n;
-  const rj = j * n;
+function entry(a: Float64Array, o: number, n: number, p: number, i: number, j: number): void {
+  const ri = o + i * n;
+  const rj = o + j * n;
   const km = j < p ? j : p;
   let s = 0;
   for (let k = 0; k < km; k++) s += a[ri + k]! * a[rj + k]!;
@@ -239,7 +265,7 @@ function entry(a: Float64Array, n: number, p: number, i: number, j: number): voi
 }
 
 /** The pivots of rows i … i + m − 1 that belong to the leading block are positive numbers. */
-function pivotsOk(a: Float64Array, n: number, p: number, i: number, m: number): boolean {
-  for (let r = i; r < i + m && r < p; r++) if (!(a[r * n + r]! > 0)) return false;
+function pivotsOk(a: Float64Array, o: number, n: number, p: number, i: number, m: number): boolean {
+  for (let r = i; r < i + m && r < p; r++) if (!(a[o + r * n + r]! > 0)) return false;
   return true;
 }

@@ -4,6 +4,7 @@
  */
 import type { Matrix } from '../model/ir.js';
 import { runStepsSync, type Steps } from '../util/steps.js';
+import { HEAP0, workspace, type RowKernels } from './simd/kernels.js';
 
 export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
   const d = data ?? new Float64Array(rows * cols);
@@ -45,108 +46,91 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
  * (C_i += a₀B₀ + a₁B₁ + a₂B₂ + a₃B₃, groups of four in increasing k; a group is skipped when
  * all four are zero, and a group with one nonzero is one row): six loads per four multiply-adds
  * instead of three per one, which is what bounds these loops in V8 (2.3× on the 128 × 160
- * Roesser map of a 32-channel conv, scratch measurement on the project machine).
+ * Roesser map of a 32-channel conv, scratch measurement on the project machine). The kernels
+ * subtract: adding a·B is subtracting (−a)·B, bit for bit.
  */
 export function mulSparseLeft(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  const C = new Float64Array(r * c);
+  const ws = workspace(r * k * c);
+  const h = ws.heap?.(HEAP0 + r * k + k * c + r * c) ?? null;
+  const [Ah, ao] = h ? [h, HEAP0] : [A, 0];
+  const [Bh, bo] = h ? [h, HEAP0 + r * k] : [B, 0];
+  const [C, co] = h ? [h, HEAP0 + r * k + k * c] : [new Float64Array(r * c), 0];
+  if (h) {
+    h.set(A, ao);
+    h.set(B, bo);
+    h.fill(0, co, co + r * c);
+  }
+  const rows = ws.rows;
   for (let i = 0; i < r; i++) {
-    const ci = i * c;
-    const ai = i * k;
+    const ci = co + i * c;
+    const ai = ao + i * k;
     let t = 0;
     for (; t + 3 < k; t += 4) {
-      const a0 = A[ai + t]!;
-      const a1 = A[ai + t + 1]!;
-      const a2 = A[ai + t + 2]!;
-      const a3 = A[ai + t + 3]!;
+      const a0 = Ah[ai + t]!;
+      const a1 = Ah[ai + t + 1]!;
+      const a2 = Ah[ai + t + 2]!;
+      const a3 = Ah[ai + t + 3]!;
       const nonzero = (a0 !== 0 ? 1 : 0) + (a1 !== 0 ? 1 : 0) + (a2 !== 0 ? 1 : 0) + (a3 !== 0 ? 1 : 0);
       if (nonzero === 0) continue;
       if (nonzero === 1) {
         // A lone entry (scattered sparsity, e.g. Newton's ΔS): one row, not four.
         const u = a0 !== 0 ? 0 : a1 !== 0 ? 1 : a2 !== 0 ? 2 : 3;
-        const a = A[ai + t + u]!;
-        const bt = (t + u) * c;
-        for (let j = 0; j < c; j++) C[ci + j] += a * B[bt + j]!;
+        rows.sub1(C, ci, Bh, bo + (t + u) * c, -Ah[ai + t + u]!, c);
         continue;
       }
-      const b0 = t * c;
-      const b1 = b0 + c;
-      const b2 = b1 + c;
-      const b3 = b2 + c;
-      for (let j = 0; j < c; j++) C[ci + j] += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+      const b0 = bo + t * c;
+      rows.sub4(C, ci, Bh, b0, b0 + c, b0 + 2 * c, b0 + 3 * c, -a0, -a1, -a2, -a3, c);
     }
     for (; t < k; t++) {
-      const a = A[ai + t]!;
-      if (a === 0) continue;
-      const bt = t * c;
-      for (let j = 0; j < c; j++) C[ci + j] += a * B[bt + j]!;
+      const a = Ah[ai + t]!;
+      if (a !== 0) rows.sub1(C, ci, Bh, bo + t * c, -a, c);
     }
   }
-  return C;
+  return h ? h.slice(co, co + r * c) : C;
 }
 
-/**
- * The micro-kernel of mulSquare and linalg/cholesky.ts partialCholesky: s[2r + c] = Σ_{k<len}
- * X[x + r·n + k]·Y[y + c·n + k] for r < 4, c < 2, k increasing — eight sums kept in registers for
- * six loads per k.
- */
-export function dots4x2(X: Float64Array, x: number, Y: Float64Array, y: number, n: number, len: number, s: Float64Array): void {
-  const x1 = x + n;
-  const x2 = x1 + n;
-  const x3 = x2 + n;
-  const y1 = y + n;
-  let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0; // prettier-ignore
-  for (let k = 0; k < len; k++) {
-    const b0 = Y[y + k]!;
-    const b1 = Y[y1 + k]!;
-    const a0 = X[x + k]!;
-    const a1 = X[x1 + k]!;
-    const a2 = X[x2 + k]!;
-    const a3 = X[x3 + k]!;
-    s00 += a0 * b0;
-    s01 += a0 * b1;
-    s10 += a1 * b0;
-    s11 += a1 * b1;
-    s20 += a2 * b0;
-    s21 += a2 * b1;
-    s30 += a3 * b0;
-    s31 += a3 * b1;
+/** The routine's operands in the SIMD heap one after the other (copies), or the caller's arrays. */
+function placed(h: Float64Array | null, arrays: readonly Float64Array[], outLen: number): { arr: Float64Array[]; off: number[]; out: Float64Array; oo: number } {
+  if (!h) return { arr: [...arrays], off: arrays.map(() => 0), out: new Float64Array(outLen), oo: 0 };
+  const off: number[] = [];
+  let at = HEAP0;
+  for (const a of arrays) {
+    off.push(at);
+    h.set(a, at);
+    at += a.length;
   }
-  s[0] = s00;
-  s[1] = s01;
-  s[2] = s10;
-  s[3] = s11;
-  s[4] = s20;
-  s[5] = s21;
-  s[6] = s30;
-  s[7] = s31;
+  return { arr: arrays.map(() => h), off, out: h, oo: at };
 }
 
 /**
  * C = X·Yᵀ for row-major X (rx × len) and Y (ry × len): every entry a dot product of two
- * contiguous rows, four rows of X × two rows of Y per pass (dots4x2), k summed in increasing order.
+ * contiguous rows, four rows of X × two rows of Y per pass (the dots4x2 kernel).
  */
 export function productT(X: Float64Array, Y: Float64Array, rx: number, ry: number, len: number): Float64Array {
-  const C = new Float64Array(rx * ry);
-  const s = new Float64Array(8);
+  const ws = workspace(rx * ry * len);
+  const h = ws.heap?.(HEAP0 + X.length + Y.length + rx * ry) ?? null;
+  const { arr, off, out: C, oo } = placed(h, [X, Y], rx * ry);
+  const [Xh, Yh] = arr as [Float64Array, Float64Array];
+  const [xo, yo] = off as [number, number];
   const dotInto = (i: number, j: number): void => {
     let v = 0;
-    for (let k = 0; k < len; k++) v += X[i * len + k]! * Y[j * len + k]!;
-    C[i * ry + j] = v;
+    for (let k = 0; k < len; k++) v += Xh[xo + i * len + k]! * Yh[yo + j * len + k]!;
+    C[oo + i * ry + j] = v;
   };
   let i = 0;
   for (; i + 3 < rx; i += 4) {
     let j = 0;
     for (; j + 1 < ry; j += 2) {
-      dots4x2(X, i * len, Y, j * len, len, len, s);
+      const s = ws.rows.dots4x2(Xh, xo + i * len, Yh, yo + j * len, len, len);
       for (let r = 0; r < 4; r++) {
-        C[(i + r) * ry + j] = s[2 * r]!;
-        C[(i + r) * ry + j + 1] = s[2 * r + 1]!;
+        C[oo + (i + r) * ry + j] = s[2 * r]!;
+        C[oo + (i + r) * ry + j + 1] = s[2 * r + 1]!;
       }
     }
     for (; j < ry; j++) for (let r = 0; r < 4; r++) dotInto(i + r, j);
   }
   for (; i < rx; i++) for (let j = 0; j < ry; j++) dotInto(i, j);
-  return C;
+  return h ? h.slice(oo, oo + rx * ry) : C;
 }
 
 /**
@@ -156,72 +140,46 @@ export function productT(X: Float64Array, Y: Float64Array, rx: number, ry: numbe
  * rows x … x + 3 start at column x.
  */
 export function symmetricProductT(X: Float64Array, Y: Float64Array, n: number, len: number, upper = false): Float64Array {
-  const S = new Float64Array(n * n);
-  const s = new Float64Array(8);
+  const ws = workspace((n * n * len) / 2);
+  const h = ws.heap?.(HEAP0 + X.length + Y.length + n * n) ?? null;
+  const { arr, off, out, oo } = placed(h, [X, Y], n * n);
+  symmetricProductRows(ws.rows, arr[0]!, off[0]!, arr[1]!, off[1]!, out, oo, n, len, upper);
+  return h ? h.slice(oo, oo + n * n) : out;
+}
+
+/** symmetricProductT of X at X[xo …] and Y at Y[yo …] into S[so …]. */
+export function symmetricProductRows(rows: RowKernels, X: Float64Array, xo: number, Y: Float64Array, yo: number, S: Float64Array, so: number, n: number, len: number, upper: boolean): void {
   let x = 0;
   for (; x + 3 < n; x += 4) {
     const k0 = upper ? x : 0;
     for (let y = 0; y < x + 4; y += 2) {
-      dots4x2(X, x * len + k0, Y, y * len + k0, len, len - k0, s);
+      const s = rows.dots4x2(X, xo + x * len + k0, Y, yo + y * len + k0, len, len - k0);
       for (let r = 0; r < 4; r++)
         for (let c = 0; c < 2; c++) {
           if (y + c > x + r) continue;
           const v = s[2 * r + c]!;
-          S[(x + r) * n + y + c] = v;
-          S[(y + c) * n + x + r] = v;
+          S[so + (x + r) * n + y + c] = v;
+          S[so + (y + c) * n + x + r] = v;
         }
     }
   }
   for (; x < n; x++)
     for (let y = 0; y <= x; y++) {
       let v = 0;
-      for (let k = upper ? x : 0; k < len; k++) v += X[x * len + k]! * Y[y * len + k]!;
-      S[x * n + y] = v;
-      S[y * n + x] = v;
+      for (let k = upper ? x : 0; k < len; k++) v += X[xo + x * len + k]! * Y[yo + y * len + k]!;
+      S[so + x * n + y] = v;
+      S[so + y * n + x] = v;
     }
-  return S;
 }
 
 /**
- * A·B for dense n × n row-major matrices (k summed in increasing order, as matmul). Bᵀ is formed
- * once so that every entry is a dot product of two contiguous rows, taken four rows of A × two
- * rows of Bᵀ at a time (dots4x2).
+ * A·B for dense n × n row-major matrices. Bᵀ is formed once so that every entry is a dot product
+ * of two contiguous rows (productT).
  */
 export function mulSquare(A: Float64Array, B: Float64Array, n: number): Float64Array {
-  const C = new Float64Array(n * n);
   const T = new Float64Array(n * n);
-  const s = new Float64Array(8);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) T[j * n + i] = B[i * n + j]!;
-  const dotInto = (i: number, j: number): void => {
-    let s = 0;
-    const a = i * n;
-    const t = j * n;
-    for (let k = 0; k < n; k++) s += A[a + k]! * T[t + k]!;
-    C[i * n + j] = s;
-  };
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a0 = i * n;
-    const a1 = a0 + n;
-    const a2 = a1 + n;
-    const a3 = a2 + n;
-    let j = 0;
-    for (; j + 1 < n; j += 2) {
-      const t0 = j * n;
-      dots4x2(A, a0, T, t0, n, n, s);
-      C[a0 + j] = s[0]!;
-      C[a0 + j + 1] = s[1]!;
-      C[a1 + j] = s[2]!;
-      C[a1 + j + 1] = s[3]!;
-      C[a2 + j] = s[4]!;
-      C[a2 + j + 1] = s[5]!;
-      C[a3 + j] = s[6]!;
-      C[a3 + j + 1] = s[7]!;
-    }
-    for (; j < n; j++) for (let r = 0; r < 4; r++) dotInto(i + r, j);
-  }
-  for (; i < n; i++) for (let j = 0; j < n; j++) dotInto(i, j);
-  return C;
+  return productT(A, T, n, n, n);
 }
 
 export function transpose(a: Matrix): Matrix {
