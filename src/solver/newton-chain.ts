@@ -128,6 +128,22 @@ interface StageModel {
   readonly nl: number;
   readonly no: number;
   readonly local: LocalRef[];
+  /** The storage matrices' blocks (P1, P2 of each system), whose variables are [pStart, pEnd). */
+  readonly pBlocks: PBlock[];
+  readonly pStart: number;
+  readonly pEnd: number;
+}
+
+/**
+ * The variables of one symmetric storage block P (cnt × cnt): entry (i, j ≥ i) is variable
+ * v0 + i·cnt − i(i − 1)/2 + (j − i), with the terms w·sym(u_i, u_j) − w·sym(f_i, f_j)
+ * (w = 1 on the diagonal, else 2; u_i the unit atom of state i, f_i its row of F).
+ */
+interface PBlock {
+  readonly v0: number;
+  readonly cnt: number;
+  readonly unit: Int32Array;
+  readonly f: Int32Array;
 }
 
 /** Entries of an interface weight: upper triangle of a c × c matrix, or its diagonal. */
@@ -189,6 +205,7 @@ function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
     }
   const nq = vars.length;
   const local: LocalRef[] = [];
+  const pBlocks: PBlock[] = [];
   // Dissipation: blkdiag(P, 0) − FᵀPF on (x, input) ⇒ P_ab ↦ sym(s_a, s_b) − sym(f_a, f_b).
   st.systems.forEach((sy, sys) => {
     const nx = sy.nx1 + sy.nx2;
@@ -201,14 +218,17 @@ function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
       for (let q = 0; q < d; q++) v[at(q)] += F[r * d + q]!;
       fAtom.push(dense(v));
     }
-    for (const [kind, lo, cnt] of [['P1', 0, sy.nx1], ['P2', sy.nx1, sy.nx2]] as const)
+    for (const [kind, lo, cnt] of [['P1', 0, sy.nx1], ['P2', sy.nx1, sy.nx2]] as const) {
+      if (cnt > 0) pBlocks.push({ v0: vars.length, cnt, unit: Int32Array.from({ length: cnt }, (_, i) => unit(sy.xOff + lo + i)), f: Int32Array.from({ length: cnt }, (_, i) => fAtom[lo + i]!) });
       for (let i = 0; i < cnt; i++)
         for (let j = i; j < cnt; j++) {
           const w = i === j ? 1 : 2;
           vars.push(mk([[w, unit(sy.xOff + lo + i), unit(sy.xOff + lo + j)], [-w, fAtom[lo + i]!, fAtom[lo + j]!]]));
           local.push({ kind, sys, i, j });
         }
+    }
   });
+  const pEnd = vars.length;
   // Quadratic constraints: λ_k ↦ 2a·sym(g_k, g_k) − 2c·sym(g_k, e_w) + 2·sym(e_w, e_w).
   const qcVars = (G: { rows: number; data: Float64Array }, a: number, cc: number, wOff: number, ref: (k: number) => LocalRef): void => {
     for (let k = 0; k < G.rows; k++) {
@@ -239,36 +259,50 @@ function buildModel(st: Stage, first: boolean, inDiag: boolean): StageModel {
   // Outgoing weight: −μ·Q_out on the w block.
   if (!st.last)
     for (const [i, j] of weightEntries(m, st.pool.diag)) vars.push(mk([[-(i === j ? 1 : 2) * st.pool.mu, unit(nz + i), unit(nz + j)]]));
-  return { st, n, atoms, constant, vars, terms: flatTerms(vars), nq, nl, no: vars.length - nq - nl, local };
+  return { st, n, atoms, constant, vars, terms: flatTerms(vars), nq, nl, no: vars.length - nq - nl, local, pBlocks, pStart: nq, pEnd };
 }
 
 // ---------------------------------------------------------------- per-stage barrier derivatives
 
-/** M(x) for the stage's variables x (length nq + nl + no). */
+/**
+ * M(x) for the stage's variables x (length nq + nl + no). With the atoms as the rows of a sparse
+ * matrix X (na × n) and Ŵ the symmetric na × na weights of the atom pairs (Σ_j x_j·coef over
+ * the terms sym(a, b)), M = constant + XᵀŴX: T = ŴX row by row, then M += Σ_a x_a ⊗ T_a. That
+ * costs nnz(X)·n where expanding each term sym(a, b) costs nnz(a)·nnz(b) (a Roesser map's dense
+ * rows meet each other once per storage entry: 30× more on a 16-channel conv stage).
+ */
 function assemble(md: StageModel, x: Float64Array): Float64Array {
   const n = md.n;
-  const M = md.constant ? Float64Array.from(md.constant) : new Float64Array(n * n);
+  const na = md.atoms.length;
+  const { start, coef, a: ta, b: tb } = md.terms;
+  const T = new Float64Array(na * n);
+  const used = new Uint8Array(na);
+  const addAtom = (row: number, w: number, atom: Atom): void => {
+    used[row] = 1;
+    const o = row * n;
+    for (let p = 0; p < atom.idx.length; p++) T[o + atom.idx[p]!] += w * atom.val[p]!;
+  };
   for (let j = 0; j < md.vars.length; j++) {
     const xj = x[j]!;
     if (xj === 0) continue;
-    const v = md.vars[j]!;
-    for (let t = 0; t < v.coef.length; t++) {
-      const A = md.atoms[v.a[t]!]!;
-      const B = md.atoms[v.b[t]!]!;
-      const f = 0.5 * xj * v.coef[t]!;
-      for (let p = 0; p < A.idx.length; p++) {
-        const ap = f * A.val[p]!;
-        const r = A.idx[p]!;
-        for (let q = 0; q < B.idx.length; q++) {
-          const s = B.idx[q]!;
-          const w = ap * B.val[q]!;
-          M[r * n + s] += w;
-          M[s * n + r] += w;
-        }
-      }
+    for (let t = start[j]!; t < start[j + 1]!; t++) {
+      const w = 0.5 * xj * coef[t]!;
+      addAtom(ta[t]!, w, md.atoms[tb[t]!]!);
+      addAtom(tb[t]!, w, md.atoms[ta[t]!]!);
     }
   }
-  return M;
+  const M = md.constant ? Float64Array.from(md.constant) : new Float64Array(n * n);
+  for (let a = 0; a < na; a++) {
+    if (!used[a]) continue;
+    const atom = md.atoms[a]!;
+    const o = a * n;
+    for (let p = 0; p < atom.idx.length; p++) {
+      const r = atom.idx[p]! * n;
+      const v = atom.val[p]!;
+      for (let q = 0; q < n; q++) M[r + q] += v * T[o + q]!;
+    }
+  }
+  return symmetrised(M, n);
 }
 
 /** Cholesky of M(x) (lower, in place) and log det, or null outside the cone. */
@@ -528,51 +562,51 @@ function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   return lmin < 0 ? -1 / lmin : Infinity;
 }
 
-/** A_k*(X)_j = tr(A_j X) for a symmetric X over the stage's variables. */
-function adjoint(md: StageModel, X: Float64Array): Float64Array {
-  const n = md.n;
+/**
+ * A_k*(Y)_j = tr(A_j Y) for a symmetric Y over the stage's variables, from its atom Gram
+ * G = XᵀYX (atomGram): tr(sym(a, b)·Y) = aᵀYb = G_ab.
+ */
+function adjointFromGram(md: StageModel, G: Float64Array): Float64Array {
+  const na = md.atoms.length;
+  const { start, coef, a: ta, b: tb } = md.terms;
   const out = new Float64Array(md.vars.length);
-  md.vars.forEach((v, j) => {
+  for (let j = 0; j < out.length; j++) {
     let s = 0;
-    for (let t = 0; t < v.coef.length; t++) {
-      const A = md.atoms[v.a[t]!]!;
-      const B = md.atoms[v.b[t]!]!;
-      let u = 0;
-      for (let p = 0; p < A.idx.length; p++) {
-        const r = A.idx[p]! * n;
-        let w = 0;
-        for (let q = 0; q < B.idx.length; q++) w += X[r + B.idx[q]!]! * B.val[q]!;
-        u += A.val[p]! * w;
-      }
-      s += v.coef[t]! * u;
-    }
+    for (let t = start[j]!; t < start[j + 1]!; t++) s += coef[t]! * G[ta[t]! * na + tb[t]!]!;
     out[j] = s;
-  });
+  }
   return out;
 }
 
-/** Atom Gram matrix XᵀYX (na × na) of a symmetric Y. */
+/**
+ * Atom Gram matrix G = XYXᵀ (na × na) of a symmetric Y, X the atoms as rows: first XY row by
+ * row (row a = Σ_p x_ap·Y_p, Y's rows being its columns), then G row by row from (XY)ᵀ = YXᵀ —
+ * both passes over contiguous rows.
+ */
 function atomGram(md: StageModel, Y: Float64Array): Float64Array {
   const n = md.n;
   const na = md.atoms.length;
-  // YX (n × na)
-  const YX = new Float64Array(n * na);
+  const XY = new Float64Array(na * n);
   md.atoms.forEach((a, j) => {
+    const o = j * n;
     for (let p = 0; p < a.idx.length; p++) {
-      const c = a.idx[p]!;
+      const r = a.idx[p]! * n;
       const v = a.val[p]!;
-      for (let i = 0; i < n; i++) YX[i * na + j] += Y[i * n + c]! * v;
+      for (let i = 0; i < n; i++) XY[o + i] += v * Y[r + i]!;
     }
   });
-  const K = new Float64Array(na * na);
+  const YX = new Float64Array(n * na);
+  for (let j = 0; j < na; j++) for (let i = 0; i < n; i++) YX[i * na + j] = XY[j * n + i]!;
+  const G = new Float64Array(na * na);
   md.atoms.forEach((a, i) => {
+    const o = i * na;
     for (let p = 0; p < a.idx.length; p++) {
       const r = a.idx[p]! * na;
       const v = a.val[p]!;
-      for (let j = 0; j < na; j++) K[i * na + j] += v * YX[r + j]!;
+      for (let j = 0; j < na; j++) G[o + j] += v * YX[r + j]!;
     }
   });
-  return symmetrised(K, na);
+  return symmetrised(G, na);
 }
 
 /**
@@ -583,35 +617,102 @@ function atomGram(md: StageModel, Y: Float64Array): Float64Array {
 function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Array {
   const na = md.atoms.length;
   const nv = md.vars.length;
-  const { start, coef, a: ta, b: tb } = md.terms;
+  const { start, coef, a: ta, b: tb, owner } = md.terms;
   const H = new Float64Array(nv * nv);
+  const total = start[nv]!;
+  const { pStart, pEnd } = md;
+  // Row i of H: for each of variable i's terms, one pass over the terms of every variable j ≥ i
+  // (one flat loop, accumulating into row i by the term's owner), with that term's four rows of J
+  // and K at hand: far fewer short loops and branches than a loop per pair (i, j). Pairs of
+  // storage-matrix variables are left to hkmStorage.
   for (let i = 0; i < nv; i++) {
-    const t0 = start[i]!;
-    const t1 = start[i + 1]!;
-    for (let j = i; j < nv; j++) {
-      const q0 = start[j]!;
-      const q1 = start[j + 1]!;
-      let s = 0;
-      for (let t = t0; t < t1; t++) {
-        const a = ta[t]! * na;
-        const b = tb[t]! * na;
-        let u = 0;
-        for (let q = q0; q < q1; q++) {
-          const c = ta[q]!;
-          const d = tb[q]!;
-          u += coef[q]! * (J[b + c]! * K[a + d]! + J[b + d]! * K[a + c]! + J[a + c]! * K[b + d]! + J[a + d]! * K[b + c]!);
-        }
-        s += coef[t]! * u;
+    const row = i * nv;
+    const q0 = i >= pStart && i < pEnd ? start[pEnd]! : start[i]!;
+    for (let t = start[i]!; t < start[i + 1]!; t++) {
+      const a = ta[t]! * na;
+      const b = tb[t]! * na;
+      const ct = 0.25 * coef[t]!;
+      for (let q = q0; q < total; q++) {
+        const c = ta[q]!;
+        const d = tb[q]!;
+        H[row + owner[q]!] += ct * coef[q]! * (J[b + c]! * K[a + d]! + J[b + d]! * K[a + c]! + J[a + c]! * K[b + d]! + J[a + d]! * K[b + c]!);
       }
-      H[i * nv + j] = H[j * nv + i] = 0.25 * s;
     }
   }
+  hkmStorage(md, J, K, H);
+  for (let i = 0; i < nv; i++) for (let j = i + 1; j < nv; j++) H[j * nv + i] = H[i * nv + j]!;
   return H;
+}
+
+/**
+ * The HKM entries between two storage variables α = (a, b) of block A and β = (c, d) of block B
+ * (β ≥ α, upper triangle of H). With both terms expanded (classes s, t ∈ {unit, F row}, signs
+ * σ_u = 1, σ_f = −1),
+ *   H_αβ = w_α·w_β/4 · Σ_{s,t} σ_s·σ_t·(J_bc K_ad + J_bd K_ac + J_ac K_bd + J_ad K_bc),
+ * J_xy = J(atom_s(x), atom_t(y)) and the same for K: for fixed α and c, four products of a scalar
+ * and a contiguous row over d per class pair, on J and K gathered per block pair. The same sums
+ * as the term-by-term loop, without its index loads and gathers (7× faster on 16-channel stages).
+ */
+function hkmStorage(md: StageModel, J: Float64Array, K: Float64Array, H: Float64Array): void {
+  const na = md.atoms.length;
+  const nv = md.vars.length;
+  const blocks = md.pBlocks;
+  for (let A = 0; A < blocks.length; A++)
+    for (let B = A; B < blocks.length; B++) {
+      const bA = blocks[A]!;
+      const bB = blocks[B]!;
+      const nA = bA.cnt;
+      const nB = bB.cnt;
+      // g[2s + t]: J and K between block A's class-s atoms and block B's class-t atoms (nA × nB).
+      const gJ: Float64Array[] = [];
+      const gK: Float64Array[] = [];
+      for (const sa of [bA.unit, bA.f])
+        for (const tb of [bB.unit, bB.f]) {
+          const mJ = new Float64Array(nA * nB);
+          const mK = new Float64Array(nA * nB);
+          for (let x = 0; x < nA; x++)
+            for (let y = 0; y < nB; y++) {
+              mJ[x * nB + y] = J[sa[x]! * na + tb[y]!]!;
+              mK[x * nB + y] = K[sa[x]! * na + tb[y]!]!;
+            }
+          gJ.push(mJ);
+          gK.push(mK);
+        }
+      const acc = new Float64Array(nB);
+      const offA = (i: number): number => bA.v0 + i * nA - (i * (i - 1)) / 2;
+      const offB = (i: number): number => bB.v0 + i * nB - (i * (i - 1)) / 2;
+      for (let a = 0; a < nA; a++)
+        for (let b = a; b < nA; b++) {
+          const alpha = offA(a) + (b - a);
+          const row = alpha * nv;
+          const wa = (a === b ? 1 : 2) / 4;
+          for (let c = A === B ? a : 0; c < nB; c++) {
+            const d0 = A === B && c === a ? b : c;
+            acc.fill(0, d0, nB);
+            for (let st = 0; st < 4; st++) {
+              const mJ = gJ[st]!;
+              const mK = gK[st]!;
+              const sign = st === 0 || st === 3 ? 1 : -1;
+              const jbc = sign * mJ[b * nB + c]!;
+              const kac = sign * mK[a * nB + c]!;
+              const jac = sign * mJ[a * nB + c]!;
+              const kbc = sign * mK[b * nB + c]!;
+              const ra = a * nB;
+              const rb = b * nB;
+              for (let d = d0; d < nB; d++) acc[d] += jbc * mK[ra + d]! + kac * mJ[rb + d]! + jac * mK[rb + d]! + kbc * mJ[ra + d]!;
+            }
+            const beta = offB(c) - c;
+            for (let d = d0; d < nB; d++) H[row + beta + d] = wa * (d === c ? 1 : 2) * acc[d]!;
+          }
+        }
+    }
 }
 
 /** Variables' terms in flat arrays: variable i owns terms start[i] … start[i + 1] − 1. */
 interface FlatTerms {
   readonly start: Int32Array;
+  /** The variable each term belongs to. */
+  readonly owner: Int32Array;
   readonly coef: Float64Array;
   readonly a: Int32Array;
   readonly b: Int32Array;
@@ -624,12 +725,14 @@ function flatTerms(vars: readonly VarTerms[]): FlatTerms {
   const coef = new Float64Array(total);
   const a = new Int32Array(total);
   const b = new Int32Array(total);
+  const owner = new Int32Array(total);
   vars.forEach((v, i) => {
+    owner.fill(i, start[i]!, start[i + 1]!);
     coef.set(v.coef, start[i]!);
     a.set(v.a, start[i]!);
     b.set(v.b, start[i]!);
   });
-  return { start, coef, a, b };
+  return { start, owner, coef, a, b };
 }
 
 /**
@@ -709,8 +812,8 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
       const Kg = atomGram(md, Sinv[k]!);
       hs.push(hkmHessian(md, J, Kg));
       await budget.yield();
-      scatter(rd, k, adjoint(md, Z[k]!), -1);
-      scatter(aSinv, k, adjoint(md, Sinv[k]!));
+      scatter(rd, k, adjointFromGram(md, J), -1);
+      scatter(aSinv, k, adjointFromGram(md, Kg));
     }
     let resNorm = 0;
     rd.forEach((b) => b.forEach((v) => v.forEach((e) => (resNorm = Math.max(resNorm, Math.abs(e))))));
@@ -763,7 +866,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.2);
     const corr = models.map((md, k) => (useCorr ? symmetrised(timesSparseTimes(dZA[k]!, dSA[k]!, Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
-    for (let k = 0; k < K; k++) scatter(rhs, k, adjoint(models[k]!, corr[k]!), -1);
+    for (let k = 0; k < K; k++) if (useCorr) scatter(rhs, k, adjointFromGram(models[k]!, atomGram(models[k]!, corr[k]!)), -1);
     const dx = fac.solve(rhs);
     const dS = models.map((_, k) => deltaS(dx, k));
     const dZ = models.map((_, k) => dualDirection(k, dS[k]!, (i, t) => sigma * mu * Sinv[k]![i]! - Z[k]![i]! - t - corr[k]![i]!));
@@ -848,4 +951,20 @@ export function modelStageLmi(stages: readonly Stage[], k: number, Qin: Float64A
   v.set(localsOf(md, prm), md.nq);
   if (md.no > 0) v.set(weightVector(Qout!, st.out.G.rows, st.pool.diag), md.nq + md.nl);
   return assemble(md, v);
+}
+
+/**
+ * For tests: stage k's HKM matrix H_ij = tr(A_i Z A_j Y) for symmetric Z, Y (n × n), and the
+ * operators A_j themselves (assembled from unit vectors), so that H can be checked against its
+ * definition.
+ */
+export function modelHkmHessian(stages: readonly Stage[], k: number, Z: Float64Array, Y: Float64Array): { H: Float64Array; A: Float64Array[] } {
+  const md = buildModel(stages[k]!, k === 0, k > 0 && stages[k - 1]!.pool.diag);
+  const nv = md.vars.length;
+  const A = Array.from({ length: nv }, (_, j) => {
+    const e = new Float64Array(nv);
+    e[j] = 1;
+    return assemble({ ...md, constant: null }, e);
+  });
+  return { H: hkmHessian(md, atomGram(md, Z), atomGram(md, Y)), A };
 }

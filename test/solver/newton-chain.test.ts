@@ -12,9 +12,10 @@ import { describe, expect, it } from 'vitest';
 import type { Layer, Network } from '../../src/model/ir.js';
 import { planStages } from '../../src/lmi/stage/structure.js';
 import { runRecursion } from '../../src/lmi/stage/recursion.js';
+import { lmiSize } from '../../src/lmi/stage/stages.js';
 import { assembleStageLmi, certifyStages } from '../../src/certify/chain-certify.js';
 import { stageLevels, startParams } from '../../src/solver/refine-chain.js';
-import { modelStageLmi, newtonChain, newtonFits } from '../../src/solver/newton-chain.js';
+import { modelHkmHessian, modelStageLmi, newtonChain, newtonFits } from '../../src/solver/newton-chain.js';
 import { solveNetwork } from '../../src/pipeline/solve.js';
 import { stageSdpOracle } from '../../src/oracle/index.js';
 import { freshSeed } from '../helpers/random.js';
@@ -46,6 +47,55 @@ const MODEL_NETS: [string, (r: Rng) => Network][] = [
   ['strided convs (stride 2 in, stride 2 out)', (r) => network([2, 8, 8], [conv(r, 2, 3, 3, 2, 1), relu(), conv(r, 3, 3, 3, 1, 1), relu(), conv(r, 3, 2, 3, 2, 1)], 8)],
   ['residual identity + dense', (r) => network([2, 5, 5], [residual([conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 2, 3, 1, 1)]), relu(), flatten([2, 5, 5]), dense(r, 50, 2)], 2)],
 ];
+
+describe('newton-chain: the HKM matrix equals its definition tr(A_i Z A_j Y)', () => {
+  /** A random symmetric positive definite n × n matrix. */
+  function spd(n: number, r: Rng): Float64Array {
+    const B = r.vec(n * n, 1);
+    const M = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = i === j ? n : 0;
+        for (let q = 0; q < n; q++) s += B[i * n + q]! * B[j * n + q]!;
+        M[i * n + j] = s;
+      }
+    return M;
+  }
+  // Stages with one and with several storage blocks (strided convs: two systems per stage), pooling, dense.
+  for (const [name, make] of MODEL_NETS) {
+    it(name, () => {
+      const seed = freshSeed();
+      const r = new Rng(seed);
+      const plan = planStages(make(r));
+      plan.stages.forEach((st, k) => {
+        const n = lmiSize(st);
+        const Z = spd(n, r);
+        const Y = spd(n, r);
+        const { H, A } = modelHkmHessian(plan.stages, k, Z, Y);
+        const nv = A.length;
+        // AZ_i = A_i·Z, AY_j = A_j·Y: H_ij = Σ_pq (A_i Z)_pq (A_j Y)_qp.
+        const prod = (X: Float64Array, W: Float64Array): Float64Array => {
+          const P = new Float64Array(n * n);
+          for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) { const x = X[p * n + q]!; if (x !== 0) for (let t = 0; t < n; t++) P[p * n + t] += x * W[q * n + t]!; } // prettier-ignore
+          return P;
+        };
+        const AZ = A.map((Ai) => prod(Ai, Z));
+        const AY = A.map((Aj) => prod(Aj, Y));
+        let scale = 0;
+        const want = new Float64Array(nv * nv);
+        for (let i = 0; i < nv; i++)
+          for (let j = 0; j < nv; j++) {
+            let s = 0;
+            let a = 0;
+            for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) { s += AZ[i]![p * n + q]! * AY[j]![q * n + p]!; a += Math.abs(AZ[i]![p * n + q]! * AY[j]![q * n + p]!); } // prettier-ignore
+            want[i * nv + j] = s;
+            scale = Math.max(scale, a);
+          }
+        for (let i = 0; i < nv * nv; i++) expect(Math.abs(H[i]! - want[i]!), `seed ${seed} stage ${k} entry ${i}`).toBeLessThanOrEqual(1e-12 * scale);
+      });
+    });
+  }
+});
 
 describe('newton-chain: the affine stage model equals the certifier’s LMI', () => {
   for (const [name, make] of MODEL_NETS) {
