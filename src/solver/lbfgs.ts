@@ -23,6 +23,8 @@ function* lbfgsSteps(
   const mem = 10;
   const S: Float64Array[] = [];
   const Yh: Float64Array[] = [];
+  /** sᵢᵀyᵢ of each stored pair. */
+  const sy: number[] = [];
   const history: number[] = [cur.f];
   for (let it = 1; it <= maxIter; it++) {
     if (budget.expired()) break;
@@ -30,27 +32,30 @@ function* lbfgsSteps(
     const q = Float64Array.from(cur.grad);
     const alphas: number[] = [];
     for (let i = S.length - 1; i >= 0; i--) {
-      const al = dot(S[i]!, q) / dot(Yh[i]!, S[i]!);
+      const al = dot(S[i]!, q) / sy[i]!;
       alphas[i] = al;
       axpy(q, -al, Yh[i]!);
     }
     if (S.length > 0) {
       const k = S.length - 1;
-      const gammaK = dot(S[k]!, Yh[k]!) / dot(Yh[k]!, Yh[k]!);
+      const gammaK = sy[k]! / dot(Yh[k]!, Yh[k]!);
       for (let i = 0; i < dim; i++) q[i] *= gammaK;
     } else {
       const gn = Math.sqrt(dot(q, q));
       if (gn > 0) for (let i = 0; i < dim; i++) q[i] /= gn; // first step: unit length in θ
     }
     for (let i = 0; i < S.length; i++) {
-      const be = dot(Yh[i]!, q) / dot(Yh[i]!, S[i]!);
+      const be = dot(Yh[i]!, q) / sy[i]!;
       axpy(q, alphas[i]! - be, S[i]!);
     }
-    const d = q.map((v) => -v);
+    // Plain loops throughout: TypedArray.map with a closure is several times slower in V8.
+    const d = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) d[i] = -q[i]!;
     let slope = dot(cur.grad, d);
     if (!(slope < 0)) {
       S.length = 0;
       Yh.length = 0;
+      sy.length = 0;
       const gn = Math.sqrt(dot(cur.grad, cur.grad));
       if (!(gn > 0)) break;
       for (let i = 0; i < dim; i++) d[i] = -cur.grad[i]! / gn;
@@ -60,7 +65,8 @@ function* lbfgsSteps(
     let next: { f: number; grad: Float64Array } | null = null;
     let thetaNext = theta;
     for (let ls = 0; ls < 30; ls++) {
-      thetaNext = theta.map((t, i) => t + step * d[i]!);
+      thetaNext = new Float64Array(dim);
+      for (let i = 0; i < dim; i++) thetaNext[i] = theta[i]! + step * d[i]!;
       const cand: Eval = yield thetaNext;
       if (Number.isFinite(cand.f) && cand.f <= cur.f + 1e-4 * step * slope) {
         next = cand;
@@ -69,14 +75,21 @@ function* lbfgsSteps(
       step *= 0.5;
     }
     if (!next) break;
-    const sVec = thetaNext.map((t, i) => t - theta[i]!);
-    const yVec = next.grad.map((g, i) => g - cur.grad[i]!);
-    if (dot(sVec, yVec) > 1e-300) {
+    const sVec = new Float64Array(dim);
+    const yVec = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) {
+      sVec[i] = thetaNext[i]! - theta[i]!;
+      yVec[i] = next.grad[i]! - cur.grad[i]!;
+    }
+    const sTy = dot(sVec, yVec);
+    if (sTy > 1e-300) {
       S.push(sVec);
       Yh.push(yVec);
+      sy.push(sTy);
       if (S.length > mem) {
         S.shift();
         Yh.shift();
+        sy.shift();
       }
     }
     theta = thetaNext;

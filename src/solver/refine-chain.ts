@@ -19,7 +19,7 @@
  */
 import { choleskyInPlace } from '../linalg/cholesky.js';
 import { symEig } from '../linalg/eig.js';
-import { mulSparseLeft } from '../linalg/dense.js';
+import { mulSparseLeft, productT, symmetricProductT } from '../linalg/dense.js';
 import { minimiseRhoG, recursionSteps, runRecursion, type RecursionResult } from '../lmi/stage/recursion.js';
 import { isKronDense, nIsInputWeight, type Stage, type StageParams } from '../lmi/stage/stages.js';
 import { addPGradient, cpuRoesserProducts, stageForward, type RoesserProducts, type StageProducts } from '../lmi/stage/stage-math.js';
@@ -66,6 +66,8 @@ export class ParamLayout {
    * factor mixes the very different scales of a Stein-type start and L-BFGS crawls.
    */
   private readonly base = new Map<Slot, Float64Array>();
+  /** base, transposed (for the gradient's products). */
+  private readonly baseT = new Map<Slot, Float64Array>();
 
   constructor(readonly stages: readonly Stage[]) {
     let o = 0;
@@ -92,13 +94,13 @@ export class ParamLayout {
     this.dim = o;
   }
 
-  /** θ → multipliers, plus the L factors (for the gradient). */
-  unpack(theta: Float64Array): { params: StageParams[]; Ls: Map<Slot, Float64Array> } {
+  /** θ → multipliers, plus each storage block's factors M and L = L0·M (for the gradient). */
+  unpack(theta: Float64Array): { params: StageParams[]; Ls: Map<Slot, Factors> } {
     const P = this.stages.map((st) => st.systems.map((sy) => ({ P1: new Float64Array(sy.nx1 * sy.nx1), P2: new Float64Array(sy.nx2 * sy.nx2) })));
     const lamInt = this.stages.map((st) => st.internal.map((q) => new Float64Array(q.G.rows)));
     const lamOut: (Float64Array | null)[] = this.stages.map((st) => (st.last ? null : new Float64Array(st.out.G.rows)));
     const diag: (Float64Array | null)[] = this.stages.map((st) => (!st.last && st.pool.diag ? new Float64Array(st.out.G.rows) : null));
-    const Ls = new Map<Slot, Float64Array>();
+    const Ls = new Map<Slot, Factors>();
     for (const sl of this.slots) {
       if (sl.kind === 'lamInt' || sl.kind === 'lamOut' || sl.kind === 'diag') {
         const dst = sl.kind === 'lamInt' ? lamInt[sl.stage]![sl.index]! : sl.kind === 'lamOut' ? lamOut[sl.stage]! : diag[sl.stage]!;
@@ -111,14 +113,10 @@ export class ParamLayout {
       for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) Mf[i * n + j] = i === j ? Math.exp(theta[t++]!) : theta[t++]!;
       const L0 = this.base.get(sl);
       const L = L0 ? lowerMul(L0, Mf, n) : Mf;
-      Ls.set(sl, Mf);
-      const dst = P[sl.stage]![sl.index]![sl.kind];
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j <= i; j++) {
-          let s = 0;
-          for (let k = 0; k <= j; k++) s += L[i * n + k]! * L[j * n + k]!;
-          dst[i * n + j] = dst[j * n + i] = s;
-        }
+      Ls.set(sl, { M: Mf, L });
+      // P = LLᵀ by the row-dot kernel (exactly symmetric; rows of L are zero past the diagonal,
+      // which full-length SIMD dots absorb faster than a triangular scalar loop would skip them).
+      P[sl.stage]![sl.index]![sl.kind].set(symmetricProductT(L, L, n, n));
     }
     const params = this.stages.map((_, s) => ({ P: P[s]!, lamInt: lamInt[s]!, lamOut: lamOut[s]!, diagShape: diag[s]! }));
     return { params, Ls };
@@ -138,13 +136,16 @@ export class ParamLayout {
       const L = Float64Array.from(prm.P[sl.index]![sl.kind]);
       if (!choleskyInPlace(L, n)) throw new Error('refine-chain: P not positive definite');
       this.base.set(sl, L);
+      const LT = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) LT[k * n + i] = L[i * n + k]!;
+      this.baseT.set(sl, LT);
       // θ = 0 ⇔ M = I ⇔ P = L0L0ᵀ, the given P.
     }
     return theta;
   }
 
   /** Gradient in θ from the multiplier gradients. */
-  gradTheta(res: RecursionResult, params: readonly StageParams[], Ls: Map<Slot, Float64Array>): Float64Array {
+  gradTheta(res: RecursionResult, params: readonly StageParams[], Ls: Map<Slot, Factors>): Float64Array {
     const out = new Float64Array(this.dim);
     const grads = res.grads!;
     for (const sl of this.slots) {
@@ -157,28 +158,35 @@ export class ParamLayout {
       }
       const n = sl.n;
       const gP = gs.P[sl.index]![sl.kind];
-      const Mf = Ls.get(sl)!;
-      const L0 = this.base.get(sl);
-      const L = L0 ? lowerMul(L0, Mf, n) : Mf;
-      // ∂g/∂L = (gP + gPᵀ) L, then ∂g/∂M = L0ᵀ ∂g/∂L (lower part), diagonal through exp.
-      const GL = new Float64Array(n * n);
+      const { M: Mf, L } = Ls.get(sl)!;
+      // ∂g/∂L = G·L with G = gP + gPᵀ, then ∂g/∂M = L0ᵀ·∂g/∂L (lower part), diagonal through
+      // exp. As row-dot products: (G·L)ᵀ = Lᵀ·G = productT(Lᵀ, G) (G symmetric), and
+      // L0ᵀ·(G·L) = productT(L0ᵀ, (G·L)ᵀ).
+      const G = new Float64Array(n * n);
+      const LT = new Float64Array(n * n);
       for (let i = 0; i < n; i++)
         for (let k = 0; k < n; k++) {
-          const gk = gP[i * n + k]! + gP[k * n + i]!;
-          if (gk === 0) continue;
-          for (let j = 0; j <= k; j++) GL[i * n + j] += gk * L[k * n + j]!;
+          G[i * n + k] = gP[i * n + k]! + gP[k * n + i]!;
+          LT[k * n + i] = L[i * n + k]!;
         }
+      const GLT = productT(LT, G, n, n, n);
+      const L0T = this.baseT.get(sl);
+      const D = L0T ? productT(L0T, GLT, n, n, n) : null;
       let t = sl.offset;
       for (let i = 0; i < n; i++)
         for (let j = 0; j <= i; j++) {
-          let s = 0;
-          if (L0) for (let k = i; k < n; k++) s += L0[k * n + i]! * GL[k * n + j]!;
-          else s = GL[i * n + j]!;
+          const s = D ? D[i * n + j]! : GLT[j * n + i]!;
           out[t++] = i === j ? s * Mf[i * n + i]! : s;
         }
     }
     return out;
   }
+}
+
+/** A storage block's optimised factor M and L = L0·M (P = LLᵀ). */
+interface Factors {
+  readonly M: Float64Array;
+  readonly L: Float64Array;
 }
 
 /** A·B for lower-triangular n × n A, B. */

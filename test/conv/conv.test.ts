@@ -137,10 +137,15 @@ describe('chain start', () => {
 });
 
 describe('optimiser gradient', () => {
-  it('reverse pass matches central finite differences (strided conv, max pool, dense)', async () => {
+  // The second net's storage blocks (32 × 32) are large enough for the SIMD row kernels
+  // (linalg/simd) in the parametrisation's products; the first's run on the JavaScript ones.
+  it.each([
+    ['strided conv, max pool, dense', (r: Rng) => network([2, 6, 6], [conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 3, 3, 2, 1), relu(), pool('maxpool', 2, 1), flatten([3, 2, 2]), dense(r, 12, 4), relu(), dense(r, 4, 2)], 2)],
+    ['two 16-channel convs', (r: Rng) => network([16, 5, 5], [conv(r, 16, 16, 3, 1, 1), relu(), conv(r, 16, 16, 3, 1, 1)], 16 * 25)],
+  ] as const)('reverse pass matches central finite differences (%s)', async (_name, make) => {
     const seed = freshSeed();
     const r = new Rng(seed);
-    const net = network([2, 6, 6], [conv(r, 2, 2, 3, 1, 1), relu(), conv(r, 2, 3, 3, 2, 1), relu(), pool('maxpool', 2, 1), flatten([3, 2, 2]), dense(r, 12, 4), relu(), dense(r, 4, 2)], 2);
+    const net = make(r);
     const plan = planStages(net);
     const st = (await startParams(plan.stages, 20))!;
     const layout = new ParamLayout(plan.stages);

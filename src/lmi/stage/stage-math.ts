@@ -542,15 +542,10 @@ function genericForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: numb
 
 /** ZᵀZ for Z (n × m) row-major, symmetrised. */
 function gramT(Z: Float64Array, n: number, m: number): Float64Array {
-  const H = new Float64Array(m * m);
-  for (let j = 0; j < n; j++)
-    for (let a = 0; a < m; a++) {
-      const v = Z[j * m + a]!;
-      if (v === 0) continue;
-      for (let b = a; b < m; b++) H[a * m + b] += v * Z[j * m + b]!;
-    }
-  for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a * m + b] = H[b * m + a]!;
-  return H;
+  // As row dot products of Zᵀ (the SIMD row kernels' shape), exactly symmetric.
+  const T = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) for (let a = 0; a < m; a++) T[a * n + j] = Z[j * m + a]!;
+  return symmetricProductT(T, T, m, n);
 }
 
 function kronForward(st: Stage, Qin: Float64Array, prm: StageParams, mu: number): ForwardResult | null {
