@@ -62,9 +62,11 @@ function eigenvaluesInto(a: Float64Array, n: number, w: Float64Array | null): Fl
 function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64Array, w: Float64Array | null): void {
   const vs: Float64Array[] = [];
   const p = new Float64Array(n);
+  // Eigenvalues only: one buffer for every Householder vector (they are kept for the vectors).
+  const shared = w ? null : new Float64Array(n);
   for (let k = 0; k + 2 < n; k++) {
     const m = n - k - 1; // length of the column part below the diagonal
-    const v = new Float64Array(m);
+    const v = shared ? shared.subarray(0, m) : new Float64Array(m);
     let norm2 = 0;
     for (let i = 0; i < m; i++) {
       const x = a[(k + 1 + i) * n + k];
@@ -73,7 +75,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
     }
     const norm = Math.sqrt(norm2);
     if (norm === 0) {
-      vs.push(v); // zero vector: H = I
+      if (w) vs.push(v); // zero vector: H = I
       continue;
     }
     const alpha = v[0] >= 0 ? -norm : norm;
@@ -82,7 +84,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
     for (let i = 0; i < m; i++) vn2 += v[i] * v[i];
     const vn = Math.sqrt(vn2);
     if (vn === 0) {
-      vs.push(new Float64Array(m));
+      if (w) vs.push(new Float64Array(m));
       continue;
     }
     for (let i = 0; i < m; i++) v[i] /= vn;
@@ -108,7 +110,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
       a[(k + 1 + i) * n + k] = 0;
       a[k * n + k + 1 + i] = 0;
     }
-    vs.push(v);
+    if (w) vs.push(v);
   }
   for (let i = 0; i < n; i++) {
     d[i] = a[i * n + i];
@@ -168,7 +170,10 @@ function tridiagonalQr(d: Float64Array, e: Float64Array, w: Float64Array | null,
     let x = d[l] - mu;
     let z = e[l];
     for (let k = l; k < m; k++) {
-      const r = Math.hypot(x, z);
+      // Math.hypot only where x² + z² could over- or underflow (it is several times slower in
+      // V8; the matrix was scaled to a largest entry near 1, so that is rare).
+      const r2 = x * x + z * z;
+      const r = r2 > 1e-290 && r2 < 1e290 ? Math.sqrt(r2) : Math.hypot(x, z);
       const c = r === 0 ? 1 : x / r;
       const s = r === 0 ? 0 : -z / r;
       if (k > l) e[k - 1] = c * e[k - 1] - s * z; // = r up to rounding; z was the bulge

@@ -317,18 +317,23 @@ function factorStage(md: StageModel, x: Float64Array): { L: Float64Array; logDet
 // ---------------------------------------------------------------- small dense helpers
 
 /**
- * Partial Cholesky (linalg/cholesky.ts partialCholesky) of the symmetric n × n `A` over its
- * leading `p` rows, with a relative ridge on that block's diagonal when it is numerically
- * singular. The trailing block comes back as the Schur complement.
+ * Partial Cholesky (linalg/cholesky.ts partialCholesky) of the symmetric n × n matrix that
+ * `build` returns (a fresh array per call: the first attempt factors it in place, a retry
+ * rebuilds it), over its leading `p` rows, with a relative ridge on that block's diagonal when it
+ * is numerically singular. The trailing block comes back as the Schur complement.
  */
-function cholRidge(A: Float64Array, n: number, p = n): Float64Array {
+function cholRidge(build: () => Float64Array, n: number, p = n): Float64Array {
+  let diag: Float64Array | null = null;
   let dmax = 0;
-  for (let i = 0; i < p; i++) dmax = Math.max(dmax, Math.abs(A[i * n + i]!));
   for (let ridge = 0; ; ridge = ridge === 0 ? 1e-14 : ridge * 100) {
-    const L = Float64Array.from(A);
+    const L = build();
+    if (!diag) {
+      diag = new Float64Array(p);
+      for (let i = 0; i < p; i++) dmax = Math.max(dmax, (diag[i] = Math.abs(L[i * n + i]!)));
+    }
     // Relative to each diagonal entry: the local and interface blocks differ in scale by orders
     // of magnitude, one ridge for both would swamp the smaller.
-    for (let i = 0; i < p; i++) L[i * n + i] += ridge * (Math.abs(A[i * n + i]!) || dmax || 1);
+    if (ridge > 0) for (let i = 0; i < p; i++) L[i * n + i] += ridge * (diag[i] || dmax || 1);
     if (partialCholesky(L, n, p)) return L;
     if (ridge > 1) throw new Error('newton-chain: Hessian block not positive definite');
   }
@@ -370,14 +375,23 @@ function factorChain(models: readonly StageModel[], hess: Float64Array[]): Chain
     const { nq, nl, no, nv, np } = blockSizes(models[k]!);
     const H = hess[k]!;
     const order = [...Array.from({ length: nl }, (_, i) => nq + i), ...Array(nq).keys(), ...Array.from({ length: no }, (_, i) => nq + nl + i)];
-    const P = new Float64Array(nv * nv);
-    for (let i = 0; i < nv; i++) {
-      const r = order[i]! * nv;
-      for (let j = 0; j <= i; j++) P[i * nv + j] = H[r + order[j]!]!;
-    }
+    const prev = carry;
+    // The stage's Hessian in the order [l_k, y_k, y_{k+1}], lower triangle, from the upper
+    // triangle hkmHessian fills; plus what the stages before left on y_k.
+    const build = (): Float64Array => {
+      const P = new Float64Array(nv * nv);
+      for (let i = 0; i < nv; i++) {
+        const oi = order[i]!;
+        for (let j = 0; j <= i; j++) {
+          const oj = order[j]!;
+          P[i * nv + j] = oi <= oj ? H[oi * nv + oj]! : H[oj * nv + oi]!;
+        }
+      }
+      if (prev) for (let i = 0; i < nq; i++) for (let j = 0; j <= i; j++) P[(nl + i) * nv + nl + j] += prev[i * nq + j]!;
+      return P;
+    };
+    const Fk = cholRidge(build, nv, np);
     hess[k] = new Float64Array(0);
-    if (carry) for (let i = 0; i < nq; i++) for (let j = 0; j <= i; j++) P[(nl + i) * nv + nl + j] += carry[i * nq + j]!;
-    const Fk = cholRidge(P, nv, np);
     F.push(Fk);
     carry = null;
     if (no > 0) {
@@ -613,6 +627,7 @@ function atomGram(md: StageModel, Y: Float64Array): Float64Array {
  * HKM Schur matrix of a stage, H_ij = tr(A_i Z A_j S⁻¹) (Helmberg, Rendl, Vanderbei & Wolkowicz
  * 1996; Kojima, Shindoh & Hara 1997; Monteiro 1997), from the atom Grams J = XᵀZX, K = XᵀS⁻¹X:
  * tr(sym(a,b) Z sym(c,d) S⁻¹) = (J_bc K_da + J_bd K_ca + J_ac K_db + J_ad K_cb)/4.
+ * Only the upper triangle (j ≥ i) is filled: factorChain reads that.
  */
 function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Array {
   const na = md.atoms.length;
@@ -640,7 +655,6 @@ function hkmHessian(md: StageModel, J: Float64Array, K: Float64Array): Float64Ar
     }
   }
   hkmStorage(md, J, K, H);
-  for (let i = 0; i < nv; i++) for (let j = i + 1; j < nv; j++) H[j * nv + i] = H[i * nv + j]!;
   return H;
 }
 
@@ -966,5 +980,7 @@ export function modelHkmHessian(stages: readonly Stage[], k: number, Z: Float64A
     e[j] = 1;
     return assemble({ ...md, constant: null }, e);
   });
-  return { H: hkmHessian(md, atomGram(md, Z), atomGram(md, Y)), A };
+  const H = hkmHessian(md, atomGram(md, Z), atomGram(md, Y));
+  for (let i = 0; i < nv; i++) for (let j = i + 1; j < nv; j++) H[j * nv + i] = H[i * nv + j]!;
+  return { H, A };
 }
