@@ -53,7 +53,7 @@ export interface NewtonOptions {
   readonly relGap?: number;
   /** Newton steps in all (default 200). */
   readonly maxNewton?: number;
-  /** Predictor step length below which the corrector’s second-order term is left out (default 0.2). */
+  /** Predictor step length below which the corrector’s second-order term is left out (default 0.1). */
   readonly corrStep?: number;
   /** Lower bound on the centering parameter σ (default 0.1). */
   readonly sigmaMin?: number;
@@ -380,13 +380,17 @@ function factorChain(models: readonly StageModel[], hess: Float64Array[]): Chain
     // triangle hkmHessian fills; plus what the stages before left on y_k.
     const build = (): Float64Array => {
       const P = new Float64Array(nv * nv);
-      for (let i = 0; i < nv; i++) {
-        const oi = order[i]!;
-        for (let j = 0; j <= i; j++) {
-          const oj = order[j]!;
-          P[i * nv + j] = oi <= oj ? H[oi * nv + oj]! : H[oj * nv + oi]!;
-        }
-      }
+      // In 32 × 32 tiles: most entries come from the transposed position (a column walk through
+      // H), which row by row would touch a new cache line per entry.
+      for (let ib = 0; ib < nv; ib += 32)
+        for (let jb = 0; jb <= ib; jb += 32)
+          for (let i = ib; i < Math.min(ib + 32, nv); i++) {
+            const oi = order[i]!;
+            for (let j = jb; j < Math.min(jb + 32, i + 1); j++) {
+              const oj = order[j]!;
+              P[i * nv + j] = oi <= oj ? H[oi * nv + oj]! : H[oj * nv + oi]!;
+            }
+          }
       if (prev) for (let i = 0; i < nq; i++) for (let j = 0; j <= i; j++) P[(nl + i) * nv + nl + j] += prev[i * nq + j]!;
       return P;
     };
@@ -574,6 +578,18 @@ function maxStep(L: Float64Array, D: Float64Array, n: number): number {
   forwardSubstMany(L, n, T, n); // L⁻¹(L⁻¹D)ᵀ = L⁻¹DL⁻ᵀ
   const lmin = symEigenvalues(T, n)[0]!;
   return lmin < 0 ? -1 / lmin : Infinity;
+}
+
+/**
+ * min(cap, the largest α with S + αD ⪰ 0), S with Cholesky factor L: the step lengths are
+ * minima over the stages, and for most stages S + cap·D (cap = the minimum so far) has a Cholesky
+ * factor, which settles that stage at n³/3 multiply-adds instead of an eigenvalue problem
+ * (measured: the eigenvalues took 0.8 s of cnn_C17_CH8's 6.6 s). Equal to
+ * min(cap, maxStep(L, D, n)) up to rounding at the boundary.
+ */
+function stepWithin(S: Float64Array, L: Float64Array, D: Float64Array, n: number, cap: number): number {
+  if (chol(plus(S, cap, D), n)) return cap;
+  return Math.min(cap, maxStep(L, D, n));
 }
 
 /**
@@ -863,8 +879,8 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     let ad = 1;
     for (let k = 0; k < K; k++) {
       const n = models[k]!.n;
-      ap = Math.min(ap, maxStep(LS[k]!, dSA[k]!, n));
-      ad = Math.min(ad, maxStep(LZ[k]!, dZA[k]!, n));
+      ap = stepWithin(S[k]!, LS[k]!, dSA[k]!, n, ap);
+      ad = stepWithin(Z[k]!, LZ[k]!, dZA[k]!, n, ad);
     }
     let muAff = 0;
     for (let k = 0; k < K; k++) {
@@ -877,7 +893,7 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     rhs[0]![0]![0] = -1;
     // The second-order term only helps where the predictor could go a long way (Mehrotra's
     // heuristic misleads far from the central path of an infeasible-dual start).
-    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.2);
+    const useCorr = Math.min(ap, ad) >= (opts.corrStep ?? 0.1);
     const corr = models.map((md, k) => (useCorr ? symmetrised(timesSparseTimes(dZA[k]!, dSA[k]!, Sinv[k]!, md.n), md.n) : new Float64Array(md.n * md.n)));
     aSinv.forEach((b, k) => b.forEach((v, i) => v.forEach((e, j) => (rhs[k]![i]![j] += sigma * mu * e))));
     for (let k = 0; k < K; k++) if (useCorr) scatter(rhs, k, adjointFromGram(models[k]!, atomGram(models[k]!, corr[k]!)), -1);
@@ -888,8 +904,9 @@ export async function newtonChain(stages: readonly Stage[], start: readonly Stag
     ad = 1;
     for (let k = 0; k < K; k++) {
       const n = models[k]!.n;
-      ap = Math.min(ap, 0.95 * maxStep(LS[k]!, dS[k]!, n));
-      ad = Math.min(ad, 0.95 * maxStep(LZ[k]!, dZ[k]!, n));
+      // ap ≤ 0.95·α_max,k ⇔ α_max,k ≥ ap / 0.95.
+      ap = 0.95 * stepWithin(S[k]!, LS[k]!, dS[k]!, n, ap / 0.95);
+      ad = 0.95 * stepWithin(Z[k]!, LZ[k]!, dZ[k]!, n, ad / 0.95);
     }
     // Primal step: x must stay strictly feasible in the recomputed (not updated) S = M(x).
     let moved = false;
