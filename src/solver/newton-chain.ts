@@ -708,7 +708,8 @@ function hkmStorage(md: StageModel, J: Float64Array, K: Float64Array, H: Float64
           gJ.push(mJ);
           gK.push(mK);
         }
-      const acc = new Float64Array(nB);
+      const [J0, J1, J2, J3] = gJ as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [K0, K1, K2, K3] = gK as [Float64Array, Float64Array, Float64Array, Float64Array];
       const offA = (i: number): number => bA.v0 + i * nA - (i * (i - 1)) / 2;
       const offB = (i: number): number => bB.v0 + i * nB - (i * (i - 1)) / 2;
       for (let a = 0; a < nA; a++)
@@ -716,23 +717,24 @@ function hkmStorage(md: StageModel, J: Float64Array, K: Float64Array, H: Float64
           const alpha = offA(a) + (b - a);
           const row = alpha * nv;
           const wa = (a === b ? 1 : 2) / 4;
+          const ra = a * nB;
+          const rb = b * nB;
           for (let c = A === B ? a : 0; c < nB; c++) {
             const d0 = A === B && c === a ? b : c;
-            acc.fill(0, d0, nB);
-            for (let st = 0; st < 4; st++) {
-              const mJ = gJ[st]!;
-              const mK = gK[st]!;
-              const sign = st === 0 || st === 3 ? 1 : -1;
-              const jbc = sign * mJ[b * nB + c]!;
-              const kac = sign * mK[a * nB + c]!;
-              const jac = sign * mJ[a * nB + c]!;
-              const kbc = sign * mK[b * nB + c]!;
-              const ra = a * nB;
-              const rb = b * nB;
-              for (let d = d0; d < nB; d++) acc[d] += jbc * mK[ra + d]! + kac * mJ[rb + d]! + jac * mK[rb + d]! + kbc * mJ[ra + d]!;
+            // The sixteen scalars, class signs σ_s·σ_t folded in (classes uu, uf, fu, ff).
+            const p0 = J0[rb + c]!, q0 = K0[ra + c]!, r0 = J0[ra + c]!, t0 = K0[rb + c]!; // prettier-ignore
+            const p1 = -J1[rb + c]!, q1 = -K1[ra + c]!, r1 = -J1[ra + c]!, t1 = -K1[rb + c]!; // prettier-ignore
+            const p2 = -J2[rb + c]!, q2 = -K2[ra + c]!, r2 = -J2[ra + c]!, t2 = -K2[rb + c]!; // prettier-ignore
+            const p3 = J3[rb + c]!, q3 = K3[ra + c]!, r3 = J3[ra + c]!, t3 = K3[rb + c]!; // prettier-ignore
+            const at = row + offB(c) - c;
+            for (let d = d0; d < nB; d++) {
+              const v =
+                p0 * K0[ra + d]! + q0 * J0[rb + d]! + r0 * K0[rb + d]! + t0 * J0[ra + d]! +
+                p1 * K1[ra + d]! + q1 * J1[rb + d]! + r1 * K1[rb + d]! + t1 * J1[ra + d]! +
+                p2 * K2[ra + d]! + q2 * J2[rb + d]! + r2 * K2[rb + d]! + t2 * J2[ra + d]! +
+                p3 * K3[ra + d]! + q3 * J3[rb + d]! + r3 * K3[rb + d]! + t3 * J3[ra + d]!; // prettier-ignore
+              H[at + d] = (d === c ? wa : 2 * wa) * v;
             }
-            const beta = offB(c) - c;
-            for (let d = d0; d < nB; d++) H[row + beta + d] = wa * (d === c ? 1 : 2) * acc[d]!;
           }
         }
     }
