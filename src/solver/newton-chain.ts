@@ -954,14 +954,14 @@ export function newtonSize(stages: readonly Stage[]): { local: number; iface: nu
 /**
  * Size rule for the Newton solver (docs/method.md §6.4): every block small enough for dense work.
  * A step costs about (local + interface)³/3 multiply-adds per stage (the partial Cholesky in
- * factorChain) at ~4·10⁹ per second. Measured on the idle 2-core dev machine (inner glipsdp
- * chains, build + solve + certify): 3 × 3 convs with 8 channels (280 local variables, 36
- * interface entries) 1.3 s at depth 2, ~10 s at depth 16 (L-BFGS: 11 375.03 against the optimum
- * 11 323.60 after 261 s); 16 channels (1072 local variables) ~15 s at depth 2; dense width 32
- * (528 interface entries) 62 s at depth 16 and 152 s at depth 32, both at the optimum, where
- * L-BFGS and the dense ADMM ended 2× and 1445× above it after 63 s. 32 channels (4192 local
- * variables: ~60× a 16-channel step) and dense width 64 (2080 interface entries: ~4 s per stage
- * and step, 140 MB per stage factor) are left to L-BFGS.
+ * factorChain) at 6–11·10⁹ per second with the SIMD kernels (linalg/simd), plus ~16 per entry
+ * of the stage's HKM matrix. Measured on the idle 2-core dev machine (inner glipsdp chains, build +
+ * solve + certify, bench/README.md): 3 × 3 convs with 8 channels (280 local variables, 36
+ * interface entries) 1.1 s at depth 2, 6.1 s at depth 16; 16 channels (1072 local variables)
+ * 6.4 s at depth 2, 60 s at depth 16; dense width 32 (528 interface entries) 26 s at depth 16 and
+ * 71 s at depth 32, all at the optimum. 32 channels (4192 local variables: a 5248-row
+ * factorisation per stage and step, an estimated ~5 s at that rate, and 220 MB) and dense
+ * width 64 (2080 interface entries) are left to L-BFGS.
  */
 export const NEWTON_LIMITS = { local: 1200, iface: 600, lmi: 300 } as const;
 
