@@ -617,26 +617,21 @@ function atomGram(md: StageModel, Y: Float64Array): Float64Array {
   const n = md.n;
   const na = md.atoms.length;
   const XY = new Float64Array(na * n);
-  md.atoms.forEach((a, j) => {
-    const o = j * n;
-    for (let p = 0; p < a.idx.length; p++) {
-      const r = a.idx[p]! * n;
-      const v = a.val[p]!;
-      for (let i = 0; i < n; i++) XY[o + i] += v * Y[r + i]!;
-    }
-  });
+  md.atoms.forEach((a, j) => addAtomTimesRows(XY, j * n, a, Y, n));
   const YX = new Float64Array(n * na);
   for (let j = 0; j < na; j++) for (let i = 0; i < n; i++) YX[i * na + j] = XY[j * n + i]!;
   const G = new Float64Array(na * na);
-  md.atoms.forEach((a, i) => {
-    const o = i * na;
-    for (let p = 0; p < a.idx.length; p++) {
-      const r = a.idx[p]! * na;
-      const v = a.val[p]!;
-      for (let j = 0; j < na; j++) G[o + j] += v * YX[r + j]!;
-    }
-  });
+  md.atoms.forEach((a, i) => addAtomTimesRows(G, i * na, a, YX, na));
   return symmetrised(G, na);
+}
+
+/** out[o + q] += Σ_p a.val[p]·src[a.idx[p]·w + q] for q < w: the atom (a sparse row) times src (rows of width w). */
+function addAtomTimesRows(out: Float64Array, o: number, a: Atom, src: Float64Array, w: number): void {
+  for (let p = 0; p < a.idx.length; p++) {
+    const r = a.idx[p]! * w;
+    const v = a.val[p]!;
+    for (let q = 0; q < w; q++) out[o + q] += v * src[r + q]!;
+  }
 }
 
 /**
