@@ -51,15 +51,12 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
  */
 export function mulSparseLeft(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
   const ws = workspace(r * k * c);
-  const h = ws.heap?.(HEAP0 + r * k + k * c + r * c) ?? null;
-  const [Ah, ao] = h ? [h, HEAP0] : [A, 0];
-  const [Bh, bo] = h ? [h, HEAP0 + r * k] : [B, 0];
-  const [C, co] = h ? [h, HEAP0 + r * k + k * c] : [new Float64Array(r * c), 0];
-  if (h) {
-    h.set(A, ao);
-    h.set(B, bo);
-    h.fill(0, co, co + r * c);
-  }
+  const h = ws.heap?.(HEAP0 + A.length + B.length + r * c) ?? null;
+  const { arr, off, out: C, oo: co } = placed(h, [A, B], r * c);
+  const [Ah, Bh] = arr as [Float64Array, Float64Array];
+  const [ao, bo] = off as [number, number];
+  // The sums accumulate into C: the heap's output region holds an earlier routine's data.
+  if (h) h.fill(0, co, co + r * c);
   const rows = ws.rows;
   for (let i = 0; i < r; i++) {
     const ci = co + i * c;

@@ -588,7 +588,8 @@ function maxStep(L: Float64Array, D: Float64Array, n: number): number {
  * min(cap, maxStep(L, D, n)) up to rounding at the boundary.
  */
 function stepWithin(S: Float64Array, L: Float64Array, D: Float64Array, n: number, cap: number): number {
-  if (chol(plus(S, cap, D), n)) return cap;
+  // plus() makes a fresh matrix: factor it in place (chol() would copy it again).
+  if (partialCholesky(plus(S, cap, D), n, n)) return cap;
   return Math.min(cap, maxStep(L, D, n));
 }
 
